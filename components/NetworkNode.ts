@@ -1,0 +1,60 @@
+import * as pulumi from "@pulumi/pulumi";
+import { toContract, type NetworkContract, type NetworkModel } from "../model";
+import { ComposeStack } from "./compose/ComposeStack";
+import type { SecretResolver, SshConnection } from "./context";
+import { Firewall } from "./network/Firewall";
+import { Ingress } from "./network/Ingress";
+import { WireGuard } from "./network/WireGuard";
+import type { OpnsenseConnection } from "./opnsense/connection";
+
+export interface NetworkNodeArgs {
+  model: NetworkModel;
+  secrets: SecretResolver;
+}
+
+/** The gateway (OPNsense) and the Docker host beside it, as one failure domain. */
+export class NetworkNode extends pulumi.ComponentResource {
+  readonly contract: NetworkContract;
+  readonly firewall: Firewall;
+  readonly wireguard: WireGuard;
+  readonly ingress: Ingress;
+  readonly stacks: ComposeStack[];
+
+  constructor(name: string, args: NetworkNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("homelab:network:NetworkNode", name, {}, opts);
+    const { model, secrets } = args;
+    const c = model.config;
+    const parent = { parent: this };
+    const opnsense: OpnsenseConnection = {
+      url: c.opnsense.url,
+      apiKey: secrets(c.opnsense.apiKey),
+      apiSecret: secrets(c.opnsense.apiSecret),
+      ...(c.opnsense.caCertificate !== undefined ? { caCertificate: c.opnsense.caCertificate } : {}),
+    };
+    this.firewall = new Firewall("firewall", { model, opnsense }, parent);
+    this.wireguard = new WireGuard(
+      "wireguard",
+      { model, opnsense, secrets },
+      { parent: this, dependsOn: [this.firewall] },
+    );
+    this.ingress = new Ingress("ingress", { model, secrets }, parent);
+
+    const node = model.hosts.get(c.networkNode.host)!;
+    const connection: SshConnection = {
+      host: node.address,
+      port: c.networkNode.ssh.port,
+      user: c.networkNode.ssh.user,
+      privateKey: secrets(c.networkNode.ssh.privateKey),
+    };
+    this.stacks = c.stacks.map(
+      (stack) =>
+        new ComposeStack(
+          stack.name,
+          { node: "network", stack, datasets: c.datasets, connection, secrets, files: this.ingress.files },
+          { parent: this, dependsOn: [this.firewall] },
+        ),
+    );
+    this.contract = toContract(model);
+    this.registerOutputs({ contract: this.contract });
+  }
+}

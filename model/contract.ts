@@ -1,0 +1,72 @@
+import { z } from "zod";
+import { cidr, fqdn, ipv4, name, port, protocol } from "./common";
+import { dataset } from "./storage";
+import type { NetworkModel } from "./resolve-network";
+
+/**
+ * What the network stack publishes for the storage stack (exported as `contract`, read through a
+ * StackReference). Both sides use this one schema, so a change to either is a type error, and a stale
+ * or foreign network stack is rejected with a path instead of failing deep inside a component.
+ */
+export const networkContract = z.object({
+  version: z.literal(1),
+  domain: fqdn,
+  segments: z.array(z.object({ name, vlan: z.number().int(), cidr, trust: z.string(), gateway: ipv4 })),
+  hosts: z.array(z.object({ name, segment: name, address: ipv4 })),
+  services: z.array(z.object({ name, host: name, port, protocol, metricsPath: z.string().optional() })),
+  routes: z.array(z.object({ host: fqdn, service: name, public: z.boolean() })),
+  networkNode: z.object({ host: name, address: ipv4, sshPort: port, sshUser: z.string() }),
+  datasets: z.array(dataset),
+  /** Services that run on the network node, for failure-domain and scrape analysis. */
+  networkServices: z.array(
+    z.object({
+      name,
+      stack: name,
+      alwaysOn: z.boolean(),
+      datasets: z.array(z.string()),
+      metrics: z.object({ port, path: z.string() }).optional(),
+    }),
+  ),
+});
+export type NetworkContract = z.output<typeof networkContract>;
+
+export function toContract(model: NetworkModel): NetworkContract {
+  const c = model.config;
+  const node = model.hosts.get(c.networkNode.host)!;
+  return {
+    version: 1,
+    domain: c.domain,
+    segments: model.segments.map((s) => ({
+      name: s.name,
+      vlan: s.vlan,
+      cidr: s.cidr,
+      trust: s.trust,
+      gateway: s.gateway,
+    })),
+    hosts: [...model.hosts.values()].map((h) => ({ name: h.name, segment: h.segment, address: h.address })),
+    services: [...model.services.values()].map((s) => ({
+      name: s.name,
+      host: s.host,
+      port: s.port,
+      protocol: s.protocol,
+      ...(s.metricsPath !== undefined ? { metricsPath: s.metricsPath } : {}),
+    })),
+    routes: model.routes.map((r) => ({ host: r.host, service: r.service, public: r.public })),
+    networkNode: {
+      host: node.name,
+      address: node.address,
+      sshPort: c.networkNode.ssh.port,
+      sshUser: c.networkNode.ssh.user,
+    },
+    datasets: c.datasets,
+    networkServices: c.stacks.flatMap((st) =>
+      st.services.map((s) => ({
+        name: s.name,
+        stack: st.name,
+        alwaysOn: s.alwaysOn,
+        datasets: s.volumes.flatMap((v) => (v.dataset ? [v.dataset] : [])),
+        ...(s.metrics ? { metrics: s.metrics } : {}),
+      })),
+    ),
+  };
+}

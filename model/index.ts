@@ -1,0 +1,13 @@
+export * from "./common";
+export * from "./errors";
+export * from "./load";
+export * from "./contract";
+export * from "./resolve-network";
+export * from "./resolve-storage";
+export { networkConfig } from "./network";
+export { storageConfig } from "./storage";
+export type { NetworkConfig, Segment, Host, Flow, Route, ServiceEndpoint } from "./network";
+export type { StorageConfig, Dataset } from "./storage";
+export type { ComposeService, ComposeStackConfig, PublishedPort, Volume } from "./services";
+export type { BackupConfig, VaultConfig } from "./backup";
+export type { SecretUse, SecretSource } from "./secrets";

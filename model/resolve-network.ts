@@ -1,0 +1,235 @@
+import { checkDirectoryAgainstStacks, checkStacks } from "./compose-checks";
+import { ConfigError, fromZod, IssueList, suggest } from "./errors";
+import { contains, overlaps, parseCidr, parseIpv4, type Ipv4Range } from "./net";
+import {
+  networkConfig,
+  type Flow,
+  type Host,
+  type NetworkConfig,
+  type Route,
+  type Segment,
+  type ServiceEndpoint,
+} from "./network";
+import { expandPresets } from "./presets";
+import { checkSecrets, collectSecretRefs, type SecretSource, type SecretUse } from "./secrets";
+
+export interface ResolvedSegment extends Segment {
+  range: Ipv4Range;
+  /** The gateway's address on this VLAN (first usable address by convention). */
+  gateway: string;
+}
+export interface ResolvedHost extends Host {
+  segmentRef: ResolvedSegment;
+}
+export interface ResolvedService extends ServiceEndpoint {
+  hostRef: ResolvedHost;
+}
+
+export type Endpoint =
+  | { kind: "segment"; segment: ResolvedSegment }
+  | { kind: "host"; host: ResolvedHost }
+  | { kind: "service"; service: ResolvedService }
+  | { kind: "internet" }
+  | { kind: "wireguard" }
+  | { kind: "any" };
+
+export interface ResolvedFlow extends Omit<Flow, "from" | "to"> {
+  index: number;
+  from: Endpoint;
+  to: Endpoint;
+}
+
+export interface ResolvedRoute extends Route {
+  serviceRef: ResolvedService;
+}
+
+export interface NetworkModel {
+  stack: "network";
+  config: NetworkConfig;
+  segments: ResolvedSegment[];
+  segmentsByName: Map<string, ResolvedSegment>;
+  hosts: Map<string, ResolvedHost>;
+  services: Map<string, ResolvedService>;
+  flows: ResolvedFlow[];
+  routes: ResolvedRoute[];
+  wireguardRange: Ipv4Range;
+  secrets: SecretUse[];
+}
+
+const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
+
+/** Parses and cross-checks the network stack's config; throws ConfigError listing every problem. */
+export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSource): NetworkModel {
+  const expanded = expandPresets(raw, "network");
+  const parsed = networkConfig.safeParse(expanded.raw);
+  if (!parsed.success) throw new ConfigError("network", [...expanded.issues, ...fromZod(parsed.error)]);
+  if (expanded.issues.length > 0) throw new ConfigError("network", expanded.issues);
+  const config = parsed.data;
+  const issues = new IssueList();
+
+  const segments: ResolvedSegment[] = [];
+  const segmentsByName = new Map<string, ResolvedSegment>();
+  const vlans = new Map<number, string>();
+  config.segments.forEach((s, i) => {
+    const range = parseCidr(s.cidr) as Ipv4Range;
+    if (segmentsByName.has(s.name)) issues.add(["segments", i, "name"], `duplicate segment name "${s.name}"`);
+    const vlanOwner = vlans.get(s.vlan);
+    if (vlanOwner !== undefined)
+      issues.add(["segments", i, "vlan"], `VLAN ${s.vlan} is already used by segment "${vlanOwner}"`);
+    vlans.set(s.vlan, s.name);
+    for (const other of segments)
+      if (overlaps(range, other.range))
+        issues.add(["segments", i, "cidr"], `${s.cidr} overlaps ${other.cidr} of segment "${other.name}"`);
+    const seg = { ...s, range, gateway: intToIp(range.first + 1) };
+    segments.push(seg);
+    segmentsByName.set(s.name, seg);
+  });
+
+  const wireguardRange = parseCidr(config.wireguard.tunnelCidr) as Ipv4Range;
+  for (const seg of segments)
+    if (overlaps(wireguardRange, seg.range))
+      issues.add(
+        ["wireguard", "tunnelCidr"],
+        `${config.wireguard.tunnelCidr} overlaps segment "${seg.name}" (${seg.cidr})`,
+      );
+
+  const hosts = new Map<string, ResolvedHost>();
+  const addresses = new Map<string, string>();
+  config.hosts.forEach((h, i) => {
+    const seg = segmentsByName.get(h.segment);
+    if (hosts.has(h.name)) issues.add(["hosts", i, "name"], `duplicate host name "${h.name}"`);
+    if (!seg)
+      return issues.add(
+        ["hosts", i, "segment"],
+        `unknown segment "${h.segment}"${suggest(h.segment, segmentsByName.keys())}`,
+      );
+    if (!contains(seg.range, parseIpv4(h.address)!))
+      issues.add(["hosts", i, "address"], `${h.address} is outside segment "${seg.name}" (${seg.cidr})`);
+    const owner = addresses.get(h.address);
+    if (owner !== undefined)
+      issues.add(["hosts", i, "address"], `${h.address} is already used by host "${owner}"`);
+    addresses.set(h.address, h.name);
+    hosts.set(h.name, { ...h, segmentRef: seg });
+  });
+
+  const services = new Map<string, ResolvedService>();
+  config.services.forEach((s, i) => {
+    const host = hosts.get(s.host);
+    if (services.has(s.name)) issues.add(["services", i, "name"], `duplicate service name "${s.name}"`);
+    if (!host)
+      return issues.add(["services", i, "host"], `unknown host "${s.host}"${suggest(s.host, hosts.keys())}`);
+    services.set(s.name, { ...s, hostRef: host });
+  });
+
+  const resolveEndpoint = (ref: string, path: PropertyKey[]): Endpoint | undefined => {
+    if (ref === "internet" || ref === "wireguard" || ref === "any") return { kind: ref };
+    const [kind, name] = ref.split(":") as ["segment" | "host" | "service", string];
+    const table = { segment: segmentsByName, host: hosts, service: services }[kind] as Map<string, unknown>;
+    const found = table.get(name);
+    if (!found) {
+      issues.add(path, `"${ref}" names an unknown ${kind}${suggest(name, table.keys())}`);
+      return undefined;
+    }
+    if (kind === "segment") return { kind, segment: found as ResolvedSegment };
+    if (kind === "host") return { kind, host: found as ResolvedHost };
+    return { kind, service: found as ResolvedService };
+  };
+
+  const flows: ResolvedFlow[] = [];
+  config.flows.forEach((f, i) => {
+    const from = resolveEndpoint(f.from, ["flows", i, "from"]);
+    const to = resolveEndpoint(f.to, ["flows", i, "to"]);
+    if (f.ports.length > 0 && (f.protocol === "icmp" || f.protocol === "any"))
+      issues.add(["flows", i, "ports"], `ports only apply to tcp or udp, not ${f.protocol}`);
+    if (from?.kind === "internet" || from?.kind === "service")
+      issues.add(
+        ["flows", i, "from"],
+        `a flow cannot start at ${f.from}; inbound internet traffic only enters through ingress routes`,
+      );
+    if (!from || !to) return;
+    flows.push({ ...f, index: i, from, to });
+  });
+
+  const routes: ResolvedRoute[] = [];
+  const routeHosts = new Set<string>();
+  config.ingress.routes.forEach((r, i) => {
+    if (routeHosts.has(r.host)) issues.add(["ingress", "routes", i, "host"], `duplicate route for ${r.host}`);
+    routeHosts.add(r.host);
+    const svc = services.get(r.service);
+    if (!svc)
+      return issues.add(
+        ["ingress", "routes", i, "service"],
+        `unknown service "${r.service}"${suggest(r.service, services.keys())}`,
+      );
+    if (!r.host.endsWith(`.${config.domain}`))
+      issues.add(
+        ["ingress", "routes", i, "host"],
+        `${r.host} is outside the homelab domain ${config.domain}`,
+      );
+    routes.push({ ...r, serviceRef: svc });
+  });
+  if (!hosts.has(config.ingress.host))
+    issues.add(
+      ["ingress", "host"],
+      `unknown host "${config.ingress.host}"${suggest(config.ingress.host, hosts.keys())}`,
+    );
+  if (!services.has(config.ingress.sso.service))
+    issues.add(
+      ["ingress", "sso", "service"],
+      `unknown service "${config.ingress.sso.service}"${suggest(config.ingress.sso.service, services.keys())}`,
+    );
+
+  const peerAddrs = new Set<string>();
+  if (!contains(wireguardRange, parseIpv4(config.wireguard.serverAddress)!))
+    issues.add(
+      ["wireguard", "serverAddress"],
+      `${config.wireguard.serverAddress} is outside ${config.wireguard.tunnelCidr}`,
+    );
+  config.wireguard.peers.forEach((p, i) => {
+    if (!contains(wireguardRange, parseIpv4(p.address)!))
+      issues.add(
+        ["wireguard", "peers", i, "address"],
+        `${p.address} is outside the tunnel ${config.wireguard.tunnelCidr}`,
+      );
+    if (peerAddrs.has(p.address) || p.address === config.wireguard.serverAddress)
+      issues.add(["wireguard", "peers", i, "address"], `${p.address} is already in use in the tunnel`);
+    peerAddrs.add(p.address);
+  });
+
+  const nodeHost = hosts.get(config.networkNode.host);
+  if (!nodeHost)
+    issues.add(
+      ["networkNode", "host"],
+      `unknown host "${config.networkNode.host}"${suggest(config.networkNode.host, hosts.keys())}`,
+    );
+  const datasets = new Set<string>();
+  config.datasets.forEach((d, i) => {
+    if (datasets.has(d.name)) issues.add(["datasets", i, "name"], `duplicate dataset "${d.name}"`);
+    datasets.add(d.name);
+  });
+  const nodeHostNames = new Set(nodeHost ? [nodeHost.name] : []);
+  checkStacks(
+    config.stacks,
+    { datasets, nodeAddresses: new Set(nodeHost ? [nodeHost.address] : []), nodeName: "the network node" },
+    issues,
+  );
+  checkDirectoryAgainstStacks(config.services, nodeHostNames, config.stacks, (i, field, msg) =>
+    issues.add(["services", i, field], msg),
+  );
+
+  const secretUses = collectSecretRefs(config);
+  checkSecrets(secretUses, secrets, issues, "network");
+  issues.throwIfAny("network");
+  return {
+    stack: "network",
+    config,
+    segments,
+    segmentsByName,
+    hosts,
+    services,
+    flows,
+    routes,
+    wireguardRange,
+    secrets: secretUses,
+  };
+}

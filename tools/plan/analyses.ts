@@ -1,0 +1,31 @@
+import type { NetworkModel, StorageModel } from "../../model";
+import type { Violation } from "../../policies/run";
+import type { PlanResource } from "./graph";
+
+export interface AnalysisContext {
+  stack: "network" | "storage";
+  model: NetworkModel | StorageModel;
+  resources: PlanResource[];
+}
+
+/** One section of the plan report (reachability, cost, failure domains ...). */
+export interface AnalysisResult {
+  /** Machine-readable form; appears in --json under the analysis id. */
+  json: unknown;
+  text: string;
+  markdown: string;
+  violations?: Violation[];
+}
+
+export interface PlanAnalysis {
+  id: string;
+  title: string;
+  stacks: ("network" | "storage")[];
+  run(ctx: AnalysisContext): AnalysisResult;
+}
+
+/**
+ * Analyses the plan runs after evaluating the program. Each is a pure function from the typed model and
+ * the recorded graph (see analysis/); add one line here to put a new section in every report.
+ */
+export const analyses: PlanAnalysis[] = [];

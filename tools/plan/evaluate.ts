@@ -1,0 +1,111 @@
+import type { NetworkContract, StackFile, StackName } from "../../model";
+import { NAMESPACE } from "../../model";
+import { REDACTED, redact, type PlanResource } from "./graph";
+import { planMocks } from "./mocks";
+
+export interface EvaluateOptions {
+  stack: StackName;
+  file: StackFile;
+  /** What the storage stack's StackReference to the network stack returns. */
+  networkContract?: NetworkContract;
+  /** Replaces each secure value so leaks of it into plain inputs can be detected (see secret scan). */
+  secretValue?: (key: string) => string;
+}
+
+export interface Evaluation {
+  resources: PlanResource[];
+  /** Inputs with secrets unwrapped, as CrossGuard gives them to policies. */
+  policyInputs: Map<string, Record<string, unknown>>;
+  outputs: Record<string, unknown>;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getProtect(): boolean | undefined;
+  getObject(): unknown;
+  getDependenciesList(): string[];
+  getIgnorechangesList(): string[];
+  getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+}
+type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
+
+/**
+ * Runs the real program (program.ts) against Pulumi's mock monitor. The monitor's registerResource is
+ * wrapped to record what the engine would receive: type, name, parent, dependencies and inputs.
+ * Pulumi's runtime is process-global: evaluate one stack per process.
+ */
+export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation> {
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [key, value] of Object.entries(opts.file.all)) {
+    if (opts.file.secureKeys.has(key)) {
+      secretKeys.push(key);
+      config[key] = opts.secretValue ? opts.secretValue(key.slice(NAMESPACE.length + 1)) : String(value);
+    } else config[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  // The SDK reads config from the environment when its state store is first created: set it before import.
+  process.env["PULUMI_CONFIG"] = JSON.stringify(config);
+  process.env["PULUMI_CONFIG_SECRET_KEYS"] = JSON.stringify(secretKeys);
+  process.env["PULUMI_NODEJS_PROJECT"] = "homelab";
+  process.env["PULUMI_NODEJS_STACK"] = opts.stack;
+
+  const pulumi = await import("@pulumi/pulumi");
+  const { deserializeProperties } = (await import("@pulumi/pulumi/runtime/rpc")) as unknown as {
+    deserializeProperties(s: unknown): Record<string, unknown>;
+  };
+  const refName = String(opts.file.raw["networkStack"] ?? "");
+  const stackOutputs = opts.networkContract ? { [refName]: { contract: opts.networkContract } } : {};
+  await pulumi.runtime.setMocks(planMocks(stackOutputs), "homelab", opts.stack, true);
+
+  const resources: PlanResource[] = [];
+  const policyInputs = new Map<string, Record<string, unknown>>();
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, cb: Callback): Promise<void>;
+  };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    original(req, (err, resp) => {
+      if (!err && resp) {
+        const deps = new Set(req.getDependenciesList());
+        req.getPropertydependenciesMap().forEach((v) => v.getUrnsList().forEach((u) => deps.add(u)));
+        const inputs = deserializeProperties(req.getObject());
+        // A dynamic provider's serialized closure is implementation, not configuration.
+        if ("__provider" in inputs) inputs["__provider"] = "<dynamic provider>";
+        const r = redact(inputs);
+        const urn = resp.getUrn();
+        resources.push({
+          urn,
+          type: req.getType(),
+          name: req.getName(),
+          parent: req.getParent() || null,
+          dependencies: [...deps].filter((d) => d !== req.getParent()),
+          custom: req.getCustom(),
+          protect: req.getProtect() ?? false,
+          ignoreChanges: req.getIgnorechangesList(),
+          inputs: r.redacted as Record<string, unknown>,
+          secretPaths: r.secretPaths,
+        });
+        policyInputs.set(urn, r.unwrapped as Record<string, unknown>);
+      }
+      cb(err, resp);
+    });
+
+  const { main } = await import("../../program");
+  let returned: Record<string, unknown> = {};
+  await pulumi.runtime.runInPulumiStack(
+    async () => (returned = (await main()) as unknown as Record<string, unknown>),
+  );
+  // Stack outputs are shown by key; a secret Output is shown as redacted, as `pulumi stack output` does.
+  const outputs: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(returned)) {
+    if (pulumi.Output.isInstance(value)) {
+      const secret = await (value as unknown as { isSecret: Promise<boolean> }).isSecret;
+      outputs[key] = secret ? REDACTED : await new Promise((resolve) => value.apply((v) => resolve(v)));
+    } else outputs[key] = value;
+  }
+  await pulumi.runtime.disconnect();
+  return { resources, policyInputs, outputs };
+}
