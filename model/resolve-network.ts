@@ -61,9 +61,10 @@ const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255
 /** Parses and cross-checks the network stack's config; throws ConfigError listing every problem. */
 export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSource): NetworkModel {
   const expanded = expandPresets(raw, "network");
-  const parsed = networkConfig.safeParse(expanded.raw);
-  if (!parsed.success) throw new ConfigError("network", [...expanded.issues, ...fromZod(parsed.error)]);
+  // An unknown preset would also surface as "missing image": report the cause only.
   if (expanded.issues.length > 0) throw new ConfigError("network", expanded.issues);
+  const parsed = networkConfig.safeParse(expanded.raw);
+  if (!parsed.success) throw new ConfigError("network", fromZod(parsed.error));
   const config = parsed.data;
   const issues = new IssueList();
 

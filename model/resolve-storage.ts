@@ -35,9 +35,10 @@ export function resolveStorage(
   network: NetworkContract,
 ): StorageModel {
   const expanded = expandPresets(raw, "storage");
-  const parsed = storageConfig.safeParse(expanded.raw);
-  if (!parsed.success) throw new ConfigError("storage", [...expanded.issues, ...fromZod(parsed.error)]);
+  // An unknown preset would also surface as "missing image": report the cause only.
   if (expanded.issues.length > 0) throw new ConfigError("storage", expanded.issues);
+  const parsed = storageConfig.safeParse(expanded.raw);
+  if (!parsed.success) throw new ConfigError("storage", fromZod(parsed.error));
   const config = parsed.data;
   const issues = new IssueList();
 

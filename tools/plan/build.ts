@@ -26,11 +26,18 @@ export interface PlanOptions {
 
 /** Parses config first (throws ConfigError before any resource exists), then evaluates, checks, analyses. */
 export function resolveModel(opts: PlanOptions): NetworkModel | StorageModel {
-  if (opts.stack === "network") return resolveNetwork(opts.file.raw, stackFileSecrets(opts.file));
+  if (opts.stack === "network") return resolveNetwork(opts.file.raw, presenceOnly(opts.file));
   const net = opts.networkFile!;
-  const contract = toContract(resolveNetwork(net.raw, stackFileSecrets(net)));
-  return resolveStorage(opts.file.raw, stackFileSecrets(opts.file), contract);
+  const contract = toContract(resolveNetwork(net.raw, presenceOnly(net)));
+  return resolveStorage(opts.file.raw, presenceOnly(opts.file), contract);
 }
+
+/**
+ * The deployed program refuses a referenced secret stored in plain text outright. The plan instead lets
+ * the encrypted-secrets rule report it (exit 1, naming rule and key), so a PR shows every finding of
+ * that kind in one report; a missing secret is still a config error (exit 2).
+ */
+const presenceOnly = (file: StackFile) => ({ has: stackFileSecrets(file).has, isSecret: () => true });
 
 export async function buildPlan(opts: PlanOptions): Promise<PlanReport> {
   const model = resolveModel(opts);
@@ -41,6 +48,7 @@ export async function buildPlan(opts: PlanOptions): Promise<PlanReport> {
     stack: opts.stack,
     file: opts.file,
     ...(model.stack === "storage" ? { networkContract: model.network } : {}),
+    treatAsSecret: model.secrets.map((s) => s.key),
     secretValue: (key) => {
       const marker = `plan-secret-${key}-${nonce}`;
       markers.set(key, marker);

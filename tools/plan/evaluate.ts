@@ -10,6 +10,11 @@ export interface EvaluateOptions {
   networkContract?: NetworkContract;
   /** Replaces each secure value so leaks of it into plain inputs can be detected (see secret scan). */
   secretValue?: (key: string) => string;
+  /**
+   * Plain-text keys the config references as secrets. The plan evaluates them as secrets so the whole
+   * graph is shown, while the encrypted-secrets rule fails the plan for them.
+   */
+  treatAsSecret?: string[];
 }
 
 export interface Evaluation {
@@ -19,17 +24,19 @@ export interface Evaluation {
   outputs: Record<string, unknown>;
 }
 
-interface RegisterRequest {
+/** The parts of the engine's RegisterResource/ReadResource requests that the plan records. */
+interface RecordedRequest {
   getType(): string;
   getName(): string;
   getParent(): string;
-  getCustom(): boolean;
-  getProtect(): boolean | undefined;
-  getObject(): unknown;
   getDependenciesList(): string[];
-  getIgnorechangesList(): string[];
-  getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+  getCustom?(): boolean;
+  getProtect?(): boolean | undefined;
+  getIgnorechangesList?(): string[];
+  getPropertydependenciesMap?(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
 }
+type RegisterRequest = RecordedRequest & { getObject(): unknown };
+type ReadRequest = RecordedRequest & { getProperties(): unknown };
 type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
 
 /**
@@ -40,8 +47,9 @@ type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
 export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation> {
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
+  const asSecret = new Set(opts.treatAsSecret?.map((k) => `${NAMESPACE}:${k}`));
   for (const [key, value] of Object.entries(opts.file.all)) {
-    if (opts.file.secureKeys.has(key)) {
+    if (opts.file.secureKeys.has(key) || asSecret.has(key)) {
       secretKeys.push(key);
       config[key] = opts.secretValue ? opts.secretValue(key.slice(NAMESPACE.length + 1)) : String(value);
     } else config[key] = typeof value === "string" ? value : JSON.stringify(value);
@@ -64,32 +72,40 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   const policyInputs = new Map<string, Record<string, unknown>>();
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: RegisterRequest, cb: Callback): Promise<void>;
+    readResource(req: ReadRequest, cb: Callback): Promise<void>;
   };
-  const original = monitor.registerResource.bind(monitor);
+  const record = (urn: string, req: RecordedRequest, object: unknown, read: boolean) => {
+    const deps = new Set(req.getDependenciesList());
+    req.getPropertydependenciesMap?.().forEach((v) => v.getUrnsList().forEach((u) => deps.add(u)));
+    const inputs = deserializeProperties(object);
+    // A dynamic provider's serialized closure is implementation, not configuration.
+    if ("__provider" in inputs) inputs["__provider"] = "<dynamic provider>";
+    const r = redact(inputs);
+    resources.push({
+      urn,
+      type: req.getType(),
+      name: req.getName(),
+      parent: req.getParent() || null,
+      dependencies: [...deps].filter((d) => d !== req.getParent()),
+      custom: read || (req.getCustom?.() ?? true),
+      protect: req.getProtect?.() ?? false,
+      ignoreChanges: req.getIgnorechangesList?.() ?? [],
+      inputs: r.redacted as Record<string, unknown>,
+      secretPaths: r.secretPaths,
+    });
+    policyInputs.set(urn, r.unwrapped as Record<string, unknown>);
+  };
+  const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) =>
-    original(req, (err, resp) => {
-      if (!err && resp) {
-        const deps = new Set(req.getDependenciesList());
-        req.getPropertydependenciesMap().forEach((v) => v.getUrnsList().forEach((u) => deps.add(u)));
-        const inputs = deserializeProperties(req.getObject());
-        // A dynamic provider's serialized closure is implementation, not configuration.
-        if ("__provider" in inputs) inputs["__provider"] = "<dynamic provider>";
-        const r = redact(inputs);
-        const urn = resp.getUrn();
-        resources.push({
-          urn,
-          type: req.getType(),
-          name: req.getName(),
-          parent: req.getParent() || null,
-          dependencies: [...deps].filter((d) => d !== req.getParent()),
-          custom: req.getCustom(),
-          protect: req.getProtect() ?? false,
-          ignoreChanges: req.getIgnorechangesList(),
-          inputs: r.redacted as Record<string, unknown>,
-          secretPaths: r.secretPaths,
-        });
-        policyInputs.set(urn, r.unwrapped as Record<string, unknown>);
-      }
+    register(req, (err, resp) => {
+      if (!err && resp) record(resp.getUrn(), req, req.getObject(), false);
+      cb(err, resp);
+    });
+  // Reads (StackReference, `get` functions) are part of the graph too.
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, cb) =>
+    read(req, (err, resp) => {
+      if (!err && resp) record(resp.getUrn(), req, req.getProperties(), true);
       cb(err, resp);
     });
 
