@@ -27,9 +27,13 @@ async function run(): Promise<number> {
     const networkFile =
       stack === "storage" ? readStackFile(values["network-config"] ?? "Pulumi.network.yaml") : undefined;
     const report = await buildPlan({ stack, file, ...(networkFile ? { networkFile } : {}) });
-    process.stdout.write(
-      values.json ? renderJson(report) : values.markdown ? renderMarkdown(report) : renderText(report),
-    );
+    const text = values.json
+      ? renderJson(report)
+      : values.markdown
+        ? renderMarkdown(report)
+        : renderText(report);
+    // process.exit() drops unflushed pipe output: wait until a large report is written.
+    await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
     return mandatoryCount(report) > 0 ? 1 : 0;
   } catch (e) {
     if (
@@ -47,7 +51,12 @@ async function run(): Promise<number> {
 }
 
 run().then(
-  (code) => process.exit(code),
+  (code) => {
+    // For `npm run bench`: peak memory as the OS counted it for this process.
+    if (process.env["HOMELAB_PLAN_STATS"] === "1")
+      process.stderr.write(`plan-stats ${JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS })}\n`);
+    process.exit(code);
+  },
   (e) => {
     process.stderr.write(`plan failed: ${(e as Error).stack ?? String(e)}\n`);
     process.exit(3);

@@ -54,13 +54,10 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
       config[key] = opts.secretValue ? opts.secretValue(key.slice(NAMESPACE.length + 1)) : String(value);
     } else config[key] = typeof value === "string" ? value : JSON.stringify(value);
   }
-  // The SDK reads config from the environment when its state store is first created: set it before import.
-  process.env["PULUMI_CONFIG"] = JSON.stringify(config);
-  process.env["PULUMI_CONFIG_SECRET_KEYS"] = JSON.stringify(secretKeys);
-  process.env["PULUMI_NODEJS_PROJECT"] = "homelab";
-  process.env["PULUMI_NODEJS_STACK"] = opts.stack;
-
+  // Config goes into the SDK's store directly, not through PULUMI_CONFIG: a large homelab's config is
+  // over the kernel's 128 KiB limit for one environment variable, which child processes inherit.
   const pulumi = await import("@pulumi/pulumi");
+  pulumi.runtime.setAllConfig(config, secretKeys);
   const { deserializeProperties } = (await import("@pulumi/pulumi/runtime/rpc")) as unknown as {
     deserializeProperties(s: unknown): Record<string, unknown>;
   };
