@@ -1,10 +1,17 @@
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { renderDestroyDataset, renderEnsureDataset } from "../../analysis/storage/zfs";
 import type { Dataset } from "../../model";
-import type { SshConnection } from "../context";
+import { commandConnection, type SshConnection } from "../context";
 
 export interface DatasetsArgs {
   datasets: Dataset[];
   connection: SshConnection;
+  /**
+   * Datasets whose data may be destroyed when they leave the config. Empty by default: removing a
+   * dataset from the config only forgets it (the data stays on the pool), see below.
+   */
+  destroyable?: ReadonlySet<string>;
 }
 
 /** ZFS datasets for application data, created over SSH with their properties (issue 4). */
@@ -13,7 +20,32 @@ export class Datasets extends pulumi.ComponentResource {
   readonly byName: Map<string, pulumi.Resource> = new Map();
   constructor(name: string, args: DatasetsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:storage:Datasets", name, {}, opts);
-    void args;
-    this.registerOutputs({});
+    const connection = commandConnection(args.connection);
+    for (const d of args.datasets) {
+      const ensure = renderEnsureDataset(d);
+      const destroyable = args.destroyable?.has(d.name) ?? false;
+      const cmd = new command.remote.Command(
+        // The ZFS name is unique and stable; "/" is not allowed in a resource name's URN segment.
+        `dataset-${d.name.replace(/\//g, "-")}`,
+        {
+          connection,
+          // Create and update run the same converging script: a property change (compression, recordsize,
+          // quota, backup class) changes the command text, which the provider applies in place. No
+          // `triggers`: those force a replace, and a replace of a dataset must never be the path to a change.
+          create: ensure,
+          update: ensure,
+          ...(destroyable ? { delete: renderDestroyDataset(d) } : {}),
+        },
+        {
+          parent: this,
+          // Data safety first: by default the engine forgets the resource on delete or replace and never
+          // runs a delete command, so dropping a line from the config (or a rename) cannot destroy data.
+          // Removing the data is then a deliberate `zfs destroy` by an admin, or an explicit opt-in here.
+          retainOnDelete: !destroyable,
+        },
+      );
+      this.byName.set(d.name, cmd);
+    }
+    this.registerOutputs({ datasets: args.datasets.map((d) => d.name) });
   }
 }

@@ -1,6 +1,9 @@
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { renderApplyDaemonJson, renderDaemonJson } from "../../analysis/docker/daemon";
+import { checkSocketProxies } from "../../analysis/docker/socket-proxy";
 import type { StorageModel } from "../../model";
-import type { SshConnection } from "../context";
+import { commandConnection, type SshConnection } from "../context";
 
 export interface DockerHostArgs {
   model: StorageModel;
@@ -9,9 +12,30 @@ export interface DockerHostArgs {
 
 /** The hardened Docker daemon baseline, in one place (issue 4). */
 export class DockerHost extends pulumi.ComponentResource {
+  /** The daemon.json as written to the host (baseline merged with homelab:dockerHost.daemon). */
+  readonly daemonJson: string;
+  readonly daemonConfig: command.remote.Command;
+
   constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:storage:DockerHost", name, {}, opts);
-    void args;
-    this.registerOutputs({});
+    const c = args.model.config;
+    // Both checks throw ConfigError before any resource of this component exists.
+    this.daemonJson = renderDaemonJson(c.dockerHost.daemon);
+    checkSocketProxies(c.stacks, c.dockerHost.socketProxy.allow);
+
+    const apply = renderApplyDaemonJson(this.daemonJson);
+    this.daemonConfig = new command.remote.Command(
+      "daemon-json",
+      {
+        connection: commandConnection(args.connection),
+        // The script carries the content: a change to daemon.json is an in-place update (no replace),
+        // and the script itself skips the restart when the host already has this content.
+        create: apply,
+        update: apply,
+        // No delete: removing the component must not leave dockerd on its (weaker) defaults.
+      },
+      { parent: this },
+    );
+    this.registerOutputs({ daemonJson: this.daemonJson });
   }
 }

@@ -1,4 +1,12 @@
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
+import {
+  backupJobSpec,
+  PBS_STORAGE_ID,
+  PBS_USERNAME,
+  VM_REBOOT_FIELDS,
+  vmNetwork,
+} from "../../analysis/storage/proxmox";
 import type { StorageModel } from "../../model";
 import type { SecretResolver } from "../context";
 
@@ -9,9 +17,116 @@ export interface ProxmoxHostArgs {
 
 /** Proxmox provider, the Backup Server VM, its storage registration and VM backup jobs (issue 4). */
 export class ProxmoxHost extends pulumi.ComponentResource {
+  readonly provider: proxmoxve.Provider;
+  readonly backupServer: proxmoxve.VmLegacy;
+  readonly backupStorage: proxmoxve.storage.Pbs;
+  readonly backupJob: proxmoxve.backup.Job;
+
   constructor(name: string, args: ProxmoxHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:storage:ProxmoxHost", name, {}, opts);
-    void args;
-    this.registerOutputs({});
+    const { model, secrets } = args;
+    const px = model.config.proxmox;
+    const pbs = px.backupServer;
+    // Throws ConfigError (with the config path) if the address is in no segment of the network stack.
+    const net = vmNetwork(pbs.address, model.network, ["proxmox", "backupServer", "address"]);
+
+    // An explicit provider: the API endpoint and token come from this stack's config, never from
+    // ambient PROXMOX_VE_* environment variables of whoever runs `pulumi up`.
+    this.provider = new proxmoxve.Provider(
+      "pve",
+      { endpoint: px.endpoint, apiToken: secrets(px.apiToken), insecure: px.insecure },
+      { parent: this },
+    );
+    const po = { parent: this, provider: this.provider };
+
+    this.backupServer = new proxmoxve.VmLegacy(
+      pbs.name,
+      {
+        nodeName: px.node,
+        vmId: pbs.vmId,
+        name: pbs.name,
+        description: "Proxmox Backup Server; managed by Pulumi (homelab storage stack)",
+        // Proxmox sorts tags; keep them sorted or every refresh shows a diff.
+        tags: ["homelab", "pbs"],
+        clone: { vmId: pbs.templateVmId, full: true, datastoreId: px.vmStorage },
+        cpu: { cores: pbs.cores, type: "x86-64-v2-AES" },
+        // Ballooning off (floating 0): PBS's chunk cache should not be squeezed by the host.
+        memory: { dedicated: pbs.memoryMiB, floating: 0 },
+        disks: [
+          {
+            interface: "scsi0",
+            datastoreId: px.vmStorage,
+            size: pbs.diskGiB,
+            discard: "on",
+            iothread: true,
+            ssd: true,
+          },
+        ],
+        scsiHardware: "virtio-scsi-single",
+        networkDevices: [{ bridge: px.bridge, vlanId: net.vlan, model: "virtio", firewall: false }],
+        initialization: {
+          datastoreId: px.vmStorage,
+          ipConfigs: [{ ipv4: { address: net.cidrAddress, gateway: net.gateway } }],
+        },
+        // The template is a plain cloud image: the guest agent is not guaranteed to run, and with the
+        // agent flag on, every refresh would wait up to 15 minutes for it (see the provider docs).
+        agent: { enabled: false },
+        onBoot: true,
+        started: true,
+        // Proxmox's own protection flag: the PVE UI/API refuse to delete the VM or its disks too.
+        protection: true,
+        // A diff that still needs a reboot fails the update instead of power-cycling the backup server.
+        rebootAfterUpdate: false,
+        // The backup job below excludes this VM; purging it from job configs on destroy is not wanted.
+        purgeOnDestroy: false,
+        startup: { order: 1, upDelay: 30 },
+      },
+      { ...po, protect: true, ignoreChanges: [...VM_REBOOT_FIELDS] },
+    );
+
+    // Register the backup server as PVE storage so vzdump can write to it. The fingerprint pins its
+    // self-signed certificate (no `insecure` anywhere on this path); the password is a secret input.
+    this.backupStorage = new proxmoxve.storage.Pbs(
+      "pbs-storage",
+      {
+        resourceId: PBS_STORAGE_ID,
+        nodes: [px.node],
+        server: pbs.address,
+        datastore: pbs.datastore,
+        username: PBS_USERNAME,
+        password: secrets(pbs.password),
+        fingerprint: pbs.fingerprint,
+        contents: ["backup"],
+      },
+      { ...po, dependsOn: [this.backupServer] },
+    );
+
+    // backup.Job exists in provider 8.6 (a cluster vzdump job, /cluster/backup), so no pvesh script.
+    const job = backupJobSpec(px);
+    this.backupJob = new proxmoxve.backup.Job(
+      "vm-backups",
+      {
+        resourceId: job.resourceId,
+        schedule: job.schedule,
+        storage: this.backupStorage.resourceId,
+        node: px.node,
+        all: true,
+        excludes: job.excludes,
+        // Snapshot mode: running VMs stay up during the backup (QEMU live backup).
+        mode: "snapshot",
+        compress: "zstd",
+        enabled: true,
+        repeatMissed: true,
+        pruneBackups: job.pruneBackups,
+        mailnotification: "failure",
+      },
+      po,
+    );
+
+    this.registerOutputs({
+      backupServerVmId: pbs.vmId,
+      backupStorage: PBS_STORAGE_ID,
+      backupJob: job.resourceId,
+    });
   }
 }
