@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { combinePem, renderIngress } from "../../analysis/ingress";
 import type { NetworkModel } from "../../model";
 import type { SecretResolver } from "../context";
 
@@ -12,12 +13,49 @@ export interface IngressArgs {
  * to the network node's compose stacks, which mount them.
  */
 export class Ingress extends pulumi.ComponentResource {
-  /** Host path -> file content, deployed before the ingress and SSO stacks start. */
+  /**
+   * Host path -> file content, deployed before the ingress and SSO stacks start. Secret as a whole: it
+   * carries the TLS certificate and key bundle.
+   */
   readonly files: pulumi.Output<Record<string, string>>;
+  /** The rendered haproxy.cfg, plain: it holds no secret and is worth reading in a diff. */
+  readonly haproxyConfig: string;
+  /** The rendered Authelia configuration.yml, plain for the same reason. */
+  readonly autheliaConfig: string;
+  /** Host path of the combined certificate + key PEM inside `files`. */
+  readonly certificatePath: string;
+
   constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:network:Ingress", name, {}, opts);
-    this.files = pulumi.output<Record<string, string>>({});
-    void args;
-    this.registerOutputs({ files: this.files });
+    const { model, secrets } = args;
+    const rendered = renderIngress(model);
+    const tls = model.config.ingress.tls;
+    // Built only from the secret inputs, and marked secret again so a refactor cannot drop the flag.
+    const bundle = pulumi.secret(
+      pulumi.all([secrets(tls.certificate), secrets(tls.key)]).apply(([cert, key]) => {
+        try {
+          return combinePem(cert, key);
+        } catch (e) {
+          // A real update stops on a malformed bundle; a preview (and the offline plan, which feeds
+          // placeholder strings for secrets) still shows the graph. The value stays secret either way.
+          if (!pulumi.runtime.isDryRun()) throw e;
+          return `${cert}\n${key}\n`;
+        }
+      }),
+    );
+    this.certificatePath = rendered.certificatePath;
+    this.files = pulumi.secret(
+      bundle.apply((pem) => ({ ...rendered.files, [rendered.certificatePath]: pem })),
+    );
+    const byName = (suffix: string) =>
+      Object.entries(rendered.files).find(([path]) => path.endsWith(suffix))?.[1] ?? "";
+    this.haproxyConfig = byName("/haproxy.cfg");
+    this.autheliaConfig = byName("/configuration.yml");
+    this.registerOutputs({
+      files: this.files,
+      haproxyConfig: this.haproxyConfig,
+      autheliaConfig: this.autheliaConfig,
+      certificatePath: this.certificatePath,
+    });
   }
 }
