@@ -1,5 +1,6 @@
 import type { PolicyRunResult, Violation } from "../../policies/run";
 import type { AnalysisResult, PlanAnalysis } from "./analyses";
+import { renderChangeSections, renderResourceChanges, resourceCounts, type PlanDiff } from "./diff";
 import { shortName, type PlanResource } from "./graph";
 
 export interface PlanReport {
@@ -76,23 +77,70 @@ export function renderText(report: PlanReport): string {
 
 const mdEscape = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
-export function renderMarkdown(report: PlanReport): string {
+export interface MarkdownOptions {
+  /** The change against a baseline plan (`--baseline`), when there is one. */
+  diff?: PlanDiff;
+}
+
+/**
+ * The PR comment. Order is what a reviewer needs: verdict and counts, what fails, what the change does
+ * (reachability and cost against the base branch), then everything else collapsed. The first line is a
+ * stable marker the CI uses to find and update this stack's comment in place; nothing in here may vary
+ * between runs of the same inputs (no times, no run ids), so golden files can pin it. Each analysis
+ * section sits between `<!-- section:<id> -->` markers so a workflow can lift one out (preview.yml does).
+ */
+export function renderMarkdown(report: PlanReport, opts: MarkdownOptions = {}): string {
   const mandatory = mandatoryCount(report);
+  const advisory = report.violations.length - mandatory;
+  const d = opts.diff;
   const out: string[] = [];
   out.push(`<!-- homelab-plan:${report.stack} -->`);
   out.push(`### ${mandatory > 0 ? "❌" : "✅"} homelab plan: \`${report.stack}\``, "");
-  out.push(`**${summary(report)}**`, "");
+  const changes = d
+    ? `**${resourceCounts(d)}** (${report.resources.length} resources planned)`
+    : `**${report.resources.length} resources** (no baseline: changes against the base branch unknown)`;
+  const verdict = `**${mandatory} mandatory** and ${advisory} advisory violation${advisory === 1 ? "" : "s"} of ${report.policies.length} ${report.policies.length === 1 ? "policy" : "policies"}`;
+  out.push(`${changes} · ${verdict}`, "");
+
   if (report.violations.length > 0) {
-    out.push("| level | policy | resource | message |", "|---|---|---|---|");
-    for (const v of report.violations)
+    // Mandatory first: those are what block the merge.
+    const sorted = [...report.violations].sort(
+      (a, b) => Number(b.level === "mandatory") - Number(a.level === "mandatory"),
+    );
+    out.push("#### Violations", "", "| level | policy | resource | message |", "|---|---|---|---|");
+    for (const v of sorted)
       out.push(
-        `| ${v.level} | \`${v.policy}\` | \`${mdEscape(nameOf(report, v.resource))}\` | ${mdEscape(v.message)} |`,
+        `| ${v.level === "mandatory" ? "❌ mandatory" : "⚠️ advisory"} | \`${v.policy}\` | \`${mdEscape(nameOf(report, v.resource))}\` | ${mdEscape(v.message)} |`,
       );
     out.push("");
   }
-  for (const s of report.sections) out.push(`#### ${s.analysis.title}`, "", s.result.markdown, "");
+
+  if (d) out.push(...renderChangeSections(d));
+
+  if (d) {
+    const byUrn = new Map(report.resources.map((r) => [r.urn, r]));
+    out.push(
+      `<details><summary>Resource changes: ${resourceCounts(d)}</summary>`,
+      "",
+      ...renderResourceChanges(d, (r) => shortName(byUrn.get(r.urn) ?? r)),
+      "",
+      "</details>",
+      "",
+    );
+  }
+  for (const s of report.sections)
+    out.push(
+      `<!-- section:${s.analysis.id} -->`,
+      `<details><summary>${s.analysis.title}</summary>`,
+      "",
+      s.result.markdown.trimEnd(),
+      "",
+      "</details>",
+      `<!-- /section:${s.analysis.id} -->`,
+      "",
+    );
   out.push(
-    "<details><summary>Resources</summary>",
+    `<details><summary>Resources (${report.resources.length})</summary>`,
     "",
     "```",
     ...tree(report.resources),
@@ -101,9 +149,11 @@ export function renderMarkdown(report: PlanReport): string {
     "</details>",
     "",
   );
-  out.push("<details><summary>Policies</summary>", "");
+  out.push(`<details><summary>Policies (${report.policies.length})</summary>`, "");
   for (const p of report.policies)
-    out.push(`- ${!p.applicable ? "➖" : p.violations > 0 ? "❌" : "✅"} \`${p.policy}\` (${p.level})`);
+    out.push(
+      `- ${!p.applicable ? "➖" : p.violations > 0 ? "❌" : "✅"} \`${p.policy}\` (${p.level}${p.applicable ? "" : ", not applicable"}${p.violations > 0 ? `, ${p.violations} violation${p.violations === 1 ? "" : "s"}` : ""})`,
+    );
   out.push("", "</details>");
   return out.join("\n") + "\n";
 }
