@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { prometheusFiles } from "../analysis/monitoring/prometheus";
 import type { StorageModel } from "../model";
 import { BackupVault } from "./backup/BackupVault";
 import { BorgJobs } from "./backup/BorgJobs";
@@ -40,7 +41,15 @@ export class StorageNode extends pulumi.ComponentResource {
       (stack) =>
         new ComposeStack(
           stack.name,
-          { node: "storage", stack, datasets: c.datasets, connection, secrets },
+          {
+            node: "storage",
+            stack,
+            datasets: c.datasets,
+            connection,
+            secrets,
+            // prometheus.yml generated from the graph, for the stack that runs Prometheus.
+            files: prometheusFiles(model, stack.name),
+          },
           { parent: this, dependsOn: [this.docker, this.datasets] },
         ),
     );

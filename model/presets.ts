@@ -8,6 +8,55 @@ type ServiceInput = Partial<z.input<typeof composeService>>;
 const hc = (test: string[], startPeriod = "60s"): ServiceInput["healthcheck"] => ({ test, startPeriod });
 
 /**
+ * Where the storage stack delivers the Prometheus config it renders from the graph (the ComposeStack
+ * writes it before start; the prometheus preset mounts it read-only).
+ */
+export const PROMETHEUS_CONFIG_HOST_PATH = "/etc/homelab/prometheus/prometheus.yml";
+export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
+
+/**
+ * Host directory of node-exporter's textfile collector: jobs that have no endpoint of their own (Borg
+ * backups, ZFS scrubs) write `*.prom` files here and are scraped through node-exporter.
+ */
+export const NODE_EXPORTER_TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
+
+/**
+ * docker-socket-proxy API sections: only the read sections that Prometheus/Homepage-like consumers
+ * need are "1"; every other section is spelled out as "0" so an upstream default change cannot open it,
+ * and POST=0 makes the whole API read-only.
+ */
+const SOCKET_PROXY_ENV: Record<string, string> = {
+  POST: "0",
+  CONTAINERS: "1",
+  INFO: "1",
+  NETWORKS: "1",
+  VERSION: "1",
+  EVENTS: "1",
+  PING: "1",
+  ...Object.fromEntries(
+    [
+      "AUTH",
+      "BUILD",
+      "COMMIT",
+      "CONFIGS",
+      "DISTRIBUTION",
+      "EXEC",
+      "GRPC",
+      "IMAGES",
+      "NODES",
+      "PLUGINS",
+      "SECRETS",
+      "SERVICES",
+      "SESSION",
+      "SWARM",
+      "SYSTEM",
+      "TASKS",
+      "VOLUMES",
+    ].map((k) => [k, "0"]),
+  ),
+};
+
+/**
  * The service catalog: safe defaults per image, so a stack file only says what is specific to this
  * homelab (addresses, datasets, secrets). Tags are kept current by Renovate; the ComposeStack
  * component resolves each tag to a digest at deploy time. Every root exception carries its reason.
@@ -74,6 +123,16 @@ export const PRESETS: Record<string, ServiceInput> = {
     readOnlyRootfs: true,
     healthcheck: hc(["CMD", "wget", "-qO-", "http://127.0.0.1:9090/-/healthy"], "20s"),
     metrics: { port: 9090, path: "/metrics" },
+    // Retention by time and by size: the size cap stays below a typical dataset quota, so a full
+    // dataset never stops ingestion. The config file is rendered from the graph (see
+    // analysis/monitoring/prometheus.ts) and mounted read-only.
+    command: [
+      `--config.file=${PROMETHEUS_CONFIG_PATH}`,
+      "--storage.tsdb.path=/prometheus",
+      "--storage.tsdb.retention.time=30d",
+      "--storage.tsdb.retention.size=40GB",
+    ],
+    volumes: [{ hostPath: PROMETHEUS_CONFIG_HOST_PATH, target: PROMETHEUS_CONFIG_PATH, readOnly: true }],
   },
   grafana: {
     image: "docker.io/grafana/grafana-oss:12.0.1",
@@ -93,6 +152,11 @@ export const PRESETS: Record<string, ServiceInput> = {
     memory: "256M",
     healthcheck: hc(["CMD", "authelia", "healthcheck"], "20s"),
     metrics: { port: 9959, path: "/metrics" },
+    // Authelia only serves metrics when telemetry is enabled.
+    env: {
+      AUTHELIA_TELEMETRY_METRICS_ENABLED: "true",
+      AUTHELIA_TELEMETRY_METRICS_ADDRESS: "tcp://0.0.0.0:9959/metrics",
+    },
   },
   unifi: {
     image: "lscr.io/linuxserver/unifi-network-application:9.1.120",
@@ -118,17 +182,7 @@ export const PRESETS: Record<string, ServiceInput> = {
     readOnlyRootfs: false,
     memory: "64M",
     healthcheck: hc(["CMD-SHELL", "wget -qO- http://127.0.0.1:2375/_ping"], "10s"),
-    env: {
-      POST: "0",
-      BUILD: "0",
-      COMMIT: "0",
-      EXEC: "0",
-      SECRETS: "0",
-      SWARM: "0",
-      AUTH: "0",
-      PLUGINS: "0",
-      SYSTEM: "0",
-    },
+    env: SOCKET_PROXY_ENV,
   },
   "node-exporter": {
     image: "quay.io/prometheus/node-exporter:v1.9.1",
@@ -137,10 +191,16 @@ export const PRESETS: Record<string, ServiceInput> = {
     readOnlyRootfs: true,
     healthcheck: hc(["CMD", "wget", "-qO-", "http://127.0.0.1:9100/metrics"], "10s"),
     metrics: { port: 9100, path: "/metrics" },
+    // The host's root is mounted at /host; the textfile directory is not prefixed by --path.rootfs.
+    command: ["--path.rootfs=/host", `--collector.textfile.directory=/host${NODE_EXPORTER_TEXTFILE_DIR}`],
   },
 };
 
-/** Merges catalog defaults under each service that names a preset; env and metrics merge by key. */
+/**
+ * Merges catalog defaults under each service that names a preset. env merges by key; volumes merge by
+ * container target (a preset's config mount survives a service that adds its data volume, and a
+ * service can still replace a preset mount by using the same target); everything else is replaced.
+ */
 export function expandPresets(
   raw: Record<string, unknown>,
   _stack: string,
@@ -167,10 +227,13 @@ export function expandPresets(
         });
         return s;
       }
+      const own = Array.isArray(s["volumes"]) ? (s["volumes"] as { target?: unknown }[]) : [];
+      const ownTargets = new Set(own.map((v) => v?.target));
       return {
         ...preset,
         ...s,
         env: { ...(preset.env ?? {}), ...((s["env"] as object) ?? {}) },
+        volumes: [...(preset.volumes ?? []).filter((v) => !ownTargets.has(v.target)), ...own],
       };
     });
     return { ...(stack as object), services };
