@@ -14,6 +14,8 @@ export interface GraphResource {
   name: string;
   parent: string | null;
   dependencies: string[];
+  /** Input property -> URNs its value came from; defaults to none. */
+  propertyDependencies?: Record<string, string[]>;
   protect: boolean;
   ignoreChanges: string[];
   /** Inputs with secrets unwrapped: CrossGuard shows policies plain values. */

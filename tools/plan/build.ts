@@ -61,6 +61,7 @@ export async function buildPlan(opts: PlanOptions): Promise<PlanReport> {
     name: r.name,
     parent: r.parent,
     dependencies: r.dependencies,
+    propertyDependencies: r.propertyDependencies,
     protect: r.protect,
     ignoreChanges: r.ignoreChanges,
     props: evaluation.policyInputs.get(r.urn) ?? {},

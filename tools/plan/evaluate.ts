@@ -73,7 +73,11 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   };
   const record = (urn: string, req: RecordedRequest, object: unknown, read: boolean) => {
     const deps = new Set(req.getDependenciesList());
-    req.getPropertydependenciesMap?.().forEach((v) => v.getUrnsList().forEach((u) => deps.add(u)));
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap?.().forEach((v, k) => {
+      propertyDependencies[k] = v.getUrnsList();
+      v.getUrnsList().forEach((u) => deps.add(u));
+    });
     const inputs = deserializeProperties(object);
     // A dynamic provider's serialized closure is implementation, not configuration.
     if ("__provider" in inputs) inputs["__provider"] = "<dynamic provider>";
@@ -84,6 +88,7 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
       name: req.getName(),
       parent: req.getParent() || null,
       dependencies: [...deps].filter((d) => d !== req.getParent()),
+      propertyDependencies,
       custom: read || (req.getCustom?.() ?? true),
       protect: req.getProtect?.() ?? false,
       ignoreChanges: req.getIgnorechangesList?.() ?? [],

@@ -6,6 +6,8 @@ export interface PlanResource {
   parent: string | null;
   /** URNs this resource depends on: explicit dependsOn plus every resource its inputs came from. */
   dependencies: string[];
+  /** Per input property, the URNs its value came from (how a BucketVersioning finds its bucket). */
+  propertyDependencies: Record<string, string[]>;
   custom: boolean;
   protect: boolean;
   ignoreChanges: string[];

@@ -1,0 +1,143 @@
+import type { StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import type { HomelabPolicy } from "../types";
+import { bucketLabel, bucketViews, kmsKeyOf, S3, type BucketView } from "./s3-graph";
+
+type Check = (v: BucketView, args: StackValidationArgs) => string[];
+
+/** One stack rule per guard rail, each looking at every bucket of the stack. */
+function bucketRule(meta: Omit<HomelabPolicy, "validateStack" | "stacks"> & { check: Check }): HomelabPolicy {
+  const { check, ...rest } = meta;
+  const policy: StackValidationPolicy & HomelabPolicy = {
+    ...rest,
+    stacks: ["storage"],
+    validateStack: (args, report) => {
+      const views = bucketViews(args.resources);
+      if (views.length === 0) args.notApplicable("no S3 bucket in this stack");
+      for (const v of views)
+        for (const message of check(v, args)) report(`bucket ${bucketLabel(v)}: ${message}`, v.bucket.urn);
+    },
+  };
+  return policy;
+}
+
+export const vaultEncryption = bucketRule({
+  name: "vault-encryption",
+  description:
+    "Backup buckets are encrypted with a customer-managed KMS key that rotates, with S3 Bucket Keys on.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  remediationSteps:
+    "Add a BucketServerSideEncryptionConfiguration with sseAlgorithm aws:kms, kmsMasterKeyId of a kms.Key with enableKeyRotation: true, and bucketKeyEnabled: true.",
+  check: (v, args) => {
+    const sse = v.parts.encryption?.[0];
+    if (!sse) return ["has no server-side encryption configuration"];
+    const rules = (sse.props["rules"] ?? []) as {
+      applyServerSideEncryptionByDefault?: { sseAlgorithm?: string; kmsMasterKeyId?: string };
+      bucketKeyEnabled?: boolean;
+    }[];
+    const rule = rules[0];
+    const algo = rule?.applyServerSideEncryptionByDefault?.sseAlgorithm;
+    // S3 server access logs can only be delivered to SSE-S3 buckets.
+    if (v.isLogTarget)
+      return algo === "AES256" || algo === "aws:kms" ? [] : ["access-log bucket is not encrypted"];
+    if (algo !== "aws:kms" && algo !== "aws:kms:dsse")
+      return [`uses ${algo ?? "no algorithm"}, not a customer KMS key (aws:kms)`];
+    const out: string[] = [];
+    const key = kmsKeyOf(
+      sse,
+      "rules",
+      rule?.applyServerSideEncryptionByDefault?.kmsMasterKeyId,
+      args.resources,
+    );
+    if (!key)
+      out.push(
+        "does not name a customer-managed KMS key of this stack (the AWS-managed aws/s3 key cannot be rotated or scoped)",
+      );
+    else if (key.props["enableKeyRotation"] !== true)
+      out.push(`KMS key ${key.name} does not rotate (enableKeyRotation: true)`);
+    if (rule?.bucketKeyEnabled !== true)
+      out.push("bucketKeyEnabled is off (every object then costs a KMS request)");
+    return out;
+  },
+});
+
+export const vaultVersioning = bucketRule({
+  name: "vault-versioning",
+  description:
+    "Backup buckets keep versions, so an overwrite or a compromised writer cannot destroy history.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  remediationSteps:
+    "Add a BucketVersioning with versioningConfiguration.status Enabled (and a noncurrent-version expiration rule).",
+  check: (v) => {
+    const status = (
+      v.parts.versioning?.[0]?.props["versioningConfiguration"] as { status?: string } | undefined
+    )?.status;
+    return status === "Enabled" ? [] : [`versioning is ${status ?? "not configured"}`];
+  },
+});
+
+export const vaultPublicAccessBlock = bucketRule({
+  name: "vault-public-access-block",
+  description: "All four S3 public access blocks are on.",
+  enforcementLevel: "mandatory",
+  severity: "critical",
+  remediationSteps:
+    "Add a BucketPublicAccessBlock with blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets all true.",
+  check: (v) => {
+    const pab = v.parts.publicAccessBlock?.[0];
+    if (!pab) return ["has no public access block"];
+    const off = ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"].filter(
+      (k) => pab.props[k] !== true,
+    );
+    return off.length ? [`public access blocks off: ${off.join(", ")}`] : [];
+  },
+});
+
+interface Statement {
+  Effect?: string;
+  Principal?: unknown;
+  Action?: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** True when the policy denies every request made without TLS. */
+export function deniesInsecureTransport(policyJson: unknown): boolean {
+  let doc: { Statement?: Statement | Statement[] };
+  try {
+    doc = typeof policyJson === "string" ? JSON.parse(policyJson) : (policyJson as typeof doc);
+  } catch {
+    return false;
+  }
+  const statements = Array.isArray(doc?.Statement) ? doc.Statement : doc?.Statement ? [doc.Statement] : [];
+  return statements.some((s) => {
+    const actions = Array.isArray(s.Action) ? s.Action : [s.Action];
+    const cond = s.Condition?.["Bool"]?.["aws:SecureTransport"];
+    const everyone = s.Principal === "*" || (s.Principal as { AWS?: unknown })?.AWS === "*";
+    return s.Effect === "Deny" && everyone && actions.some((a) => a === "s3:*") && String(cond) === "false";
+  });
+}
+
+export const vaultTlsOnly = bucketRule({
+  name: "vault-tls-only",
+  description: "The bucket policy denies every request that does not use TLS.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  remediationSteps:
+    'Add a BucketPolicy statement: Effect Deny, Principal "*", Action s3:*, Condition Bool aws:SecureTransport "false".',
+  check: (v) => {
+    const policy = v.parts.policy?.[0];
+    if (!policy) return ["has no bucket policy denying non-TLS access"];
+    return deniesInsecureTransport(policy.props["policy"])
+      ? []
+      : ["bucket policy does not deny aws:SecureTransport=false"];
+  },
+});
+
+export const backupVaultPolicies: HomelabPolicy[] = [
+  vaultEncryption,
+  vaultVersioning,
+  vaultPublicAccessBlock,
+  vaultTlsOnly,
+];
+export { S3 };
