@@ -1,8 +1,10 @@
 import { backupVaultPolicies } from "./rules/backup-vault";
+import { containerPolicies } from "./rules/containers";
+import { graphPolicies } from "./rules/graph";
 import type { HomelabPolicy } from "./types";
 
 /**
  * Every rule of the pack. Importing this is safe anywhere (tests, the plan); only policies/index.ts
  * constructs the PolicyPack, which starts a gRPC server.
  */
-export const policies: HomelabPolicy[] = [...backupVaultPolicies];
+export const policies: HomelabPolicy[] = [...backupVaultPolicies, ...containerPolicies, ...graphPolicies];
