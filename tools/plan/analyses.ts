@@ -1,4 +1,5 @@
 import type { NetworkModel, StorageModel } from "../../model";
+import { reachabilityAnalysis } from "../../analysis/reachability/plan-section";
 import { failureDomainsAnalysis } from "../../analysis/failure/plan-section";
 import type { Violation } from "../../policies/run";
 import type { PlanResource } from "./graph";
@@ -29,4 +30,4 @@ export interface PlanAnalysis {
  * Analyses the plan runs after evaluating the program. Each is a pure function from the typed model and
  * the recorded graph (see analysis/); add one line here to put a new section in every report.
  */
-export const analyses: PlanAnalysis[] = [failureDomainsAnalysis];
+export const analyses: PlanAnalysis[] = [reachabilityAnalysis, failureDomainsAnalysis];

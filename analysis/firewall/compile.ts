@@ -1,0 +1,362 @@
+import { contains, parseCidr, type Ipv4Range } from "../../model/net";
+import type { Endpoint, NetworkModel, ResolvedFlow, ResolvedSegment } from "../../model/resolve-network";
+import { aliasDescription, aliasName, PRIVATE_ALIAS, TUNNEL_ALIAS } from "./names";
+import { flowTraffic, RFC1918, type PortRange } from "./traffic";
+import {
+  interfaceKey,
+  interfaceLabel,
+  type Address,
+  type Alias,
+  type CompiledFirewall,
+  type FilterRule,
+  type HostOverride,
+  type InterfaceRef,
+  type PortForward,
+  type PortMatch,
+  type RuleOrigin,
+  type RuleProtocol,
+  type VlanDevice,
+} from "./types";
+
+/** Sequence = interface slot * 10000 + position * 10: gaps leave room for a hand-made rule in an emergency. */
+const SLOT = 10_000;
+const STEP = 10;
+const MAX_SEQUENCE = 999_999;
+
+/** Infrastructure every segment needs from its own gateway address, and nothing else of the gateway. */
+const INFRASTRUCTURE = [
+  { service: "dns", protocol: "tcp/udp", port: 53, why: "DNS from the gateway resolver" },
+  { service: "ntp", protocol: "udp", port: 123, why: "time from the gateway" },
+] as const;
+const DHCP_PORT = 67;
+const ANTI_LOCKOUT_PORTS = [22, 443];
+
+type RuleDraft = Omit<FilterRule, "sequence" | "quick" | "direction" | "ipprotocol">;
+
+class AliasTable {
+  private readonly byName = new Map<string, Alias>();
+  add(alias: Alias): string {
+    const existing = this.byName.get(alias.name);
+    if (existing && existing.content.join("\n") !== alias.content.join("\n"))
+      throw new Error(`alias ${alias.name} would hold two different contents`);
+    if (!existing) this.byName.set(alias.name, alias);
+    return alias.name;
+  }
+  all(): Alias[] {
+    return [...this.byName.values()];
+  }
+}
+
+const rangeText = (r: PortRange): string => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`);
+
+/** Compiles the model's intents into the gateway's configuration. Pure: same model, same output. */
+export function compileFirewall(model: NetworkModel): CompiledFirewall {
+  const c = model.config;
+  // Interface labels and rule ids share one namespace; OPNsense's own "wan" makes this a real clash.
+  for (const reserved of ["wan", "wireguard"])
+    if (model.segmentsByName.has(reserved))
+      throw new Error(`segment name "${reserved}" is reserved for the gateway's ${reserved} interface`);
+  const aliases = new AliasTable();
+  const segmentRef = (s: ResolvedSegment): InterfaceRef => ({ kind: "segment", segment: s.name });
+
+  const netAlias = (s: ResolvedSegment): Address => ({ kind: "alias", name: aliasName("net", s.name) });
+  for (const s of model.segments)
+    aliases.add({
+      name: aliasName("net", s.name),
+      type: "network",
+      content: [s.cidr],
+      description: aliasDescription(`segment ${s.name}, VLAN ${s.vlan}, trust ${s.trust}`),
+    });
+  aliases.add({
+    name: PRIVATE_ALIAS,
+    type: "network",
+    content: privateNets(model),
+    description: aliasDescription("private networks. internet means not one of these"),
+  });
+  aliases.add({
+    name: TUNNEL_ALIAS,
+    type: "network",
+    content: [c.wireguard.tunnelCidr],
+    description: aliasDescription("WireGuard admin tunnel"),
+  });
+  const hostAlias = (name: string, address: string): Address => ({
+    kind: "alias",
+    name: aliases.add({
+      name: aliasName("host", name),
+      type: "host",
+      content: [address],
+      description: aliasDescription(`host ${name}`),
+    }),
+  });
+  const portMatch = (ranges: PortRange[]): PortMatch => {
+    if (ranges.length === 0) return { kind: "any" };
+    if (ranges.length === 1) {
+      const r = ranges[0]!;
+      return r.from === r.to ? { kind: "port", port: r.from } : { kind: "range", from: r.from, to: r.to };
+    }
+    const sorted = [...ranges].sort((a, b) => a.from - b.from || a.to - b.to);
+    const content = [...new Set(sorted.map(rangeText))];
+    const name = aliasName("ports", content.map((t) => t.replace("-", "to")).join("_"));
+    aliases.add({
+      name,
+      type: "port",
+      content,
+      description: aliasDescription(`ports ${content.join(", ")}`),
+    });
+    return { kind: "alias", name };
+  };
+
+  const interfaces: InterfaceRef[] = [
+    ...model.segments.map(segmentRef),
+    { kind: "wireguard" },
+    { kind: "wan" },
+  ];
+  const drafts = new Map<string, RuleDraft[]>(interfaces.map((i) => [interfaceKey(i), []]));
+  const push = (draft: Omit<RuleDraft, "id" | "description"> & { name: string; why: string }) => {
+    const { name, why, ...rest } = draft;
+    const id = `${interfaceLabel(rest.interface)}/${name}`;
+    drafts.get(interfaceKey(rest.interface))!.push({ ...rest, id, description: `${why} [${id}]` });
+  };
+  const pass = (
+    iface: InterfaceRef,
+    name: string,
+    why: string,
+    origin: RuleOrigin,
+    m: {
+      protocol: RuleProtocol;
+      source: Address;
+      destination: Address;
+      destinationNot?: boolean;
+      ports?: PortMatch;
+      log?: boolean;
+    },
+  ) =>
+    push({
+      interface: iface,
+      name,
+      why,
+      origin,
+      action: "pass",
+      protocol: m.protocol,
+      source: m.source,
+      sourceNot: false,
+      destination: m.destination,
+      destinationNot: m.destinationNot ?? false,
+      destinationPort: m.ports ?? { kind: "any" },
+      log: m.log ?? false,
+    });
+
+  // Anti-lockout comes first on management so no later rule (or mistake in one) can shadow it.
+  for (const s of model.segments.filter((x) => x.trust === "management"))
+    pass(
+      segmentRef(s),
+      "anti-lockout",
+      "anti-lockout: management reaches the gateway GUI and SSH",
+      {
+        kind: "antiLockout",
+      },
+      {
+        protocol: "tcp",
+        source: netAlias(s),
+        destination: { kind: "address", ip: s.gateway },
+        ports: portMatch(ANTI_LOCKOUT_PORTS.map((p) => ({ from: p, to: p }))),
+      },
+    );
+
+  for (const s of model.segments) {
+    const gw: Address = { kind: "address", ip: s.gateway };
+    for (const inf of INFRASTRUCTURE)
+      pass(
+        segmentRef(s),
+        inf.service,
+        inf.why,
+        { kind: "infrastructure", service: inf.service },
+        {
+          protocol: inf.protocol,
+          source: netAlias(s),
+          destination: gw,
+          ports: { kind: "port", port: inf.port },
+        },
+      );
+    // DHCP clients have no address yet (0.0.0.0) and discover by broadcast, so the source is any.
+    for (const [name, dst] of [
+      ["dhcp", gw],
+      ["dhcp-broadcast", { kind: "address", ip: "255.255.255.255" }],
+    ] as const)
+      pass(
+        segmentRef(s),
+        name,
+        "DHCP from the gateway",
+        { kind: "infrastructure", service: "dhcp" },
+        {
+          protocol: "udp",
+          source: { kind: "any" },
+          destination: dst,
+          ports: { kind: "port", port: DHCP_PORT },
+        },
+      );
+  }
+
+  const sources = (flow: ResolvedFlow): { iface: InterfaceRef; source: Address }[] => {
+    const from = flow.from;
+    switch (from.kind) {
+      case "segment":
+        return [{ iface: segmentRef(from.segment), source: netAlias(from.segment) }];
+      case "host":
+        return [
+          { iface: segmentRef(from.host.segmentRef), source: hostAlias(from.host.name, from.host.address) },
+        ];
+      case "wireguard":
+        return [{ iface: { kind: "wireguard" }, source: { kind: "alias", name: TUNNEL_ALIAS } }];
+      case "any":
+        return [...model.segments.map(segmentRef), { kind: "wireguard" as const }].map((iface) => ({
+          iface,
+          source: { kind: "any" as const },
+        }));
+      default:
+        throw new Error(`flow ${flow.index} cannot start at ${from.kind}`);
+    }
+  };
+  const destination = (to: Endpoint): { address: Address; not: boolean } => {
+    switch (to.kind) {
+      case "segment":
+        return { address: netAlias(to.segment), not: false };
+      case "host":
+        return { address: hostAlias(to.host.name, to.host.address), not: false };
+      case "service":
+        return { address: hostAlias(to.service.hostRef.name, to.service.hostRef.address), not: false };
+      case "internet":
+        return { address: { kind: "alias", name: PRIVATE_ALIAS }, not: true };
+      case "wireguard":
+        return { address: { kind: "alias", name: TUNNEL_ALIAS }, not: false };
+      case "any":
+        return { address: { kind: "any" }, not: false };
+    }
+  };
+
+  for (const flow of model.flows) {
+    const traffic = flowTraffic(flow);
+    const dst = destination(flow.to);
+    const ports =
+      traffic.protocol === "tcp" || traffic.protocol === "udp" || traffic.protocol === "tcp/udp"
+        ? portMatch(traffic.ports)
+        : ({ kind: "any" } as const);
+    for (const { iface, source } of sources(flow))
+      pass(
+        iface,
+        `flow-${flow.index}`,
+        flow.reason,
+        { kind: "flow", flow: flow.index },
+        {
+          protocol: traffic.protocol,
+          source,
+          destination: dst.address,
+          destinationNot: dst.not,
+          ports,
+          log: flow.log,
+        },
+      );
+  }
+
+  // WAN publishes only the ingress proxy (after the redirect, pf filters the translated destination)
+  // and the WireGuard listener.
+  const ingressHost = model.hosts.get(c.ingress.host);
+  if (!ingressHost) throw new Error(`ingress host ${c.ingress.host} is not a declared host`);
+  const wan: InterfaceRef = { kind: "wan" };
+  const published = [...new Set([c.ingress.httpsPort, c.ingress.httpPort])];
+  for (const port of published)
+    pass(
+      wan,
+      `forward-${port}`,
+      `published ingress port ${port} to ${ingressHost.name}`,
+      {
+        kind: "portForward",
+        port,
+      },
+      {
+        protocol: "tcp",
+        source: { kind: "any" },
+        destination: { kind: "address", ip: ingressHost.address },
+        ports: { kind: "port", port },
+      },
+    );
+  pass(
+    wan,
+    "wireguard",
+    "WireGuard admin tunnel listener",
+    { kind: "wireguardListen" },
+    {
+      protocol: "udp",
+      source: { kind: "any" },
+      destination: { kind: "interfaceAddress", interface: wan },
+      ports: { kind: "port", port: c.wireguard.listenPort },
+    },
+  );
+
+  // Explicit and logged, so denied attempts show up in the firewall log with the interface they hit.
+  for (const iface of interfaces)
+    push({
+      interface: iface,
+      name: "default-deny",
+      why: "default deny: nothing else is allowed",
+      origin: { kind: "defaultDeny" },
+      action: "block",
+      protocol: "any",
+      source: { kind: "any" },
+      sourceNot: false,
+      destination: { kind: "any" },
+      destinationNot: false,
+      destinationPort: { kind: "any" },
+      log: true,
+    });
+
+  const rules: FilterRule[] = interfaces.flatMap((iface, slot) =>
+    drafts.get(interfaceKey(iface))!.map((d, i) => {
+      if ((i + 1) * STEP >= SLOT) throw new Error(`too many rules on ${interfaceLabel(iface)}`);
+      const sequence = (slot + 1) * SLOT + (i + 1) * STEP;
+      if (sequence > MAX_SEQUENCE) throw new Error("too many interfaces for OPNsense rule sequences");
+      return { ...d, sequence, quick: true, direction: "in", ipprotocol: "inet" } satisfies FilterRule;
+    }),
+  );
+
+  const portForwards: PortForward[] = published.map((port, i) => ({
+    id: `forward-${port}`,
+    sequence: (i + 1) * STEP,
+    interface: wan,
+    protocol: "tcp",
+    destination: { kind: "interfaceAddress", interface: wan },
+    port,
+    target: ingressHost.address,
+    targetPort: port,
+    description: `published ingress port ${port} to ${ingressHost.name} [forward-${port}]`,
+  }));
+
+  const vlans: VlanDevice[] = model.segments.map((s) => ({
+    segment: s.name,
+    parent: c.opnsense.trunkInterface,
+    tag: s.vlan,
+    device: `vlan0.${s.vlan}`,
+    description: s.description ? `${s.name}: ${s.description}` : s.name,
+  }));
+
+  const hostOverrides: HostOverride[] = model.routes.map((r) => {
+    const dot = r.host.indexOf(".");
+    return {
+      fqdn: r.host,
+      hostname: r.host.slice(0, dot),
+      domain: r.host.slice(dot + 1),
+      address: ingressHost.address,
+      description: `ingress route ${r.host} to ${r.service}`,
+    };
+  });
+
+  return { vlans, aliases: aliases.all(), rules, portForwards, hostOverrides, interfaces };
+}
+
+/** RFC1918 plus any internal network outside it, so "internet" never includes one of our own nets. */
+export function privateNets(model: NetworkModel): string[] {
+  const rfc = RFC1918.map((r) => parseCidr(r) as Ipv4Range);
+  const inside = (n: Ipv4Range) => rfc.some((r) => contains(r, n.first) && contains(r, n.last));
+  const internal = [...model.segments.map((s) => s.range), model.wireguardRange];
+  return [...RFC1918, ...internal.filter((n) => !inside(n)).map((n) => n.cidr)];
+}

@@ -1,0 +1,16 @@
+export {
+  analyzeReachability,
+  isAnyToAny,
+  type Cell,
+  type CellStatus,
+  type Difference,
+  type Exposure,
+  type Matrix,
+  type ReachabilityReport,
+} from "./analyze";
+export { RuleEvaluator, type Verdict } from "./evaluate";
+export { intentsOf, type Intent } from "./intents";
+export { ipToInt, intToIp, type Packet, type PacketProtocol } from "./packet";
+export { renderMarkdown, renderText, toJson } from "./render";
+export { findUnsafeIntents, mayReachManagement, touchesManagement, type UnsafeIntent } from "./unsafe";
+export { reachabilityViolations } from "./violations";

@@ -1,0 +1,25 @@
+import type { NetworkModel } from "../../model/resolve-network";
+import type { PlanAnalysis } from "../../tools/plan/analyses";
+import { compileFirewall } from "../firewall/compile";
+import { analyzeReachability } from "./analyze";
+import { renderMarkdown, renderText, toJson } from "./render";
+import { reachabilityViolations } from "./violations";
+
+/** The plan report's reachability section: the same compiler the Firewall component deploys from. */
+export const reachabilityAnalysis: PlanAnalysis = {
+  id: "reachability",
+  title: "Reachability (from compiled rules)",
+  stacks: ["network"],
+  run(ctx) {
+    const model = ctx.model as NetworkModel;
+    const firewall = compileFirewall(model);
+    const report = analyzeReachability(model, firewall);
+    const header = `  ${firewall.rules.length} filter rules on ${firewall.interfaces.length} interfaces, ${firewall.aliases.length} aliases`;
+    return {
+      json: toJson(report),
+      text: `${header}\n${renderText(report)}`,
+      markdown: `${header.trim()}\n\n${renderMarkdown(report)}`,
+      violations: reachabilityViolations(report),
+    };
+  },
+};
