@@ -1,0 +1,87 @@
+import { apiUrl, basicAuth, type ApiRequest } from "./requests";
+import { withRetry, type RetryPolicy } from "./retry";
+import { httpRequest } from "./transport";
+
+export interface ClientConfig {
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+  caCertificate?: string;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  sleep: (ms: number) => Promise<void>;
+  /** Receives progress lines; the caller redacts them. */
+  log: (line: string) => void;
+}
+
+export interface CallOptions {
+  /** Repeat on transient failures. Off for add*: a lost reply must lead to a search, not a second add. */
+  retry?: boolean;
+  /** Per-call deadline, e.g. the short one of the reachability probe. */
+  timeoutMs?: number;
+  /** Return the body as text (configuration download) instead of parsing JSON. */
+  text?: boolean;
+}
+
+export type ApiError = Error & { status?: number; code?: string };
+
+function httpError(req: ApiRequest, status: number, text: string): ApiError {
+  const what = `${req.method} /api/${req.path}`;
+  if (status === 401 || status === 403)
+    return Object.assign(
+      new Error(
+        `${what}: HTTP ${status}, the API key/secret was refused (check the key and its user's privileges)`,
+      ),
+      { status },
+    );
+  // A short excerpt helps with PHP errors; it is redacted by the provider before anyone sees it.
+  const excerpt = text.replace(/\s+/g, " ").trim().slice(0, 200);
+  return Object.assign(new Error(`${what}: HTTP ${status}${excerpt ? ` ${excerpt}` : ""}`), { status });
+}
+
+export interface OpnsenseClient {
+  call(req: ApiRequest, opts?: CallOptions): Promise<unknown>;
+  readonly url: string;
+}
+
+/** Authenticated JSON calls against one gateway, with the retry policy applied to idempotent calls. */
+export function createClient(cfg: ClientConfig): OpnsenseClient {
+  const authorization = basicAuth(cfg.apiKey, cfg.apiSecret);
+  const once = async (req: ApiRequest, opts: CallOptions): Promise<unknown> => {
+    const headers: Record<string, string> = { Authorization: authorization, Accept: "application/json" };
+    let body: string | undefined;
+    if (req.body !== undefined) {
+      body = JSON.stringify(req.body);
+      headers["Content-Type"] = "application/json";
+    }
+    const res = await httpRequest({
+      method: req.method,
+      url: apiUrl(cfg.url, req.path),
+      headers,
+      timeoutMs: opts.timeoutMs ?? cfg.timeoutMs,
+      ...(body !== undefined ? { body } : {}),
+      ...(cfg.caCertificate ? { caCertificate: cfg.caCertificate } : {}),
+    });
+    if (res.status < 200 || res.status >= 300) throw httpError(req, res.status, res.text);
+    if (opts.text) return res.text;
+    try {
+      return res.text.trim() === "" ? {} : JSON.parse(res.text);
+    } catch {
+      throw new Error(`${req.method} /api/${req.path}: reply is not JSON`);
+    }
+  };
+  return {
+    url: cfg.url,
+    call(req, opts = {}) {
+      if (opts.retry === false) return once(req, opts);
+      return withRetry(() => once(req, opts), cfg.retry, {
+        sleep: cfg.sleep,
+        onRetry: (attempt, error, delay) =>
+          cfg.log(
+            `opnsense: ${req.method} /api/${req.path} failed (${(error as Error).message}); ` +
+              `retry ${attempt}/${cfg.retry.attempts - 1} in ${delay} ms`,
+          ),
+      });
+    },
+  };
+}
