@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { vaultLifecycleIssues } from "../analysis/backup/lifecycle-rules";
 import { name, secretRef } from "./common";
 
 export const borgClass = z.object({
@@ -23,23 +24,41 @@ export const usageProfile = z.object({
   retentionMonths: z.number().int().positive(),
   restoreTimeObjectiveHours: z.number().positive(),
   monthlyBudgetUsd: z.number().positive().optional(),
+  /** Download bandwidth available for a full restore; turns restored GiB into hours against the RTO. */
+  restoreDownlinkMbps: z.number().positive().default(250),
 });
 
-export const vault = z.object({
-  name,
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region like eu-central-1"),
-  /** Days in Standard before archive/ exports move to Deep Archive. */
-  archiveAfterDays: z.number().int().min(0).default(30),
-  /** Expire archive exports after this many days (>= archiveAfterDays + 180 avoids early deletion). */
-  archiveExpireDays: z.number().int().positive().optional(),
-  noncurrentVersionExpireDays: z.number().int().positive().default(30),
-  abortMultipartDays: z.number().int().positive().default(7),
-  objectLockDays: z.number().int().min(0).default(0),
-  accessLogging: z.boolean().default(false),
-  transitionMinimumObjectSize: z
-    .enum(["all_storage_classes_128K", "varies_by_storage_class"])
-    .default("all_storage_classes_128K"),
-});
+export const vault = z
+  .object({
+    name,
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region like eu-central-1"),
+    /** Days in Standard before archive/ exports move to Deep Archive. */
+    archiveAfterDays: z.number().int().min(0).default(30),
+    /** Optional Standard-IA step for archive/ exports before Deep Archive (S3: >= 30 days, and >= 30 before the archive step). */
+    archiveInfrequentAccessAfterDays: z.number().int().min(0).optional(),
+    /** Expire archive exports after this many days (>= archiveAfterDays + 180 avoids early deletion). */
+    archiveExpireDays: z.number().int().positive().optional(),
+    noncurrentVersionExpireDays: z.number().int().positive().default(30),
+    abortMultipartDays: z.number().int().positive().default(7),
+    /**
+     * > 0 creates the bucket with Object Lock enabled, without default retention: the export job sets
+     * retention per archive/ object, and the bucket policy refuses a shorter one (see BackupVault).
+     */
+    objectLockDays: z.number().int().min(0).default(0),
+    objectLockMode: z.enum(["GOVERNANCE", "COMPLIANCE"]).default("GOVERNANCE"),
+    /** Automatic rotation period of the vault's customer-managed KMS key (KMS allows 90-2560). */
+    kmsKeyRotationDays: z.number().int().min(90).max(2560).default(365),
+    accessLogging: z.boolean().default(false),
+    transitionMinimumObjectSize: z
+      .enum(["all_storage_classes_128K", "varies_by_storage_class"])
+      .default("all_storage_classes_128K"),
+  })
+  // Rules S3 would reject at apply are rejected here, while parsing config: before any resource exists.
+  .superRefine((v, ctx) => {
+    for (const issue of vaultLifecycleIssues(v))
+      if (issue.severity === "error")
+        ctx.addIssue({ code: "custom", path: [issue.field], message: issue.message });
+  });
 
 export const backup = z.object({
   vault,

@@ -3,6 +3,7 @@ import { reachabilityAnalysis } from "../../analysis/reachability/plan-section";
 import { failureDomainsAnalysis } from "../../analysis/failure/plan-section";
 import type { Violation } from "../../policies/run";
 import type { PlanResource } from "./graph";
+import { backupCostAnalysis } from "../../analysis/backup/cost-plan";
 
 export interface AnalysisContext {
   stack: "network" | "storage";
@@ -30,4 +31,4 @@ export interface PlanAnalysis {
  * Analyses the plan runs after evaluating the program. Each is a pure function from the typed model and
  * the recorded graph (see analysis/); add one line here to put a new section in every report.
  */
-export const analyses: PlanAnalysis[] = [reachabilityAnalysis, failureDomainsAnalysis];
+export const analyses: PlanAnalysis[] = [reachabilityAnalysis, failureDomainsAnalysis, backupCostAnalysis];
