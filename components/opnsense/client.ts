@@ -12,6 +12,11 @@ export interface ClientConfig {
   sleep: (ms: number) => Promise<void>;
   /** Receives progress lines; the caller redacts them. */
   log: (line: string) => void;
+  /**
+   * Removes secrets from server text. Applied before an excerpt is cut, so a secret at the cut is not
+   * left half-visible where the caller's redaction would no longer recognise it.
+   */
+  scrub: (text: string) => string;
 }
 
 export interface CallOptions {
@@ -25,7 +30,7 @@ export interface CallOptions {
 
 export type ApiError = Error & { status?: number; code?: string };
 
-function httpError(req: ApiRequest, status: number, text: string): ApiError {
+function httpError(req: ApiRequest, status: number, text: string, scrub: (t: string) => string): ApiError {
   const what = `${req.method} /api/${req.path}`;
   if (status === 401 || status === 403)
     return Object.assign(
@@ -34,8 +39,8 @@ function httpError(req: ApiRequest, status: number, text: string): ApiError {
       ),
       { status },
     );
-  // A short excerpt helps with PHP errors; it is redacted by the provider before anyone sees it.
-  const excerpt = text.replace(/\s+/g, " ").trim().slice(0, 200);
+  // A short excerpt helps with PHP errors.
+  const excerpt = scrub(text.replace(/\s+/g, " ").trim()).slice(0, 200);
   return Object.assign(new Error(`${what}: HTTP ${status}${excerpt ? ` ${excerpt}` : ""}`), { status });
 }
 
@@ -62,7 +67,7 @@ export function createClient(cfg: ClientConfig): OpnsenseClient {
       ...(body !== undefined ? { body } : {}),
       ...(cfg.caCertificate ? { caCertificate: cfg.caCertificate } : {}),
     });
-    if (res.status < 200 || res.status >= 300) throw httpError(req, res.status, res.text);
+    if (res.status < 200 || res.status >= 300) throw httpError(req, res.status, res.text, cfg.scrub);
     if (opts.text) return res.text;
     try {
       return res.text.trim() === "" ? {} : JSON.parse(res.text);

@@ -75,6 +75,7 @@ export function makeOpnsenseProvider(
         retry: s.retry,
         sleep: s.sleep,
         log,
+        scrub,
       });
       return await op(client, log);
     } catch (e) {
