@@ -50,10 +50,14 @@ function otherAddress(s: ResolvedSegment, used: Set<number>): number | undefined
   return undefined;
 }
 
+/** Declared hosts of a segment, except one declared at the gateway's address: that is the gateway itself. */
+const hostsOf = (model: NetworkModel, s: ResolvedSegment) =>
+  [...model.hosts.values()].filter((h) => h.segment === s.name && h.address !== s.gateway);
+
 export function sourceProbes(model: NetworkModel): SourceProbe[] {
   const probes: SourceProbe[] = [];
   for (const s of model.segments) {
-    const hosts = [...model.hosts.values()].filter((h) => h.segment === s.name);
+    const hosts = hostsOf(model, s);
     const used = new Set([ipToInt(s.gateway), ...hosts.map((h) => ipToInt(h.address))]);
     const iface: InterfaceRef = { kind: "segment", segment: s.name };
     for (const h of hosts)
@@ -95,7 +99,7 @@ export function destProbes(model: NetworkModel): DestProbe[] {
   const internal: Ipv4Range[] = [...model.segments.map((s) => s.range), model.wireguardRange];
   for (const s of model.segments) {
     const column = `segment:${s.name}`;
-    const hosts = [...model.hosts.values()].filter((h) => h.segment === s.name);
+    const hosts = hostsOf(model, s);
     const used = new Set([ipToInt(s.gateway), ...hosts.map((h) => ipToInt(h.address))]);
     probes.push({ column, label: "gateway", address: ipToInt(s.gateway), segment: s });
     for (const h of hosts) probes.push({ column, label: h.name, address: ipToInt(h.address), segment: s });
