@@ -1,0 +1,149 @@
+import { renderDaemonJson } from "../../analysis/docker/daemon";
+import { VM_REBOOT_FIELDS } from "../../analysis/storage/proxmox";
+import { renderEnsureDataset } from "../../analysis/storage/zfs";
+import { resolveStorage } from "../../model";
+import { PROMETHEUS_CONFIG_HOST_PATH } from "../../model/presets";
+import { evaluateProgram, type Evaluation } from "../../tools/plan/evaluate";
+import type { PlanResource } from "../../tools/plan/graph";
+import { allSecretsSet, rawOf, referenceContract, storageFile } from "../fixtures/reference";
+
+// One program evaluation for this file: Pulumi's runtime is process-global.
+describe("storage node resources (Pulumi mocks)", () => {
+  let ev: Evaluation;
+  const model = resolveStorage(rawOf(storageFile()), allSecretsSet, referenceContract());
+  const byType = (t: string): PlanResource[] => ev.resources.filter((r) => r.type === t);
+  const one = (t: string): PlanResource => {
+    const rs = byType(t);
+    expect(rs).toHaveLength(1);
+    return rs[0]!;
+  };
+  const urnOf = (type: string) => one(type).urn;
+
+  beforeAll(async () => {
+    ev = await evaluateProgram({
+      stack: "storage",
+      file: storageFile(),
+      networkContract: referenceContract(),
+      secretValue: (k) => `marker-${k}`,
+    });
+  });
+
+  it("configures an explicit Proxmox provider with the API token as a secret", () => {
+    const p = one("pulumi:providers:proxmoxve");
+    expect(p.inputs).toMatchObject({ endpoint: "https://10.0.10.10:8006/", apiToken: "[secret]" });
+    expect(p.secretPaths).toContain("apiToken");
+    expect(p.parent).toBe(urnOf("homelab:storage:ProxmoxHost"));
+  });
+
+  it("creates the backup server as a protected VmLegacy that ignores reboot-inducing diffs", () => {
+    const vm = one("proxmoxve:index/vmLegacy:VmLegacy");
+    expect(vm.protect).toBe(true);
+    expect([...vm.ignoreChanges].sort()).toEqual([...VM_REBOOT_FIELDS].sort());
+    expect(vm.inputs).toMatchObject({
+      nodeName: "pve",
+      vmId: 200,
+      clone: { vmId: 9000, full: true },
+      cpu: { cores: 2 },
+      memory: { dedicated: 4096 },
+      disks: [expect.objectContaining({ interface: "scsi0", size: 32, datastoreId: "local-zfs" })],
+      networkDevices: [expect.objectContaining({ bridge: "vmbr0", vlanId: 20 })],
+      initialization: { ipConfigs: [{ ipv4: { address: "10.0.20.11/24", gateway: expect.any(String) } }] },
+      protection: true,
+      rebootAfterUpdate: false,
+    });
+  });
+
+  it("registers the backup server as PBS storage with a secret password and the pinned fingerprint", () => {
+    const pbs = one("proxmoxve:storage/pbs:Pbs");
+    expect(pbs.inputs).toMatchObject({
+      resourceId: "pbs",
+      server: "10.0.20.11",
+      datastore: "store",
+      password: "[secret]",
+      fingerprint: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
+      contents: ["backup"],
+      nodes: ["pve"],
+    });
+    expect(pbs.secretPaths).toEqual(["password"]);
+    expect(pbs.dependencies).toContain(urnOf("proxmoxve:index/vmLegacy:VmLegacy"));
+  });
+
+  it("schedules one vzdump job to PBS for every guest except the backup server", () => {
+    const job = one("proxmoxve:backup/job:Job");
+    expect(job.inputs).toMatchObject({
+      schedule: "02:30",
+      storage: "pbs",
+      all: true,
+      excludes: ["200"],
+      mode: "snapshot",
+      pruneBackups: { "keep-daily": "7", "keep-weekly": "4", "keep-monthly": "6" },
+    });
+    expect(job.dependencies).toContain(urnOf("proxmoxve:storage/pbs:Pbs"));
+  });
+
+  it("creates one dataset command per dataset, over SSH with a secret key, named by its ZFS name", () => {
+    const parent = urnOf("homelab:storage:Datasets");
+    const cmds = byType("command:remote:Command").filter((r) => r.parent === parent);
+    expect(cmds.map((c) => c.name)).toEqual(
+      model.config.datasets.map((d) => `dataset-${d.name.replace(/\//g, "-")}`),
+    );
+    model.config.datasets.forEach((d, i) => {
+      const c = cmds[i]!;
+      expect(c.inputs["create"]).toBe(renderEnsureDataset(d));
+      expect(c.inputs["update"]).toBe(renderEnsureDataset(d));
+      // Retained by default: no delete command that could destroy data.
+      expect(c.inputs["delete"]).toBeUndefined();
+      // The command SDK marks the whole connection secret (it holds the key): nothing of it is shown.
+      expect(c.inputs["connection"]).toBe("[secret]");
+      expect(c.secretPaths).toEqual(["connection"]);
+      expect(ev.policyInputs.get(c.urn)!["connection"]).toEqual({
+        host: "10.0.10.10",
+        port: 22,
+        user: "deploy",
+        privateKey: "marker-storageNodeSshKey",
+      });
+    });
+  });
+
+  it("applies the hardened daemon.json through one command on the management address", () => {
+    const parent = urnOf("homelab:storage:DockerHost");
+    const [cmd, ...rest] = byType("command:remote:Command").filter((r) => r.parent === parent);
+    expect(rest).toEqual([]);
+    expect(cmd!.name).toBe("daemon-json");
+    expect(String(cmd!.inputs["create"])).toContain(renderDaemonJson(model.config.dockerHost.daemon).trim());
+    expect(String(cmd!.inputs["create"])).toContain("dockerd --validate --config-file");
+    expect(cmd!.inputs["update"]).toBe(cmd!.inputs["create"]);
+    expect(cmd!.secretPaths).toEqual(["connection"]);
+    expect(ev.policyInputs.get(cmd!.urn)!["connection"]).toMatchObject({
+      host: "10.0.10.10",
+      user: "deploy",
+    });
+  });
+
+  it("never puts a secret value into a plain input", () => {
+    for (const r of ev.resources)
+      expect([r.name, JSON.stringify(r.inputs)]).not.toEqual([r.name, expect.stringContaining("marker-")]);
+  });
+
+  it("keeps the compose stacks after the Docker baseline and the datasets", () => {
+    // dependsOn on a component means on all of its children: the daemon config and every dataset.
+    const setupParents = [urnOf("homelab:storage:Datasets"), urnOf("homelab:storage:DockerHost")];
+    const hostSetup = byType("command:remote:Command")
+      .filter((c) => setupParents.includes(c.parent ?? ""))
+      .map((c) => c.urn);
+    expect(hostSetup).toHaveLength(model.config.datasets.length + 1);
+    for (const s of byType("homelab:compose:ComposeStack"))
+      expect(s.dependencies).toEqual(expect.arrayContaining(hostSetup));
+  });
+
+  it("the monitoring stack receives the generated prometheus.yml at the host path its preset mounts", () => {
+    // ComposeStack is another engineer's component; this checks the wiring in the model, which is what
+    // StorageNode passes as `files`.
+    const prom = model.config.stacks
+      .find((s) => s.name === "monitoring")!
+      .services.find((s) => s.name === "prometheus")!;
+    expect(prom.volumes).toContainEqual(
+      expect.objectContaining({ hostPath: PROMETHEUS_CONFIG_HOST_PATH, readOnly: true }),
+    );
+  });
+});
