@@ -22,6 +22,7 @@ const composeStack = (name: string): PlanResource => ({
   name,
   parent: null,
   dependencies: [],
+  propertyDependencies: {},
   custom: false,
   protect: false,
   ignoreChanges: [],
