@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { request as httpsRequest } from "node:https";
@@ -238,4 +239,14 @@ export function httpGet(r: Req): Promise<Reply> {
     req.on("error", reject);
     req.end();
   });
+}
+
+/** A fresh key pair as `wg genkey | wg pubkey` would print it. */
+export function wgKeyPair(): { privateKey: string; publicKey: string } {
+  const { privateKey, publicKey } = generateKeyPairSync("x25519");
+  const raw = (der: Buffer) => der.subarray(der.length - 32).toString("base64");
+  return {
+    privateKey: raw(privateKey.export({ format: "der", type: "pkcs8" })),
+    publicKey: raw(publicKey.export({ format: "der", type: "spki" })),
+  };
 }
