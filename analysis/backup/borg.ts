@@ -415,13 +415,14 @@ drill() {
   hb_passphrase
   local archive=\${1:-}
   [ -n "$archive" ] || archive=$(hb_latest_archive "$HB_SLUG")
-  local scratch="\${HB_SCRATCH:-$HB_SCRATCH_ROOT}/$HB_SLUG"
-  rm -rf -- "$scratch"
-  mkdir -p -- "$scratch"
-  trap 'rm -rf -- "$scratch"' EXIT
-  echo "restore drill: extracting $archive into $scratch"
-  (cd "$scratch" && borg extract --lock-wait 3600 "::$archive")
-  hb_check_restore "$scratch"
+  # Global, not local: the EXIT trap runs after this function has returned.
+  HB_DRILL_DIR="\${HB_SCRATCH:-$HB_SCRATCH_ROOT}/$HB_SLUG"
+  rm -rf -- "$HB_DRILL_DIR"
+  mkdir -p -- "$HB_DRILL_DIR"
+  trap 'rm -rf -- "$HB_DRILL_DIR"' EXIT
+  echo "restore drill: extracting $archive into $HB_DRILL_DIR"
+  (cd "$HB_DRILL_DIR" && borg extract --lock-wait 3600 "::$archive")
+  hb_check_restore "$HB_DRILL_DIR"
 }
 
 hb_run restore_drill "$HB_DATASET" drill "$@"
@@ -525,7 +526,7 @@ hb_sink_put() {
 }
 hb_sync_dir() {
   mkdir -p -- "$HB_SINK_DIR/$2"
-  cp -a -- "$1/." "$HB_SINK_DIR/$2/"
+  tar -C "$1" --exclude=./lock.exclusive --exclude=./lock.roster -cf - . | tar -C "$HB_SINK_DIR/$2" -xf -
   hb_list_files "$1" | hb_sink_put "$2.files"
 }
 `;
@@ -546,7 +547,8 @@ hb_sink_put() {
 hb_sync_dir() {
   # No --delete: the writer cannot delete. Segments freed by compact stay behind until versioned
   # clean-up; the file list uploaded last names the files of the current repository state.
-  aws s3 sync --only-show-errors --no-progress "$1" "s3://$HB_BUCKET/$2"
+  # The lock with-lock holds right now must not travel: a restored copy would look locked.
+  aws s3 sync --only-show-errors --no-progress --exclude 'lock.*' "$1" "s3://$HB_BUCKET/$2"
   hb_list_files "$1" | hb_sink_put "$2.files"
 }
 `;
@@ -690,7 +692,7 @@ hb_manifest() {
   find . -path ./${MANIFEST_PATH.split("/")[0]} -prune -o -type f -print0 | sort -z | xargs -0 -r sha256sum --
 }
 
-hb_list_files() { (cd "$1" && find . -type f | sort); }
+hb_list_files() { (cd "$1" && find . -path ./lock.exclusive -prune -o -type f ! -name lock.roster -print | sort); }
 
 hb_check_restore() {
   local dir=$1 actual

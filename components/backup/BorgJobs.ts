@@ -79,7 +79,7 @@ export function repositoryScript(r: BorgRender["repositories"][number], pool: st
   const zfsName = repo.replace(/^\//, "");
   return `set -eu
 umask 077
-install -d -m 0700 -o root -g root ${shq(r.passphraseFile.replace(/\/[^/]*$/, ""))}
+install -d -m 0700 ${shq(r.passphraseFile.replace(/\/[^/]*$/, ""))}
 tmp=$(mktemp ${shq(`${r.passphraseFile}.XXXXXX`)})
 trap 'rm -f "$tmp"' EXIT
 cat >"$tmp"
@@ -92,7 +92,8 @@ else
     zfs list -H -o name ${shq(zfsName)} >/dev/null 2>&1 || zfs create -p ${shq(zfsName)}
   fi
   mkdir -p ${shq(repo)}
-  borg init --encryption=repokey-blake2 ${shq(repo)} >/dev/null
+  # borg init prints advice on success; keep it only when init fails.
+  out=$(borg init --encryption=repokey-blake2 ${shq(repo)} 2>&1) || { echo "$out" >&2; exit 1; }
 fi
 mv -f "$tmp" ${shq(r.passphraseFile)}
 trap - EXIT
@@ -208,7 +209,7 @@ export class BorgJobs extends pulumi.ComponentResource {
 function credentialFileScript(path: string): string {
   return `set -eu
 umask 077
-install -d -m 0700 -o root -g root ${shq(path.replace(/\/[^/]*$/, ""))}
+install -d -m 0700 ${shq(path.replace(/\/[^/]*$/, ""))}
 tmp=$(mktemp ${shq(`${path}.XXXXXX`)})
 cat >"$tmp"
 chmod 0600 "$tmp"
