@@ -1,0 +1,110 @@
+import { evaluateProgram, type Evaluation } from "../../tools/plan/evaluate";
+import type { PlanResource } from "../../tools/plan/graph";
+import { referenceContract, storageFile } from "../fixtures/reference";
+
+/** One program evaluation per file: Pulumi's runtime is process-global. */
+describe("BackupVault with the reference config (Pulumi mocks)", () => {
+  let ev: Evaluation;
+  let vault: PlanResource;
+  const of = (type: string) => ev.resources.filter((r) => r.type === type && r.parent === vault.urn);
+  const one = (type: string) => {
+    const list = of(type);
+    expect(list).toHaveLength(1);
+    return list[0]!;
+  };
+  const policyJson = (r: PlanResource) => JSON.parse(String(ev.policyInputs.get(r.urn)!["policy"]));
+
+  beforeAll(async () => {
+    ev = await evaluateProgram({
+      stack: "storage",
+      file: storageFile(),
+      networkContract: referenceContract(),
+      secretValue: (k) => `marker-${k}`,
+    });
+    vault = ev.resources.find((r) => r.type === "homelab:backup:BackupVault")!;
+  });
+
+  it("creates a protected bucket without Object Lock when objectLockDays is 0", () => {
+    const b = one("aws:s3/bucket:Bucket");
+    expect(b.inputs).toMatchObject({
+      bucket: "homelab-backups",
+      region: "eu-central-1",
+      forceDestroy: false,
+    });
+    expect(b.inputs["objectLockEnabled"]).toBeUndefined();
+    expect(b.protect).toBe(true);
+  });
+
+  it("enables versioning, SSE-KMS with a rotating customer key and bucket key, and all four public-access blocks", () => {
+    expect(one("aws:s3/bucketVersioning:BucketVersioning").inputs).toMatchObject({
+      bucket: "homelab-backups",
+      versioningConfiguration: { status: "Enabled" },
+    });
+    expect(one("aws:kms/key:Key").inputs).toMatchObject({
+      enableKeyRotation: true,
+      rotationPeriodInDays: 365,
+    });
+    const sse = one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+    expect(sse.inputs["rules"]).toEqual([
+      {
+        applyServerSideEncryptionByDefault: {
+          sseAlgorithm: "aws:kms",
+          kmsMasterKeyId: "arn:aws:mock:::vault-key",
+        },
+        bucketKeyEnabled: true,
+      },
+    ]);
+    expect(one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs).toMatchObject({
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+  });
+
+  it("deploys the lifecycle rules from the pure builder, after versioning", () => {
+    const lc = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration");
+    expect(lc.inputs["transitionDefaultMinimumObjectSize"]).toBe("all_storage_classes_128K");
+    const rules = lc.inputs["rules"] as { id: string; filter: { prefix: string }; transitions?: unknown[] }[];
+    expect(rules.map((r) => [r.id, r.filter.prefix])).toEqual([
+      ["hot-noncurrent-versions", "hot/"],
+      ["archive-exports-to-deep-archive", "archive/"],
+      ["bucket-hygiene", ""],
+    ]);
+    expect(rules[1]!.transitions).toEqual([{ days: 30, storageClass: "DEEP_ARCHIVE" }]);
+    expect(lc.dependencies).toContain(one("aws:s3/bucketVersioning:BucketVersioning").urn);
+  });
+
+  it("denies non-TLS access and foreign encryption in the bucket policy", () => {
+    const doc = policyJson(one("aws:s3/bucketPolicy:BucketPolicy"));
+    const tls = doc.Statement.find((s: { Sid: string }) => s.Sid === "DenyInsecureTransport");
+    expect(tls).toMatchObject({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+    expect(doc.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(
+      expect.arrayContaining(["DenyNonKmsPuts", "WriterNeverDeletesOrReconfigures"]),
+    );
+    expect(doc.Statement.map((s: { Sid: string }) => s.Sid)).not.toContain("HotStaysUnlocked");
+  });
+
+  it("gives the writer put and list on hot/ and archive/ only: no delete, no read, no configuration", () => {
+    const doc = policyJson(one("aws:iam/userPolicy:UserPolicy"));
+    const actions = doc.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+    expect(actions.sort()).toEqual(["kms:Decrypt", "kms:GenerateDataKey", "s3:ListBucket", "s3:PutObject"]);
+    expect(JSON.stringify(doc)).not.toMatch(/Delete|GetObject|Lifecycle|BucketPolicy|"\*"/);
+    const put = doc.Statement.find((s: { Sid: string }) => s.Sid === "PutBackups");
+    expect(put.Resource).toEqual([
+      "arn:aws:s3:::homelab-backups/hot/*",
+      "arn:aws:s3:::homelab-backups/archive/*",
+    ]);
+  });
+
+  it("exports the writer's access key id and secret as secrets", () => {
+    expect(one("aws:iam/accessKey:AccessKey")).toBeDefined();
+    expect(ev.outputs["backupWriterAccessKeyId"]).toBe("[secret]");
+    expect(ev.outputs["backupWriterSecretAccessKey"]).toBe("[secret]");
+    expect(ev.outputs["vaultBucket"]).toBe("homelab-backups");
+  });
+
+  it("creates no access-log bucket when accessLogging is false", () => {
+    expect(of("aws:s3/bucketLogging:BucketLogging")).toHaveLength(0);
+  });
+});
