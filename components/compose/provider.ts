@@ -100,6 +100,8 @@ async function guarded<T>(i: Partial<ComposeProjectInputs>, fn: () => Promise<T>
   try {
     return await fn();
   } catch (e) {
+    // No `cause`: the original error (and its stack) may carry the very values this removes.
+    // eslint-disable-next-line preserve-caught-error
     throw new Error(redact(e instanceof Error ? e.message : String(e), secretValues(i)));
   }
 }
@@ -148,14 +150,18 @@ class Deployer {
 
   async waitHealthy(): Promise<void> {
     const deadline = Date.now() + this.i.healthTimeoutSeconds * 1000;
-    let last: HealthReport = { ready: false, pending: [] };
-    for (;;) {
-      const out = await this.run(healthCommand(this.i.project), "reading container health");
-      last = parseHealth(out, this.i.services, this.i.healthchecked);
-      if (last.ready) return;
-      if (Date.now() >= deadline) break;
+    const poll = async (): Promise<HealthReport> =>
+      parseHealth(
+        await this.run(healthCommand(this.i.project), "reading container health"),
+        this.i.services,
+        this.i.healthchecked,
+      );
+    let last = await poll();
+    while (!last.ready && Date.now() < deadline) {
       await sleep(this.i.pollIntervalMs);
+      last = await poll();
     }
+    if (last.ready) return;
     const list = last.pending.map((p) => `${p.service} (${p.state})`).join(", ");
     throw new Error(
       `${this.where}: not healthy after ${this.i.healthTimeoutSeconds}s: ${list}. ` +
