@@ -20,7 +20,7 @@ function serviceRule(
     enforcementLevel: "mandatory",
     configSchema: { properties: { socketProxyServices: { type: "array", items: { type: "string" } } } },
     validateResource: (args, report) => {
-      if (args.type !== FACT_TYPES.composeStack) return;
+      if (args.type !== FACT_TYPES.composeStack || !Array.isArray(args.props["services"])) return;
       const facts = args.props as ComposeStackFacts;
       const cfg = { ...DEFAULTS, ...args.getConfig<Partial<ContainerConfig>>() };
       for (const s of facts.services ?? []) {

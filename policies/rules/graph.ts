@@ -9,8 +9,15 @@ import {
 } from "../../model/facts";
 import type { HomelabPolicy } from "../types";
 
-const ofType = <T>(args: StackValidationArgs, type: string): { r: PolicyResource; facts: T }[] =>
-  args.resources.filter((r) => r.type === type).map((r) => ({ r, facts: r.props as T }));
+/** Components that publish facts (see model/facts.ts); one without them is not judged by these rules. */
+const ofType = <T>(
+  args: StackValidationArgs,
+  type: string,
+  field: string,
+): { r: PolicyResource; facts: T }[] =>
+  args.resources
+    .filter((r) => r.type === type && Array.isArray(r.props[field]))
+    .map((r) => ({ r, facts: r.props as T }));
 
 function graphRule(
   meta: Omit<HomelabPolicy, "validateStack" | "enforcementLevel">,
@@ -29,9 +36,9 @@ export const backupCoverage = graphRule(
       "Give the dataset a backupClass that has a Borg class in homelab:backup.borg.classes (or backupClass none with a reason); move writable bind mounts onto a dataset.",
   },
   (args, report) => {
-    const datasets = ofType<DatasetFacts>(args, FACT_TYPES.datasets);
-    const jobs = ofType<BorgJobFacts>(args, FACT_TYPES.borgJobs).flatMap((j) => j.facts.jobs);
-    const stacks = ofType<ComposeStackFacts>(args, FACT_TYPES.composeStack);
+    const datasets = ofType<DatasetFacts>(args, FACT_TYPES.datasets, "datasets");
+    const jobs = ofType<BorgJobFacts>(args, FACT_TYPES.borgJobs, "jobs").flatMap((j) => j.facts.jobs);
+    const stacks = ofType<ComposeStackFacts>(args, FACT_TYPES.composeStack, "services");
     if (datasets.length === 0 && stacks.length === 0)
       args.notApplicable("no datasets or compose stacks in this stack");
     for (const { r, facts } of datasets)
@@ -66,10 +73,10 @@ export const alwaysOnIndependent = graphRule(
       "Move the service to a stack on the network node with its data on a network-node dataset, or drop alwaysOn.",
   },
   (args, report) => {
-    const stacks = ofType<ComposeStackFacts>(args, FACT_TYPES.composeStack);
+    const stacks = ofType<ComposeStackFacts>(args, FACT_TYPES.composeStack, "services");
     if (stacks.length === 0) args.notApplicable("no compose stacks in this stack");
     const storageDatasets = new Set(
-      ofType<DatasetFacts>(args, FACT_TYPES.datasets)
+      ofType<DatasetFacts>(args, FACT_TYPES.datasets, "datasets")
         .filter((d) => d.facts.node === "storage")
         .flatMap((d) => d.facts.datasets.map((x) => x.name)),
     );
@@ -97,7 +104,7 @@ export const ingressTlsSso = graphRule(
     stacks: ["network"],
   },
   (args, report) => {
-    const ingress = ofType<IngressFacts>(args, FACT_TYPES.ingress);
+    const ingress = ofType<IngressFacts>(args, FACT_TYPES.ingress, "routes");
     if (ingress.length === 0) args.notApplicable("no ingress in this stack");
     for (const { r, facts } of ingress)
       for (const route of facts.routes) {
@@ -118,7 +125,7 @@ export const metricsScraped = graphRule(
     stacks: ["storage"],
   },
   (args, report) => {
-    const mon = ofType<MonitoringFacts>(args, FACT_TYPES.monitoring);
+    const mon = ofType<MonitoringFacts>(args, FACT_TYPES.monitoring, "targets");
     if (mon.length === 0) args.notApplicable("no Prometheus in this stack");
     for (const { r, facts } of mon) {
       const scraped = new Set(facts.targets.map((t) => `${t.target}${t.path}`));

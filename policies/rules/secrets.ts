@@ -5,7 +5,8 @@ export const SECRETS_POLICY = "encrypted-secrets";
 
 /** Names that hold credentials. "publicKey" and "keep" are not secrets; "apiKey", "DB_PASSWORD" are. */
 const SECRET_NAME =
-  /(password|passwd|passphrase|secret|token|credential|private_?key|api_?key|access_?key|(^|_)pass($|_)|(^|[_-])key$)/i;
+  /(password|passwd|passphrase|secret|token|credential|private_?key|api_?key|access_?key|(^|_)pass($|_)|[_-]key$)/i;
+// A bare "key" is an identity (OPNsense adoption key, map keys), not a credential.
 const NOT_SECRET_NAME = /(public|fingerprint|^keep$|_file$|_FILE$|header)/i;
 export const looksSecretName = (name: string): boolean =>
   SECRET_NAME.test(name) && !NOT_SECRET_NAME.test(name);
