@@ -1,4 +1,4 @@
-import * as command from "@pulumi/command";
+import { Command } from "@pulumi/command/remote/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderDestroyDataset, renderEnsureDataset } from "../../analysis/storage/zfs";
 import type { Dataset } from "../../model";
@@ -24,7 +24,7 @@ export class Datasets extends pulumi.ComponentResource {
     for (const d of args.datasets) {
       const ensure = renderEnsureDataset(d);
       const destroyable = args.destroyable?.has(d.name) ?? false;
-      const cmd = new command.remote.Command(
+      const cmd = new Command(
         // The ZFS name is unique and stable; "/" is not allowed in a resource name's URN segment.
         `dataset-${d.name.replace(/\//g, "-")}`,
         {

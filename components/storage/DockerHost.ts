@@ -1,4 +1,4 @@
-import * as command from "@pulumi/command";
+import { Command } from "@pulumi/command/remote/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderApplyDaemonJson, renderDaemonJson } from "../../analysis/docker/daemon";
 import { checkSocketProxies } from "../../analysis/docker/socket-proxy";
@@ -14,7 +14,7 @@ export interface DockerHostArgs {
 export class DockerHost extends pulumi.ComponentResource {
   /** The daemon.json as written to the host (baseline merged with homelab:dockerHost.daemon). */
   readonly daemonJson: string;
-  readonly daemonConfig: command.remote.Command;
+  readonly daemonConfig: Command;
 
   constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:storage:DockerHost", name, {}, opts);
@@ -24,7 +24,7 @@ export class DockerHost extends pulumi.ComponentResource {
     checkSocketProxies(c.stacks, c.dockerHost.socketProxy.allow);
 
     const apply = renderApplyDaemonJson(this.daemonJson);
-    this.daemonConfig = new command.remote.Command(
+    this.daemonConfig = new Command(
       "daemon-json",
       {
         connection: commandConnection(args.connection),
