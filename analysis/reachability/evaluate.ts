@@ -42,7 +42,7 @@ const protocolMatches = (rule: RuleProtocol, p: PacketProtocol): boolean =>
  * compiled alias table, so a wrong alias content shows up as a wrong verdict.
  */
 export class RuleEvaluator {
-  private readonly byInterface = new Map<string, FilterRule[]>();
+  private readonly byInterface = new Map<string, CompiledRule[]>();
   private readonly aliasRanges = new Map<string, NumRange[]>();
 
   constructor(
@@ -59,22 +59,29 @@ export class RuleEvaluator {
         }),
       );
     const sorted = [...firewall.rules].sort((a, b) => a.sequence - b.sequence);
-    for (const r of sorted) {
-      const key = interfaceKey(r.interface);
-      this.byInterface.set(key, [...(this.byInterface.get(key) ?? []), r]);
+    for (const rule of sorted) {
+      const key = interfaceKey(rule.interface);
+      // Matchers are built once per rule: the analysis evaluates tens of thousands of packets.
+      const compiled: CompiledRule = {
+        rule,
+        source: this.addressMatcher(rule.source),
+        destination: this.addressMatcher(rule.destination),
+        port: this.portMatcher(rule.destinationPort),
+      };
+      this.byInterface.set(key, [...(this.byInterface.get(key) ?? []), compiled]);
     }
   }
 
   rulesOf(iface: InterfaceRef): FilterRule[] {
-    return this.byInterface.get(interfaceKey(iface)) ?? [];
+    return (this.byInterface.get(interfaceKey(iface)) ?? []).map((c) => c.rule);
   }
 
   evaluate(p: Packet): Verdict {
-    for (const rule of this.rulesOf(p.iface)) {
+    for (const { rule, source, destination, port } of this.byInterface.get(interfaceKey(p.iface)) ?? []) {
       if (rule.direction !== "in" || !protocolMatches(rule.protocol, p.protocol)) continue;
-      if (this.addressMatches(rule.source, p.src) === rule.sourceNot) continue;
-      if (this.addressMatches(rule.destination, p.dst) === rule.destinationNot) continue;
-      if (!this.portMatches(rule.destinationPort, p.port)) continue;
+      if (source(p.src) === rule.sourceNot) continue;
+      if (destination(p.dst) === rule.destinationNot) continue;
+      if (!port(p.port)) continue;
       if (rule.quick) return { action: rule.action, rule };
     }
     return { action: "block", rule: null };
@@ -87,33 +94,40 @@ export class RuleEvaluator {
     return ranges;
   }
 
-  private addressMatches(a: Address, ip: number): boolean {
+  private addressMatcher(a: Address): (ip: number) => boolean {
+    const within = (ranges: NumRange[]) => (ip: number) => ranges.some((r) => ip >= r.from && ip <= r.to);
     switch (a.kind) {
       case "any":
-        return true;
+        return () => true;
       case "net":
-      case "address": {
-        const r = cidrRange(a.kind === "net" ? a.cidr : a.ip);
-        return ip >= r.from && ip <= r.to;
-      }
+        return within([cidrRange(a.cidr)]);
+      case "address":
+        return within([cidrRange(a.ip)]);
       case "alias":
-        return this.alias(a.name).some((r) => ip >= r.from && ip <= r.to);
-      case "interfaceAddress":
-        return this.gatewayAddress(a.interface) === ip;
+        return within(this.alias(a.name));
+      case "interfaceAddress": {
+        const own = this.gatewayAddress(a.interface);
+        return (ip) => own === ip;
+      }
     }
   }
 
-  private portMatches(m: PortMatch, port: number | null): boolean {
-    if (m.kind === "any") return true;
+  private portMatcher(m: PortMatch): (port: number | null) => boolean {
+    if (m.kind === "any") return () => true;
+    const ranges =
+      m.kind === "port"
+        ? [{ from: m.port, to: m.port }]
+        : m.kind === "range"
+          ? [{ from: m.from, to: m.to }]
+          : this.alias(m.name);
     // A port condition never matches a packet without ports (pf only allows ports with tcp/udp).
-    if (port === null) return false;
-    switch (m.kind) {
-      case "port":
-        return port === m.port;
-      case "range":
-        return port >= m.from && port <= m.to;
-      case "alias":
-        return this.alias(m.name).some((r) => port >= r.from && port <= r.to);
-    }
+    return (port) => port !== null && ranges.some((r) => port >= r.from && port <= r.to);
   }
+}
+
+interface CompiledRule {
+  rule: FilterRule;
+  source: (ip: number) => boolean;
+  destination: (ip: number) => boolean;
+  port: (port: number | null) => boolean;
 }

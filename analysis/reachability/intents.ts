@@ -36,13 +36,19 @@ export function intentsOf(model: NetworkModel, wanAddress: number): Intent[] {
   ];
   privateRanges.push(model.wireguardRange);
   const isPrivate = (ip: number) => privateRanges.some((r) => contains(r, ip));
+  const addresses = new Map<string, number>();
+  const addr = (text: string): number => {
+    let n = addresses.get(text);
+    if (n === undefined) addresses.set(text, (n = ipToInt(text)));
+    return n;
+  };
 
   const fromMatches = (e: Endpoint, p: Packet): boolean => {
     switch (e.kind) {
       case "segment":
         return onSegment(p, e.segment) && contains(e.segment.range, p.src);
       case "host":
-        return onSegment(p, e.host.segmentRef) && p.src === ipToInt(e.host.address);
+        return onSegment(p, e.host.segmentRef) && p.src === addr(e.host.address);
       case "wireguard":
         return p.iface.kind === "wireguard" && contains(model.wireguardRange, p.src);
       case "any":
@@ -56,9 +62,9 @@ export function intentsOf(model: NetworkModel, wanAddress: number): Intent[] {
       case "segment":
         return contains(e.segment.range, ip);
       case "host":
-        return ip === ipToInt(e.host.address);
+        return ip === addr(e.host.address);
       case "service":
-        return ip === ipToInt(e.service.hostRef.address);
+        return ip === addr(e.service.hostRef.address);
       case "internet":
         return !isPrivate(ip);
       case "wireguard":
