@@ -49,19 +49,20 @@ describe("peer client configs", () => {
     allowedIps: peerAllowedIps(model),
   };
 
-  it("routes only the management segment and the tunnel", () => {
-    expect(peerAllowedIps(model)).toEqual(["10.0.10.0/24", "10.0.99.0/24"]);
+  it("routes management, what wireguard flows reach, and the tunnel: never everything", () => {
+    // The reference flows let the tunnel reach management and (SSH/web consoles) the servers segment.
+    expect(peerAllowedIps(model)).toEqual(["10.0.10.0/24", "10.0.20.0/24", "10.0.99.0/24"]);
     const conf = renderPeerConfig(input);
     const allowed = conf.split("\n").filter((l) => l.startsWith("AllowedIPs"));
-    expect(allowed).toEqual(["AllowedIPs = 10.0.10.0/24, 10.0.99.0/24"]);
+    expect(allowed).toEqual(["AllowedIPs = 10.0.10.0/24, 10.0.20.0/24, 10.0.99.0/24"]);
     expect(conf).not.toContain("0.0.0.0/0");
-    expect(conf).not.toContain("10.0.20.0/24");
+    expect(conf).not.toContain("10.0.30.0/24");
   });
 
   it("renders interface and peer sections from the keys", () => {
     expect(renderPeerConfig(input)).toBe(
       [
-        '# homelab admin peer "admin-laptop": routes the management segment and the tunnel only.',
+        '# homelab admin peer "admin-laptop": routes only what the tunnel may reach.',
         "[Interface]",
         `PrivateKey = ${peer.privateKey}`,
         "Address = 10.0.99.2/32",
@@ -70,7 +71,7 @@ describe("peer client configs", () => {
         `PublicKey = ${server.publicKey}`,
         `PresharedKey = ${psk}`,
         "Endpoint = vpn.home.example.net:51820",
-        "AllowedIPs = 10.0.10.0/24, 10.0.99.0/24",
+        "AllowedIPs = 10.0.10.0/24, 10.0.20.0/24, 10.0.99.0/24",
         "PersistentKeepalive = 25",
         "",
       ].join("\n"),
