@@ -10,13 +10,14 @@
  * degrades to a generic leaf-by-leaf diff for anything else, so a new or reshaped section never breaks
  * the comment.
  *
- * - `reachability` (network stack): any JSON. Arrays of objects are keyed by their identity fields
+ * - `reachability` (network stack): analysis/reachability's `{ matrix: { [row]: { [col]: { status,
+ *   summary } } } }` is read cell by cell (see reachabilityCells); any other JSON is diffed generically. Arrays of objects are keyed by their identity fields
  *   (`from`/`to`, `source`/`destination`, `segment`, `service`, `port`, `protocol`, `name`, `id`) so a
  *   cell is named like `matrix[trusted → haproxy].verdict` and inserting a row does not renumber the
  *   others; nested maps (`{ [from]: { [to]: verdict } }`) work as they are. Every scalar that differs
  *   is a changed cell.
  * - `cost` (storage stack): any JSON whose numeric leaves are USD amounts or quantities. The headline is
- *   the first of `monthlyUsd`, `totalMonthlyUsd`, `monthlyTotalUsd`, `total.monthlyUsd`,
+ *   the first of `totals.totalUsdPerMonth` (analysis/backup/cost-report.ts's CostJson), `monthlyUsd`, `totalMonthlyUsd`, `monthlyTotalUsd`, `total.monthlyUsd`,
  *   `monthly.totalUsd`, `steadyState.monthlyUsd` that both sides have; failing that, the shallowest
  *   numeric leaf whose path mentions "month" and "total". Every numeric leaf that changed is listed.
  */
@@ -126,7 +127,9 @@ export function diffPlans(base: PlanJson, head: PlanJson): PlanDiff {
     },
   };
   if (base.reachability !== undefined && head.reachability !== undefined)
-    diff.reachability = { changes: diffCells(base.reachability, head.reachability) };
+    diff.reachability = {
+      changes: diffCells(reachabilityCells(base.reachability), reachabilityCells(head.reachability)),
+    };
   if (base.cost !== undefined && head.cost !== undefined) diff.cost = diffCost(base.cost, head.cost);
   return diff;
 }
@@ -156,7 +159,18 @@ const IDENTITY_PAIRS: [string, string][] = [
   ["source", "destination"],
   ["src", "dst"],
 ];
-const IDENTITY_FIELDS = ["segment", "service", "host", "port", "protocol", "name", "id", "key"];
+const IDENTITY_FIELDS = [
+  "segment",
+  "service",
+  "host",
+  "port",
+  "protocol",
+  "name",
+  "id",
+  "key",
+  "storageClass",
+  "scenario",
+];
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -230,7 +244,30 @@ export function diffCells(base: unknown, head: unknown): CellChange[] {
     .map((cell) => ({ cell, before: show(a.get(cell)), after: show(b.get(cell)) }));
 }
 
+/**
+ * analysis/reachability's JSON (the known shape): `matrix: { [row]: { [column]: { status, summary, rules } } }`
+ * beside `rows`/`columns` (implied by the cells) and summary fields. Each cell becomes one value named
+ * `row → column`, reading "status: summary"; the rule ids are left out because renumbering them (one
+ * flow inserted above) is not a change in what can reach what. Any other shape passes through unchanged.
+ */
+export function reachabilityCells(json: unknown): unknown {
+  if (!isRecord(json) || !isRecord(json.matrix)) return json;
+  const { matrix, rows: _rows, columns: _columns, ...rest } = json;
+  const cells: Record<string, unknown> = {};
+  for (const [from, row] of Object.entries(matrix)) {
+    if (!isRecord(row)) return json;
+    for (const [to, c] of Object.entries(row))
+      cells[`${from} → ${to}`] =
+        isRecord(c) && typeof c.status === "string"
+          ? `${c.status}${typeof c.summary === "string" && c.summary !== "" ? `: ${c.summary}` : ""}`
+          : c;
+  }
+  return { ...cells, ...rest };
+}
+
 const MONTHLY_PATHS = [
+  // analysis/backup/cost-report.ts (CostJson)
+  "totals.totalUsdPerMonth",
   "monthlyUsd",
   "totalMonthlyUsd",
   "monthlyTotalUsd",
@@ -314,7 +351,7 @@ export function renderChangeSections(d: PlanDiff): string[] {
     out.push("#### Cost change", "");
     if (monthly)
       out.push(
-        `Monthly: ${usd(monthly.before)} → **${usd(monthly.after)}** (${delta(monthly.before, monthly.after)} month over month)`,
+        `Monthly: ${usd(monthly.before)} → **${usd(monthly.after)}**, ${delta(monthly.before, monthly.after)} month over month`,
         "",
       );
     if (changes.length === 0) out.push("No cost figure changed.", "");
