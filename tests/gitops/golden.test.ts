@@ -33,7 +33,7 @@ async function plan(...args: string[]): Promise<string> {
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
     if (err.code === 1 && err.stdout) return err.stdout;
-    throw new Error(`plan ${args.join(" ")} exited ${err.code}: ${err.stderr}`);
+    throw new Error(`plan ${args.join(" ")} exited ${err.code}: ${err.stderr}`, { cause: e });
   }
 }
 
