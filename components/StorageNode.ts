@@ -7,6 +7,7 @@ import { ComposeStack } from "./compose/ComposeStack";
 import type { SecretResolver, SshConnection } from "./context";
 import { Datasets } from "./storage/Datasets";
 import { DockerHost } from "./storage/DockerHost";
+import { Monitoring } from "./storage/Monitoring";
 import { ProxmoxHost } from "./storage/ProxmoxHost";
 
 export interface StorageNodeArgs {
@@ -37,6 +38,7 @@ export class StorageNode extends pulumi.ComponentResource {
     this.proxmox = new ProxmoxHost("proxmox", { model, secrets }, { parent: this });
     this.datasets = new Datasets("datasets", { datasets: c.datasets, connection }, { parent: this });
     this.docker = new DockerHost("docker", { model, connection }, { parent: this });
+    new Monitoring("monitoring", { model }, { parent: this });
     this.stacks = c.stacks.map(
       (stack) =>
         new ComposeStack(

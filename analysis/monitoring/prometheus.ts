@@ -1,5 +1,6 @@
 import { stringify } from "yaml";
 import type { ComposeService, StorageModel } from "../../model";
+import type { MonitoringFacts } from "../../model/facts";
 import { PROMETHEUS_CONFIG_HOST_PATH } from "../../model/presets";
 
 /** Port node-exporter listens on where it runs outside the compose stacks (the PBS VM). */
@@ -165,4 +166,34 @@ export function prometheusFiles(model: StorageModel, stackName: string): Record<
   // Use the host path the service actually mounts the config from, so the two can never drift apart.
   const mount = prom.volumes.find((v) => v.hostPath !== undefined && v.target.endsWith("/prometheus.yml"));
   return { [mount?.hostPath ?? PROMETHEUS_CONFIG_HOST_PATH]: renderPrometheusConfig(model) };
+}
+
+/**
+ * Facts for the metrics-scraped policy: the generated targets, and where every service with metrics
+ * (both nodes) should be scraped. A service whose metrics port is not published is expected at the
+ * node address and port it would need, so the policy names exactly what is missing.
+ */
+export function monitoringFacts(model: StorageModel, plan: ScrapePlan = scrapePlan(model)): MonitoringFacts {
+  const targets = plan.targets.map((t) => ({ job: t.job, target: t.address, path: t.metricsPath }));
+  const expected: MonitoringFacts["expected"] = [];
+  for (const stack of model.config.stacks)
+    for (const svc of stack.services) {
+      if (!svc.metrics) continue;
+      const hit = plan.targets.find(
+        (t) => t.labels.service === svc.name && t.labels.node === model.config.storageNode.host,
+      );
+      expected.push({
+        service: svc.name,
+        target: hit?.address ?? `${model.nodeAddress}:${svc.metrics.port}`,
+        path: svc.metrics.path,
+      });
+    }
+  for (const svc of model.network.networkServices)
+    if (svc.metrics)
+      expected.push({
+        service: svc.name,
+        target: `${model.network.networkNode.address}:${svc.metrics.port}`,
+        path: svc.metrics.path,
+      });
+  return { targets, expected };
 }

@@ -2,11 +2,14 @@ import { Command } from "@pulumi/command/remote/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderDestroyDataset, renderEnsureDataset } from "../../analysis/storage/zfs";
 import type { Dataset } from "../../model";
+import type { DatasetFacts } from "../../model/facts";
 import { commandConnection, type SshConnection } from "../context";
 
 export interface DatasetsArgs {
   datasets: Dataset[];
   connection: SshConnection;
+  /** The node whose pool holds the datasets (the failure domain), published for the policies. */
+  node?: "network" | "storage";
   /**
    * Datasets whose data may be destroyed when they leave the config. Empty by default: removing a
    * dataset from the config only forgets it (the data stays on the pool), see below.
@@ -19,7 +22,17 @@ export class Datasets extends pulumi.ComponentResource {
   /** One resource per dataset so a ComposeStack can depend on exactly the data it mounts. */
   readonly byName: Map<string, pulumi.Resource> = new Map();
   constructor(name: string, args: DatasetsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:storage:Datasets", name, {}, opts);
+    // Component inputs are the facts the graph policies read (model/facts.ts): names and backup classes,
+    // never anything secret.
+    const facts: DatasetFacts = {
+      node: args.node ?? "storage",
+      datasets: args.datasets.map((d) => ({
+        name: d.name,
+        backupClass: d.backupClass,
+        ...(d.reason !== undefined ? { reason: d.reason } : {}),
+      })),
+    };
+    super("homelab:storage:Datasets", name, facts, opts);
     const connection = commandConnection(args.connection);
     for (const d of args.datasets) {
       const ensure = renderEnsureDataset(d);

@@ -120,6 +120,25 @@ describe("storage node resources (Pulumi mocks)", () => {
     });
   });
 
+  it("publishes dataset and monitoring facts for the graph policies (model/facts.ts)", () => {
+    expect(one("homelab:storage:Datasets").inputs).toEqual({
+      node: "storage",
+      datasets: model.config.datasets.map((d) => ({
+        name: d.name,
+        backupClass: d.backupClass,
+        ...(d.reason !== undefined ? { reason: d.reason } : {}),
+      })),
+    });
+    const mon = one("homelab:storage:Monitoring").inputs as {
+      targets: { job: string; target: string; path: string }[];
+      expected: { service: string; target: string; path: string }[];
+    };
+    expect(mon.targets).toContainEqual({ job: "node", target: "10.0.20.10:9100", path: "/metrics" });
+    expect(mon.expected.map((e) => e.service)).toEqual(
+      expect.arrayContaining(["immich-server", "grafana", "home-assistant", "haproxy"]),
+    );
+  });
+
   it("never puts a secret value into a plain input", () => {
     for (const r of ev.resources)
       expect([r.name, JSON.stringify(r.inputs)]).not.toEqual([r.name, expect.stringContaining("marker-")]);
