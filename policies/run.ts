@@ -77,8 +77,11 @@ function policyResource(
     asType: (cls: { __pulumiType?: string }) => (cls.__pulumiType === r.type ? r.props : undefined),
   } as unknown as PolicyResource;
   cache.set(r.urn, pr);
-  pr.dependencies = r.dependencies.flatMap((d) =>
-    byUrn.has(d) ? [policyResource(byUrn.get(d)!, byUrn, cache)] : [],
+  const resolve = (urns: string[]) =>
+    urns.flatMap((d) => (byUrn.has(d) ? [policyResource(byUrn.get(d)!, byUrn, cache)] : []));
+  pr.dependencies = resolve(r.dependencies);
+  pr.propertyDependencies = Object.fromEntries(
+    Object.entries(r.propertyDependencies ?? {}).map(([k, urns]) => [k, resolve(urns)]),
   );
   if (r.parent && byUrn.has(r.parent)) pr.parent = policyResource(byUrn.get(r.parent)!, byUrn, cache);
   return pr;

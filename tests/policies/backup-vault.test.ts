@@ -149,6 +149,20 @@ describe("backup vault policies", () => {
     expect(deniesInsecureTransport("not json")).toBe(false);
   });
 
+  it("find the bucket and key through property dependencies when names are unknown (as at preview)", async () => {
+    const g = goodVault().map((r) => {
+      const props = { ...r.props };
+      if (r.type !== S3.bucket) delete props["bucket"];
+      delete props["arn"];
+      return { ...r, props };
+    });
+    const sse = g.find((r) => r.type === S3.encryption)!;
+    sse.props["rules"] = [
+      { applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true },
+    ];
+    expect(await run(g)).toEqual([]);
+  });
+
   it("join settings to their bucket through property dependencies, not names", async () => {
     const g = goodVault();
     const other = res(S3.bucket, "other", { bucket: "other" });
