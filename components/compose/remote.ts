@@ -53,7 +53,8 @@ export type ComposeFlavor = "docker compose" | "docker-compose";
 /** Prefers Compose v2 (the docker CLI plugin); Debian bookworm ships v1 as docker-compose. */
 export const DETECT_COMPOSE =
   "if docker compose version >/dev/null 2>&1; then echo 'docker compose'; " +
-  "elif docker-compose version >/dev/null 2>&1; then echo docker-compose; else echo none; fi";
+  // `command -v`, not `docker-compose version`: v1 is a Python program that takes seconds to start.
+  "elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; else echo none; fi";
 
 export function parseFlavor(out: string): ComposeFlavor | undefined {
   const v = out.trim();

@@ -253,7 +253,7 @@ test("update changes one service in place: only that container is recreated", as
 });
 
 test("a service that never becomes healthy fails the deploy with its name, not its secrets", async () => {
-  const i = inputsFor(stackC(), { unused: TRICKY }, { healthTimeoutSeconds: 6 });
+  const i = inputsFor(stackC(), { unused: TRICKY }, { healthTimeoutSeconds: 4 });
   let message = "";
   try {
     await composeProvider.create!(i);
@@ -261,7 +261,7 @@ test("a service that never becomes healthy fails the deploy with its name, not i
     message = (e as Error).message;
   }
   expect(message).toMatch(
-    new RegExp(`compose project ${C} on 127.0.0.1: not healthy after 6s: broken \\((starting|unhealthy)\\)`),
+    new RegExp(`compose project ${C} on 127.0.0.1: not healthy after 4s: broken \\((starting|unhealthy)\\)`),
   );
   expect(message).not.toContain("p@ss");
   await composeProvider.delete!(`${C}@127.0.0.1`, { ...i, flavor: "docker-compose" });
