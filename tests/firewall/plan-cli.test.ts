@@ -35,6 +35,7 @@ const defaultDeny = (json: { violations: Violation[] }) =>
 describe("npm run plan: reachability section", () => {
   it("shows the matrix computed from the compiled rules, consistent with the intents", () => {
     const r = plan("--stack", "network", "--json");
+    expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json.reachability.consistent).toBe(true);
     expect(json.reachability.matrix.iot["segment:management"].status).toBe("deny");
