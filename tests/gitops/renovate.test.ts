@@ -75,8 +75,6 @@ function imagesIn(v: unknown, out: string[] = []): string[] {
   return out;
 }
 
-};
-
 const stackFiles = readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.ya?ml$/.test(f) && f !== "Pulumi.yaml");
 
 describe("renovate.json", () => {
