@@ -2,8 +2,9 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderBorgAlerts } from "../../analysis/backup/alerts";
 import { renderBorg, shq, type BorgRender, type RenderedFile } from "../../analysis/backup/borg";
-import { borgInputFromModel } from "../../analysis/backup/borg-model";
+import { borgDatasets, borgInputFromModel } from "../../analysis/backup/borg-model";
 import type { StorageModel } from "../../model";
+import type { BorgJobFacts } from "../../model/facts";
 import { commandConnection, type SecretResolver, type SshConnection } from "../context";
 import type { BackupVault } from "./BackupVault";
 
@@ -108,12 +109,13 @@ export class BorgJobs extends pulumi.ComponentResource {
   readonly timers: string[];
 
   constructor(name: string, args: BorgJobsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:backup:BorgJobs", name, {}, opts);
-    const { model, connection, vault, secrets } = args;
-    const conn = commandConnection(connection);
     // Rendering up front (with the configured bucket name) rejects an unreadable schedule before any
     // resource is registered; the installed copy below uses the vault's actual bucket output.
-    const preview = renderBorg(borgInputFromModel(model));
+    const preview = renderBorg(borgInputFromModel(args.model));
+    // Component inputs are the facts the graph policies read (model/facts.ts, backup-coverage).
+    super("homelab:backup:BorgJobs", name, borgFacts(args.model, preview), opts);
+    const { model, connection, vault, secrets } = args;
+    const conn = commandConnection(connection);
     this.alertRules = renderBorgAlerts(preview.expectations);
     this.repositories = preview.repositories.map((r) => r.path);
     this.timers = preview.timers;
@@ -203,6 +205,22 @@ export class BorgJobs extends pulumi.ComponentResource {
       installed: install.id,
     });
   }
+}
+
+/** One fact per backed-up dataset: its schedule and whether a verify job and a restore drill exist. */
+export function borgFacts(model: StorageModel, r: BorgRender): BorgJobFacts {
+  const has = (dataset: string, task: string) =>
+    r.expectations.some((e) => e.dataset === dataset && e.task === task);
+  return {
+    jobs: borgDatasets(model).map((d) => ({
+      dataset: d.name,
+      node: d.node,
+      backupClass: d.backupClass,
+      schedule: model.config.backup.borg.classes.find((c) => c.name === d.backupClass)!.schedule,
+      verify: has(d.name, "verify"),
+      restoreDrill: has(d.name, "restore_drill"),
+    })),
+  };
 }
 
 /** Writes stdin to a root-only file atomically. */
