@@ -7,16 +7,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { contentHash } from "../../analysis/compose/hash";
 import { renderStack } from "../../analysis/compose/render";
-import {
-  composeProvider,
-  type ComposeProjectInputs,
-  type ComposeProjectOutputs,
-} from "../../components/compose/provider";
+import type { ComposeProjectInputs, ComposeProjectOutputs } from "../../components/compose/provider";
 import { composeStack } from "../../model/services";
 import { containerIds, ensureDocker, inspect, projectNetworks, removeProject } from "../support/docker";
 import { busyboxImage } from "../support/images";
 import { run } from "../support/proc";
 import { startSshd, type SshServer } from "../support/sshd";
+import { serializedComposeProvider } from "./serialized";
+import type * as pulumi from "@pulumi/pulumi";
 
 jest.setTimeout(60_000);
 
@@ -29,6 +27,8 @@ const INGRESS = `hl${suffix}-ingress`;
 const TRICKY = `p@ss'w"rd $HOME \${HOME} #x  \\ end\nline2`;
 
 let ssh: SshServer;
+/** The provider as the engine would run it (closure-serialized), not the module import. */
+let composeProvider: pulumi.dynamic.ResourceProvider;
 let image: string;
 let work: string;
 let altroot: string;
@@ -138,6 +138,7 @@ const probe = (id: string, host: string) =>
   execIn(id, ["sh", "-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${host} 8080`]);
 
 beforeAll(async () => {
+  composeProvider = await serializedComposeProvider();
   await ensureDocker();
   image = busyboxImage().id;
   ssh = await startSshd();

@@ -9,6 +9,7 @@ import {
 } from "../../components/compose/provider";
 import { filePath, layout, parseHealth, redact, wrapperScript } from "../../components/compose/remote";
 import { run } from "../support/proc";
+import { serializedComposeProvider } from "./serialized";
 
 const base: ComposeProjectInputs = {
   host: "10.0.20.10",
@@ -105,5 +106,15 @@ describe("redaction", () => {
     const i = { ...base, privateKey, host: "127.0.0.1", port: 1, secretEnv: { k: "127.0.0.1" } };
     await expect(deploy(i)).rejects.toThrow(/^ssh deploy@\[secret\]:1: .*\[secret\]/);
     await expect(deploy(i)).rejects.not.toThrow(/127\.0\.0\.1/);
+  });
+});
+
+describe("closure serialization", () => {
+  it("survives Pulumi's serializeFunction and runs from the serialized text alone", async () => {
+    const p = await serializedComposeProvider();
+    expect(await p.diff!("immich@10.0.20.10", base, { ...base, host: "10.0.20.11" })).toMatchObject({
+      replaces: ["host"],
+      deleteBeforeReplace: true,
+    });
   });
 });
