@@ -24,6 +24,9 @@ import { repositoryScript } from "../../components/backup/BorgJobs";
 import { checkRestore } from "../../tools/restore-drill/drill";
 import { fakeZfs, requireTool, run, writeRendered } from "./helpers";
 
+// Real borg under a loaded CI machine: one step can take several seconds.
+jest.setTimeout(90_000);
+
 const ROOT = join(__dirname, "..", "..");
 const DATASET = "tank/apps/photos";
 const SLUG = "tank-apps-photos";
