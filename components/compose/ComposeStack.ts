@@ -39,7 +39,8 @@ export class ComposeProject extends pulumi.dynamic.Resource {
   declare readonly contentHash: pulumi.Output<string>;
   declare readonly flavor: pulumi.Output<string>;
   constructor(name: string, args: Inputs, opts?: pulumi.CustomResourceOptions) {
-    super(composeProvider, name, { ...args, flavor: undefined }, opts);
+    // Typed "pulumi-nodejs:dynamic/compose:Project" so the plan and `pulumi stack` name what it is.
+    super(composeProvider, name, { ...args, flavor: undefined }, opts, "compose", "Project");
   }
 }
 
@@ -104,7 +105,8 @@ export class ComposeStack extends pulumi.ComponentResource {
         host: connection.host,
         port: connection.port,
         user: connection.user,
-        privateKey: connection.privateKey,
+        // Secret even if a caller resolved the key to a plain string: it is stored in state for delete.
+        privateKey: pulumi.secret(connection.privateKey),
         ...(o.hostKeySha256 !== undefined ? { hostKeySha256: o.hostKeySha256 } : {}),
         project: stack.name,
         baseDir: o.baseDir ?? DEFAULT_BASE_DIR,

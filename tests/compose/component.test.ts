@@ -67,7 +67,9 @@ test("renders with resolved digests, keeps secrets secret, and exposes typed out
   expect(await value(project["secretEnv"]!)).toEqual({ immichDbPassword: SECRET });
 
   await new Promise((r) => setTimeout(r, 50));
-  const dyn = registered.find((r) => r.type === "pulumi-nodejs:dynamic:Resource" && r.name === "immich")!;
+  const dyn = registered.find(
+    (r) => r.type === "pulumi-nodejs:dynamic/compose:Project" && r.name === "immich",
+  )!;
   expect(dyn.inputs["ingressNetwork"]).toBe("ingress");
   expect(dyn.inputs["contentHash"]).toBe(hash);
   expect(JSON.stringify({ ...dyn.inputs, secretEnv: undefined, privateKey: undefined })).not.toContain(
