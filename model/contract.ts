@@ -2,6 +2,7 @@ import { z } from "zod";
 import { cidr, fqdn, ipv4, name, port, protocol } from "./common";
 import { dataset } from "./storage";
 import type { NetworkModel } from "./resolve-network";
+import type { ComposeService } from "./services";
 
 /**
  * What the network stack publishes for the storage stack (exported as `contract`, read through a
@@ -24,7 +25,11 @@ export const networkContract = z.object({
       stack: name,
       alwaysOn: z.boolean(),
       datasets: z.array(z.string()),
-      metrics: z.object({ port, path: z.string() }).optional(),
+      /**
+       * Where Prometheus on the storage node can scrape it: the host port the metrics port is published
+       * on; `published: false` when only the container has it (then it cannot be scraped).
+       */
+      metrics: z.object({ port, path: z.string(), published: z.boolean() }).optional(),
     }),
   ),
 });
@@ -65,8 +70,16 @@ export function toContract(model: NetworkModel): NetworkContract {
         stack: st.name,
         alwaysOn: s.alwaysOn,
         datasets: s.volumes.flatMap((v) => (v.dataset ? [v.dataset] : [])),
-        ...(s.metrics ? { metrics: s.metrics } : {}),
+        ...(s.metrics ? { metrics: publishedMetrics(s) } : {}),
       })),
     ),
   };
+}
+
+function publishedMetrics(s: ComposeService): { port: number; path: string; published: boolean } {
+  const m = s.metrics!;
+  const hit = s.ports.find((p) => p.target === m.port && p.protocol === "tcp" && p.address !== "127.0.0.1");
+  return hit
+    ? { port: hit.published, path: m.path, published: true }
+    : { port: m.port, path: m.path, published: false };
 }

@@ -113,7 +113,7 @@ export const PRESETS: Record<string, ServiceInput> = {
     shmSize: "256M",
     alwaysOn: true,
     healthcheck: hc(["CMD", "curl", "-fsS", "http://127.0.0.1:5000/api/version"], "120s"),
-    metrics: { port: 5000, path: "/api/metrics" },
+    // Metrics live on the unauthenticated internal API (5000), which is never published; not scraped.
     tmpfs: ["/tmp/cache:size=1g"],
   },
   prometheus: {

@@ -56,6 +56,9 @@ export interface NetworkModel {
   secrets: SecretUse[];
 }
 
+/** Interface names the firewall compiler uses for the uplink and the admin tunnel. */
+const RESERVED_SEGMENTS = ["wan", "wireguard"];
+
 const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
 
 /** Parses and cross-checks the network stack's config; throws ConfigError listing every problem. */
@@ -74,6 +77,11 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
   config.segments.forEach((s, i) => {
     const range = parseCidr(s.cidr) as Ipv4Range;
     if (segmentsByName.has(s.name)) issues.add(["segments", i, "name"], `duplicate segment name "${s.name}"`);
+    if (RESERVED_SEGMENTS.includes(s.name))
+      issues.add(
+        ["segments", i, "name"],
+        `"${s.name}" is reserved for the gateway's own interface; pick another name`,
+      );
     const vlanOwner = vlans.get(s.vlan);
     if (vlanOwner !== undefined)
       issues.add(["segments", i, "vlan"], `VLAN ${s.vlan} is already used by segment "${vlanOwner}"`);

@@ -37,7 +37,7 @@ const isPrometheus = (s: ComposeService): boolean => s.preset === "prometheus" |
  * - every storage-node service with `metrics`, at the address and port it is published on (Prometheus
  *   runs in its own stack network, so only published ports are reachable; itself via localhost),
  * - every network-node service with `metrics` from the network stack's contract, at the network node's
- *   address (the contract carries the metrics port, which the network stack publishes 1:1),
+ *   address (the contract carries the host port the metrics port is published on),
  * - node-exporter on each node as job "node" (which also carries the Borg/ZFS textfile metrics that
  *   the backup jobs write into the textfile directory, so backups need no scrape job of their own),
  * - the Proxmox Backup Server VM's node-exporter (PBS has no Prometheus endpoint of its own).
@@ -92,6 +92,14 @@ export function scrapePlan(model: StorageModel): ScrapePlan {
   const netNode = network.networkNode;
   for (const svc of network.networkServices) {
     if (!svc.metrics) continue;
+    if (!svc.metrics.published) {
+      gaps.push({
+        node: netNode.host,
+        service: svc.name,
+        reason: `metrics port ${svc.metrics.port} is not published on the network node; publish it on ${netNode.address} to scrape it`,
+      });
+      continue;
+    }
     const job = isNodeExporter(svc) ? "node" : svc.name;
     if (job === "node") nodesWithExporter.add(netNode.host);
     targets.push({

@@ -174,12 +174,13 @@ describe("firewall compiler (reference config)", () => {
     });
   });
 
-  it("refuses a segment named like a gateway interface", () => {
-    const model2 = referenceModel((raw) => {
-      raw.segments[5].name = "wan";
-      raw.flows = raw.flows.filter((f: { from: string }) => f.from !== "segment:guest");
-    });
-    expect(() => compileFirewall(model2)).toThrow(/segment name "wan" is reserved/);
+  it("refuses a segment named like a gateway interface, in the model with its config path", () => {
+    expect(() =>
+      referenceModel((raw) => {
+        raw.segments[5].name = "wan";
+        raw.flows = raw.flows.filter((f: { from: string }) => f.from !== "segment:guest");
+      }),
+    ).toThrow(/homelab:segments\[5\]\.name: "wan" is reserved for the gateway's own interface/);
   });
 
   it("is deterministic", () => {

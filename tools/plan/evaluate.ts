@@ -40,6 +40,18 @@ type ReadRequest = RecordedRequest & { getProperties(): unknown };
 type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
 
 /**
+ * Pulumi's closure serializer (dynamic providers) requires every builtin module once; on Node 24 that
+ * loads node:sqlite, which prints an ExperimentalWarning into the report's stderr. Drop only that one.
+ */
+function silenceSqliteWarning(): void {
+  const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+    if (String(warning).includes("SQLite is an experimental feature")) return;
+    emit(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+
+/**
  * Runs the real program (program.ts) against Pulumi's mock monitor. The monitor's registerResource is
  * wrapped to record what the engine would receive: type, name, parent, dependencies and inputs.
  * Pulumi's runtime is process-global: evaluate one stack per process.
@@ -56,6 +68,7 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   }
   // Config goes into the SDK's store directly, not through PULUMI_CONFIG: a large homelab's config is
   // over the kernel's 128 KiB limit for one environment variable, which child processes inherit.
+  silenceSqliteWarning();
   const pulumi = await import("@pulumi/pulumi");
   pulumi.runtime.setAllConfig(config, secretKeys);
   const { deserializeProperties } = (await import("@pulumi/pulumi/runtime/rpc")) as unknown as {
