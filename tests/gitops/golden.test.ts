@@ -149,3 +149,33 @@ describe("plan markdown (golden files)", () => {
     expectGolden("vault-change.md", md);
   });
 });
+
+describe("--baseline errors (exit 2 before anything is evaluated)", () => {
+  const fails = async (...args: string[]) =>
+    run(join(ROOT, "node_modules", ".bin", "tsx"), ["tools/plan.ts", ...args], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }).then(
+      () => {
+        throw new Error("expected a failure");
+      },
+      (e: { code?: number; stderr?: string }) => ({ code: e.code, stderr: e.stderr ?? "" }),
+    );
+
+  it("rejects a baseline of the other stack, a missing file and a baseline without --markdown", async () => {
+    const [other, missing, json] = await Promise.all([
+      fails("--stack", "storage", "--markdown", "--baseline", join(tmp, "network.json")),
+      fails("--stack", "network", "--markdown", "--baseline", join(tmp, "nope.json")),
+      fails("--stack", "network", "--json", "--baseline", join(tmp, "network.json")),
+    ]);
+    expect(other).toEqual({
+      code: 2,
+      stderr: expect.stringContaining('is a plan of stack "network", not "storage"'),
+    });
+    expect(missing).toEqual({ code: 2, stderr: expect.stringContaining("nope.json") });
+    expect(json).toEqual({
+      code: 2,
+      stderr: expect.stringContaining("--baseline only changes the --markdown report"),
+    });
+  });
+});
