@@ -10,6 +10,7 @@ export const FACT_TYPES = {
   borgJobs: "homelab:backup:BorgJobs",
   ingress: "homelab:network:Ingress",
   monitoring: "homelab:storage:Monitoring",
+  firewall: "homelab:network:Firewall",
 } as const;
 
 export interface ServiceFacts {
@@ -67,4 +68,11 @@ export interface MonitoringFacts {
   targets: { job: string; target: string; path: string }[];
   /** Services with metrics anywhere in the homelab (both nodes), as the storage stack sees them. */
   expected: { service: string; target: string; path: string }[];
+}
+
+export interface FirewallFacts {
+  /** The network stack's parsed config: the intents (flows, segments) the rules must honour. */
+  config: unknown;
+  /** The compiled rule set (analysis/firewall), from which every OPNsense object is built. */
+  compiled: unknown;
 }

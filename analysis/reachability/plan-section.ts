@@ -3,7 +3,6 @@ import type { PlanAnalysis } from "../../tools/plan/analyses";
 import { compileFirewall } from "../firewall/compile";
 import { analyzeReachability } from "./analyze";
 import { renderMarkdown, renderText, toJson } from "./render";
-import { reachabilityViolations } from "./violations";
 
 /** The plan report's reachability section: the same compiler the Firewall component deploys from. */
 export const reachabilityAnalysis: PlanAnalysis = {
@@ -19,7 +18,8 @@ export const reachabilityAnalysis: PlanAnalysis = {
       json: toJson(report),
       text: `${header}\n${renderText(report)}`,
       markdown: `${header.trim()}\n\n${renderMarkdown(report)}`,
-      violations: reachabilityViolations(report),
+      // Findings are reported by the default-deny / intents-honoured policies, which run the same
+      // analyzer over the Firewall component's facts, so `pulumi preview --policy-pack` sees them too.
     };
   },
 };

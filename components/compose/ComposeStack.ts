@@ -8,6 +8,8 @@ import { INGRESS_NETWORK } from "../../model/compose-checks";
 import type { SecretResolver, SshConnection } from "../context";
 import { composeProvider, type ComposeProjectInputs } from "./provider";
 import { DEFAULT_BASE_DIR } from "./remote";
+import { composeFacts } from "./facts";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface ComposeStackArgs {
   /** "network" or "storage": the failure domain this stack runs in. */
@@ -59,18 +61,21 @@ export class ComposeStack extends pulumi.ComponentResource {
   readonly project: ComposeProject;
 
   constructor(name: string, args: ComposeStackArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:compose:ComposeStack", name, {}, opts);
+    // Tags resolve to digests here, not in the provider: the lookup is a normal provider call the
+    // engine (and the offline plan's mocks) answer, and the digest shows in the plan. It runs before
+    // super() so the resolved references are part of the component's policy facts.
+    const digests: Record<string, pulumi.Output<string>> = {};
+    for (const svc of args.stack.services)
+      if (!pinnedAlready(svc.image, svc.digest))
+        digests[svc.name] = docker.getRegistryImageOutput(
+          { name: svc.image },
+          { parent: opts?.parent },
+        ).sha256Digest;
+    super(FACT_TYPES.composeStack, name, composeFacts(args.node, args.stack, pulumi.all(digests)), opts);
     const { stack, connection, secrets } = args;
     const o = args.options ?? {};
     this.projectName = stack.name;
     this.services = stack.services.map((s) => s.name);
-
-    // Tags resolve to digests here, not in the provider: the lookup is a normal provider call the
-    // engine (and the offline plan's mocks) answer, and the digest shows in the plan.
-    const digests: Record<string, pulumi.Output<string>> = {};
-    for (const svc of stack.services)
-      if (!pinnedAlready(svc.image, svc.digest))
-        digests[svc.name] = docker.getRegistryImageOutput({ name: svc.image }, { parent: this }).sha256Digest;
 
     const rendered = pulumi.all(digests).apply((d) =>
       renderStack(stack, {

@@ -1,3 +1,4 @@
+import { FACT_TYPES, type FirewallFacts } from "../../model/facts";
 import * as pulumi from "@pulumi/pulumi";
 import {
   aliasBody,
@@ -48,10 +49,13 @@ export class Firewall extends pulumi.ComponentResource {
   readonly hostOverrides: OpnsenseObject[];
 
   constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:network:Firewall", name, {}, opts);
+    const compiled = compileFirewall(args.model);
+    // Facts for the default-deny policy (model/facts.ts): the compiled rule set as deployed, and the
+    // intents it must honour. The config holds secret references only, never values.
+    const facts: FirewallFacts = { config: args.model.config, compiled };
+    super(FACT_TYPES.firewall, name, facts, opts);
     const { model, opnsense } = args;
     const names = args.interfaceNames ?? defaultInterfaceNames(model.config.opnsense.wanInterface);
-    const compiled = compileFirewall(model);
     this.compiled = compiled;
 
     // The key is written into the object's name/description field by the provider: for rules it is

@@ -1,3 +1,6 @@
+import { ingressFacts } from "../../analysis/ingress/facts";
+import { HAPROXY_CFG } from "../../analysis/ingress/spec";
+import { FACT_TYPES } from "../../model/facts";
 import * as pulumi from "@pulumi/pulumi";
 import { combinePem, renderIngress } from "../../analysis/ingress";
 import type { NetworkModel } from "../../model";
@@ -26,9 +29,11 @@ export class Ingress extends pulumi.ComponentResource {
   readonly certificatePath: string;
 
   constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:network:Ingress", name, {}, opts);
+    const rendered = renderIngress(args.model);
+    const haproxyCfg =
+      Object.entries(rendered.files).find(([path]) => path.endsWith(`/${HAPROXY_CFG}`))?.[1] ?? "";
+    super(FACT_TYPES.ingress, name, { ...ingressFacts(args.model, haproxyCfg) }, opts);
     const { model, secrets } = args;
-    const rendered = renderIngress(model);
     const tls = model.config.ingress.tls;
     // Built only from the secret inputs, and marked secret again so a refactor cannot drop the flag.
     const bundle = pulumi.secret(

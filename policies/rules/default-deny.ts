@@ -1,0 +1,60 @@
+import type { StackValidationPolicy } from "@pulumi/policy";
+import type { CompiledFirewall } from "../../analysis/firewall/types";
+import { analyzeReachability } from "../../analysis/reachability/analyze";
+import { reachabilityViolations } from "../../analysis/reachability/violations";
+import { resolveNetwork } from "../../model";
+import { FACT_TYPES, type FirewallFacts } from "../../model/facts";
+import type { HomelabPolicy } from "../types";
+
+/**
+ * Runs the reachability analyzer over the rule set the Firewall component deploys, against the intents
+ * in the same config. Findings split by weight: what fails the deploy, and intents the rules drop.
+ */
+function findings(args: Parameters<StackValidationPolicy["validateStack"]>[0]) {
+  const fws = args.resources.filter(
+    (r) => r.type === FACT_TYPES.firewall && r.props["compiled"] && r.props["config"],
+  );
+  if (fws.length === 0) args.notApplicable("no firewall in this stack");
+  return fws.map((r) => {
+    const facts = r.props as FirewallFacts;
+    // Secrets were checked when the program ran; here only the intents matter.
+    const model = resolveNetwork(facts.config as Record<string, unknown>, {
+      has: () => true,
+      isSecret: () => true,
+    });
+    return {
+      urn: r.urn,
+      violations: reachabilityViolations(analyzeReachability(model, facts.compiled as CompiledFirewall)),
+    };
+  });
+}
+
+export const defaultDeny: HomelabPolicy = {
+  name: "default-deny",
+  description:
+    "Segments are default-deny: no any-to-any allow, management reachable only from management and the WireGuard tunnel, every allow has a reason, every segment ends in a logged block, the WAN reaches only the ingress port-forward.",
+  enforcementLevel: "mandatory",
+  severity: "critical",
+  stacks: ["network"],
+  remediationSteps:
+    "Remove the offending flow from homelab:flows or narrow it (a host instead of a segment, named ports); management is reached over WireGuard. Check the plan's reachability matrix.",
+  validateStack: (args, report) => {
+    for (const f of findings(args))
+      for (const v of f.violations) if (v.level === "mandatory") report(v.message, f.urn);
+  },
+} as StackValidationPolicy & HomelabPolicy;
+
+export const intentsHonoured: HomelabPolicy = {
+  name: "intents-honoured",
+  description:
+    "Every declared flow is actually allowed by the compiled rules (nothing intended is silently dropped).",
+  enforcementLevel: "advisory",
+  severity: "low",
+  stacks: ["network"],
+  remediationSteps:
+    "A flow that the rules deny usually shadows another rule or targets a reserved address; see the reachability differences in the plan.",
+  validateStack: (args, report) => {
+    for (const f of findings(args))
+      for (const v of f.violations) if (v.level === "advisory") report(v.message, f.urn);
+  },
+} as StackValidationPolicy & HomelabPolicy;
