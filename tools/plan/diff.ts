@@ -120,7 +120,8 @@ export function diffPlans(base: PlanJson, head: PlanJson): PlanDiff {
 
   const diff: PlanDiff = {
     stack: head.stack,
-    resources: { added, removed, changed },
+    // Registration order varies between runs (async inputs); sort so the comment does not.
+    resources: { added: sortRefs(added), removed: sortRefs(removed), changed: sortRefs(changed) },
     sectionsOnlyIn: {
       base: sectionIds(base).filter((id) => !(id in head)),
       head: sectionIds(head).filter((id) => !(id in base)),
@@ -133,6 +134,10 @@ export function diffPlans(base: PlanJson, head: PlanJson): PlanDiff {
   if (base.cost !== undefined && head.cost !== undefined) diff.cost = diffCost(base.cost, head.cost);
   return diff;
 }
+
+const refKey = (r: ResourceRef) => `${r.type}::${r.name}::${r.urn}`;
+const sortRefs = <T extends ResourceRef>(rs: T[]): T[] =>
+  [...rs].sort((a, b) => (refKey(a) < refKey(b) ? -1 : refKey(a) > refKey(b) ? 1 : 0));
 
 const sectionIds = (p: PlanJson): string[] => Object.keys(p).filter((k) => !RESERVED.has(k));
 

@@ -77,6 +77,9 @@ export function renderText(report: PlanReport): string {
 
 const mdEscape = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
+/** Code-unit order: unlike localeCompare, the same on every machine. */
+const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export interface MarkdownOptions {
   /** The change against a baseline plan (`--baseline`), when there is one. */
   diff?: PlanDiff;
@@ -139,11 +142,16 @@ export function renderMarkdown(report: PlanReport, opts: MarkdownOptions = {}): 
       `<!-- /section:${s.analysis.id} -->`,
       "",
     );
+  // Siblings sorted by type and name: registration order depends on when async inputs resolve, and a
+  // comment (or golden file) that reorders itself between identical runs hides real changes.
+  const ordered = [...report.resources].sort(
+    (a, b) => byKey(shortName(a), shortName(b)) || byKey(a.urn, b.urn),
+  );
   out.push(
     `<details><summary>Resources (${report.resources.length})</summary>`,
     "",
     "```",
-    ...tree(report.resources),
+    ...tree(ordered),
     "```",
     "",
     "</details>",
