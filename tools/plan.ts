@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { assertStackName, ConfigError, readStackFile } from "../model";
+import { readPackConfig } from "../policies/config";
 import { buildPlan } from "./plan/build";
 import { diffPlans, parsePlanJson, type PlanDiff } from "./plan/diff";
 import { mandatoryCount, renderJson, renderMarkdown, renderText } from "./plan/report";
@@ -14,6 +15,7 @@ async function run(): Promise<number> {
       stack: { type: "string" },
       config: { type: "string" },
       "network-config": { type: "string" },
+      "policy-config": { type: "string" },
       json: { type: "boolean", default: false },
       markdown: { type: "boolean", default: false },
       // A previous `--json` output (typically the base branch's): the markdown then shows the change.
@@ -37,7 +39,9 @@ async function run(): Promise<number> {
     const file = readStackFile(values.config ?? `Pulumi.${stack}.yaml`);
     const networkFile =
       stack === "storage" ? readStackFile(values["network-config"] ?? "Pulumi.network.yaml") : undefined;
-    const report = await buildPlan({ stack, file, ...(networkFile ? { networkFile } : {}) });
+    // The same per-stack policy settings `pulumi preview --policy-pack-config` gets.
+    const policyConfig = readPackConfig(values["policy-config"] ?? `policies/config/${stack}.json`);
+    const report = await buildPlan({ stack, file, policyConfig, ...(networkFile ? { networkFile } : {}) });
     const diff: PlanDiff | undefined = baseline
       ? diffPlans(baseline, parsePlanJson(JSON.parse(renderJson(report)), "this plan"))
       : undefined;

@@ -42,7 +42,7 @@ describe("ingress TLS bundle and WireGuard peer configs are secret (Pulumi mocks
       laptopHasItsPrivateKey: true,
       phoneHasItsPrivateKey: true,
       serverPublicKeyDerived: true,
-      allowedIps: ["AllowedIPs = 10.0.10.0/24, 10.0.99.0/24"],
+      allowedIps: ["AllowedIPs = 10.0.10.0/24, 10.0.20.0/24, 10.0.99.0/24"],
     });
   });
 });

@@ -70,6 +70,30 @@ describe("npm run plan (real program under Pulumi mocks)", () => {
     expect(r.stderr).toMatch(/unknown stack "media".*network and storage/);
   });
 
+  it("applies per-stack policy config: a rule set to advisory reports without failing", () => {
+    const anyToAny = variant(
+      "network",
+      '    - { from: segment:guest, to: internet, protocol: any, reason: "visitors get internet only" }',
+      '    - { from: segment:guest, to: internet, protocol: any, reason: "visitors get internet only" }\n    - { from: any, to: any, protocol: any, reason: "debugging" }',
+    );
+    const strict = plan("--stack", "network", "--config", anyToAny, "--json");
+    expect(strict.code).toBe(1);
+    expect(JSON.parse(strict.stdout).violations).toContainEqual(
+      expect.objectContaining({
+        policy: "default-deny",
+        level: "mandatory",
+        message: expect.stringContaining("any-to-any allow"),
+      }),
+    );
+    const cfg = join(mkdtempSync(join(tmpdir(), "policy-")), "network.json");
+    writeFileSync(cfg, JSON.stringify({ "default-deny": "advisory" }));
+    const relaxed = plan("--stack", "network", "--config", anyToAny, "--policy-config", cfg, "--json");
+    expect(relaxed.code).toBe(0);
+    expect(JSON.parse(relaxed.stdout).violations).toContainEqual(
+      expect.objectContaining({ policy: "default-deny", level: "advisory" }),
+    );
+  });
+
   it("exits 1 naming the rule when a stack file holds a password in plain text", () => {
     const path = variant(
       "network",

@@ -9,6 +9,7 @@ import {
   type StackName,
   type StorageModel,
 } from "../../model";
+import type { PackConfig } from "../../policies/config";
 import { policies } from "../../policies/registry";
 import { checkResourceSecrets, lintStackFile } from "../../policies/rules/secrets";
 import { runPolicies, type GraphResource } from "../../policies/run";
@@ -21,7 +22,8 @@ export interface PlanOptions {
   file: StackFile;
   /** The network stack's file, whose contract the storage stack reads through its StackReference. */
   networkFile?: StackFile;
-  policyConfig?: Record<string, Record<string, unknown>>;
+  /** Per-rule settings and enforcement overrides, as in policies/config/<stack>.json. */
+  policyConfig?: PackConfig;
 }
 
 /** Parses config first (throws ConfigError before any resource exists), then evaluates, checks, analyses. */
@@ -68,7 +70,9 @@ export async function buildPlan(opts: PlanOptions): Promise<PlanReport> {
   }));
   const policyRun = await runPolicies(policies, graph, {
     stack: opts.stack,
-    ...(opts.policyConfig ? { config: opts.policyConfig } : {}),
+    ...(opts.policyConfig
+      ? { config: opts.policyConfig.config, enforcement: opts.policyConfig.enforcement }
+      : {}),
   });
   const secretFindings = [
     ...lintStackFile(opts.file),

@@ -1,0 +1,19 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { policyTable } from "../../tools/policy-table";
+import { ROOT } from "../fixtures/reference";
+
+describe("README policy table", () => {
+  it("documents exactly the rules of the pack (regenerate with npm run -s policy-table)", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const m = /<!-- policy-table:start -->\n([\s\S]*?)\n<!-- policy-table:end -->/.exec(readme);
+    // Compare cell by cell: prettier re-pads the markdown table in the README.
+    const cells = (table: string) =>
+      table
+        .trim()
+        .split("\n")
+        .filter((l) => !/^\|[\s|:-]+\|$/.test(l))
+        .map((l) => l.split(/(?<!\\)\|/).map((c) => c.trim()));
+    expect(cells(m![1]!)).toEqual(cells(policyTable()));
+  });
+});

@@ -1,0 +1,26 @@
+// Prints the README's policy table from the pack itself, so the documentation cannot drift from the
+// rules (tests/policies/readme.test.ts compares the two). `npm run policy-table`.
+import { policies } from "../policies/registry";
+import { SECRETS_POLICY } from "../policies/rules/secrets";
+
+// Escaped so markdown (and prettier) never reads `"*"` or `s3:*` as emphasis.
+const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\*/g, "\\*").replace(/\n/g, " ");
+
+export function policyTable(): string {
+  const rows = policies.map((p) => {
+    const props = Object.keys((p.configSchema?.properties ?? {}) as Record<string, unknown>);
+    const configure = [`enforcement level`, ...props.map((k) => `\`${k}\``)].join(", ");
+    const where = p.stacks ? p.stacks.join(", ") : "both";
+    return `| \`${p.name}\` | ${p.enforcementLevel ?? "mandatory"} | ${p.severity ?? ""} | ${where} | ${cell(p.description)} | ${cell(p.remediationSteps)} | ${configure} |`;
+  });
+  rows.push(
+    `| \`${SECRETS_POLICY}\` | mandatory | critical | both | Secret-looking keys in \`Pulumi.<stack>.yaml\` are \`secure:\`, no private key or token is in plain text, and every secret-looking resource input is a Pulumi secret (checked through the mocks; CrossGuard cannot see secrecy). Runs in \`npm run plan\` and CI. | \`pulumi config set --secret <key>\`; reference it as \`{ secret: <key> }\`; build inputs from secret Outputs. | not configurable |`,
+  );
+  return [
+    "| id | default | severity | stacks | why | how to fix | configure |",
+    "|---|---|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+}
+
+if (require.main === module) process.stdout.write(policyTable() + "\n");
