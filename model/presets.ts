@@ -1,3 +1,4 @@
+import { socketProxyEnv } from "./socket-proxy";
 import type { ConfigIssue } from "./errors";
 import { formatPath, suggest } from "./errors";
 import type { z } from "zod";
@@ -25,36 +26,7 @@ export const NODE_EXPORTER_TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
  * need are "1"; every other section is spelled out as "0" so an upstream default change cannot open it,
  * and POST=0 makes the whole API read-only.
  */
-const SOCKET_PROXY_ENV: Record<string, string> = {
-  POST: "0",
-  CONTAINERS: "1",
-  INFO: "1",
-  NETWORKS: "1",
-  VERSION: "1",
-  EVENTS: "1",
-  PING: "1",
-  ...Object.fromEntries(
-    [
-      "AUTH",
-      "BUILD",
-      "COMMIT",
-      "CONFIGS",
-      "DISTRIBUTION",
-      "EXEC",
-      "GRPC",
-      "IMAGES",
-      "NODES",
-      "PLUGINS",
-      "SECRETS",
-      "SERVICES",
-      "SESSION",
-      "SWARM",
-      "SYSTEM",
-      "TASKS",
-      "VOLUMES",
-    ].map((k) => [k, "0"]),
-  ),
-};
+const SOCKET_PROXY_ENV = socketProxyEnv(["CONTAINERS", "INFO", "NETWORKS", "VERSION", "EVENTS", "PING"]);
 
 /**
  * The service catalog: safe defaults per image, so a stack file only says what is specific to this

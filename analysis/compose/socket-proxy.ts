@@ -10,43 +10,14 @@
  * of the real socket (no image can be pulled there) to prove the policy.
  */
 
-/** Sections of the Docker Engine API the upstream image can open, each an env var of the same name. */
-export const SOCKET_PROXY_SECTIONS = [
-  "AUTH",
-  "BUILD",
-  "COMMIT",
-  "CONFIGS",
-  "CONTAINERS",
-  "DISTRIBUTION",
-  "EVENTS",
-  "EXEC",
-  "GRPC",
-  "IMAGES",
-  "INFO",
-  "NETWORKS",
-  "NODES",
-  "PING",
-  "PLUGINS",
-  "SECRETS",
-  "SERVICES",
-  "SESSION",
-  "SWARM",
-  "SYSTEM",
-  "TASKS",
-  "VERSION",
-  "VOLUMES",
-] as const;
-export type SocketProxySection = (typeof SOCKET_PROXY_SECTIONS)[number];
+import { SOCKET_PROXY_SECTIONS, socketProxyEnv, type SocketProxySection } from "../../model/socket-proxy";
+
+export { SOCKET_PROXY_SECTIONS, socketProxyEnv, type SocketProxySection };
 
 /** The URL path segment each section guards (PING is /_ping; the rest are the lowercased name). */
 export const sectionPath = (s: SocketProxySection): string => (s === "PING" ? "_ping" : s.toLowerCase());
 
 /** Env for the tecnativa image: every section explicit (its defaults open EVENTS, PING and VERSION). */
-export function socketProxyEnv(allow: readonly SocketProxySection[]): Record<string, string> {
-  const env: Record<string, string> = { POST: "0" };
-  for (const s of SOCKET_PROXY_SECTIONS) env[s] = allow.includes(s) ? "1" : "0";
-  return env;
-}
 
 /** The pure decision, for unit tests and documentation; HAProxy enforces the compiled form. */
 export function socketProxyDecision(

@@ -1,47 +1,27 @@
 import type { ComposeStackConfig } from "../../model";
 import { ConfigError, formatPath, type ConfigIssue } from "../../model";
+import {
+  SOCKET_PROXY_SECTIONS,
+  socketProxyEnv as proxyEnv,
+  type SocketProxySection,
+} from "../../model/socket-proxy";
 
-/**
- * Every API section docker-socket-proxy (Tecnativa) knows. A section is reachable only when its env var
- * is "1"; writes additionally need POST=1, which the homelab never sets.
- */
-export const SOCKET_PROXY_SECTIONS = [
-  "AUTH",
-  "BUILD",
-  "COMMIT",
-  "CONFIGS",
-  "CONTAINERS",
-  "DISTRIBUTION",
-  "EVENTS",
-  "EXEC",
-  "GRPC",
-  "IMAGES",
-  "INFO",
-  "NETWORKS",
-  "NODES",
-  "PING",
-  "PLUGINS",
-  "SECRETS",
-  "SERVICES",
-  "SESSION",
-  "SWARM",
-  "SYSTEM",
-  "TASKS",
-  "VERSION",
-  "VOLUMES",
-] as const;
+export { SOCKET_PROXY_SECTIONS };
 
 /** What Prometheus/Homepage-like readers need: container state, host info, networks, events. */
-export const SOCKET_PROXY_READ_SECTIONS = ["CONTAINERS", "INFO", "NETWORKS", "VERSION", "EVENTS", "PING"];
+export const SOCKET_PROXY_READ_SECTIONS: SocketProxySection[] = [
+  "CONTAINERS",
+  "INFO",
+  "NETWORKS",
+  "VERSION",
+  "EVENTS",
+  "PING",
+];
 
-/** The env that enables exactly `allow` (read-only): everything else explicitly "0". */
-export function socketProxyEnv(
-  allow: readonly string[] = SOCKET_PROXY_READ_SECTIONS,
-): Record<string, string> {
-  const env: Record<string, string> = { POST: "0" };
-  for (const s of SOCKET_PROXY_SECTIONS) env[s] = allow.includes(s) ? "1" : "0";
-  return env;
-}
+/** The env that enables exactly `allow` (read-only): everything else explicitly "0". One table for both. */
+export const socketProxyEnv = (
+  allow: readonly SocketProxySection[] = SOCKET_PROXY_READ_SECTIONS,
+): Record<string, string> => proxyEnv(allow);
 
 const enabled = (v: unknown): boolean => typeof v === "string" && v !== "0" && v.toLowerCase() !== "false";
 
