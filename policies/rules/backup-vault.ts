@@ -1,4 +1,6 @@
 import type { StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import { validateLifecycle } from "../../analysis/backup/lifecycle";
+import { lifecycleFromInputs } from "../../analysis/backup/cost-report";
 import type { HomelabPolicy } from "../types";
 import { bucketLabel, bucketViews, kmsKeyOf, S3, type BucketView } from "./s3-graph";
 
@@ -134,10 +136,53 @@ export const vaultTlsOnly = bucketRule({
   },
 });
 
+/** Findings that would lose data or break restores: as serious as a configuration S3 rejects. */
+const UNSAFE = new Set(["archive-live-prefix", "early-deletion"]);
+
+const lifecycleReport = (v: BucketView) => {
+  const lc = v.parts.lifecycle?.[0];
+  return lc ? validateLifecycle(lifecycleFromInputs(lc.props)) : undefined;
+};
+
+export const vaultLifecycle = bucketRule({
+  name: "vault-lifecycle",
+  description:
+    "Backup buckets have a lifecycle configuration that S3 accepts, never archives a live repository (only write-once exports under archive/), and never deletes from Deep Archive before its 180-day minimum.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  remediationSteps:
+    "Keep the BackupVault's generated lifecycle; change homelab:backup.vault (archiveAfterDays, archiveExpireDays >= archiveAfterDays + 180) rather than writing rules by hand.",
+  check: (v) => {
+    // Access-log buckets get their own short expiry; they hold no backups.
+    if (v.isLogTarget) return [];
+    const report = lifecycleReport(v);
+    if (!report)
+      return ["has no lifecycle configuration (versions, delete markers and uploads would pile up forever)"];
+    return [...report.errors, ...report.warnings.filter((w) => UNSAFE.has(w.code))].map((i) => i.message);
+  },
+});
+
+export const vaultLifecycleCosts = bucketRule({
+  name: "vault-lifecycle-costs",
+  description:
+    "Lifecycle settings that S3 accepts but that cost money: small objects to archive classes, no noncurrent-version expiry, no multipart abort.",
+  enforcementLevel: "advisory",
+  severity: "low",
+  remediationSteps: "See the cost section of the plan; each finding names the setting to change.",
+  check: (v) =>
+    v.isLogTarget
+      ? []
+      : (lifecycleReport(v)
+          ?.warnings.filter((w) => !UNSAFE.has(w.code))
+          .map((w) => w.message) ?? []),
+});
+
 export const backupVaultPolicies: HomelabPolicy[] = [
   vaultEncryption,
   vaultVersioning,
   vaultPublicAccessBlock,
   vaultTlsOnly,
+  vaultLifecycle,
+  vaultLifecycleCosts,
 ];
 export { S3 };

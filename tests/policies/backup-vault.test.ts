@@ -1,5 +1,17 @@
 import { backupVaultPolicies, deniesInsecureTransport, S3 } from "../../policies/rules/backup-vault";
 import { runPolicies, type GraphResource } from "../../policies/run";
+import { vaultLifecycle } from "../../analysis/backup/lifecycle-rules";
+
+/** The lifecycle the BackupVault component generates for the reference vault. */
+const lifecycle = () =>
+  vaultLifecycle({
+    archiveAfterDays: 30,
+    archiveExpireDays: 400,
+    noncurrentVersionExpireDays: 30,
+    abortMultipartDays: 7,
+    objectLockDays: 0,
+    transitionMinimumObjectSize: "all_storage_classes_128K",
+  });
 import { res } from "./graph";
 
 const tlsPolicy = JSON.stringify({
@@ -60,6 +72,7 @@ function goodVault(): GraphResource[] {
       dep,
     ),
     res(S3.policy, "vault-policy", { bucket: "homelab-backups", policy: tlsPolicy }, dep),
+    res(S3.lifecycle, "vault-lifecycle", { bucket: "homelab-backups", ...lifecycle() }, dep),
   ];
 }
 
@@ -149,6 +162,50 @@ describe("backup vault policies", () => {
     expect(deniesInsecureTransport("not json")).toBe(false);
   });
 
+  it("vault-lifecycle fails without a lifecycle, with one S3 rejects, or one that archives a live repository", async () => {
+    expect(await withDefect(without(S3.lifecycle))).toEqual([
+      "vault-lifecycle: bucket homelab-backups: has no lifecycle configuration (versions, delete markers and uploads would pile up forever)",
+    ]);
+    const rejected = await withDefect(
+      editProps(
+        S3.lifecycle,
+        (p) =>
+          ((p["rules"] as { id: string; expiration?: { days: number } }[]).find((r) =>
+            r.id.includes("archive"),
+          )!.expiration = { days: 10 }),
+      ),
+    );
+    expect(
+      rejected.some(
+        (m) =>
+          m.startsWith("vault-lifecycle: bucket homelab-backups: ") &&
+          /Expiration.*must be greater than.*Transition/.test(m),
+      ),
+    ).toBe(true);
+    const liveArchived = await withDefect(
+      editProps(S3.lifecycle, (p) => {
+        const hot = (p["rules"] as { filter: { prefix: string }; transitions?: unknown[] }[]).find(
+          (r) => r.filter.prefix === "hot/",
+        )!;
+        hot.transitions = [{ days: 30, storageClass: "DEEP_ARCHIVE" }];
+      }),
+    );
+    expect(liveArchived.some((m) => m.startsWith("vault-lifecycle:") && /hot\//.test(m))).toBe(true);
+  });
+
+  it("vault-lifecycle fails an early deletion from Deep Archive", async () => {
+    const early = await withDefect(
+      editProps(
+        S3.lifecycle,
+        (p) =>
+          ((p["rules"] as { id: string; expiration?: { days: number } }[]).find((r) =>
+            r.id.includes("archive"),
+          )!.expiration = { days: 60 }),
+      ),
+    );
+    expect(early.some((m) => m.startsWith("vault-lifecycle:"))).toBe(true);
+  });
+
   it("find the bucket and key through property dependencies when names are unknown (as at preview)", async () => {
     const g = goodVault().map((r) => {
       const props = { ...r.props };
@@ -169,6 +226,6 @@ describe("backup vault policies", () => {
     // The second bucket has none of the guard rails: each rule must flag it, and only it.
     const violations = await run([...g, other]);
     expect(new Set(violations.map((v) => v.resource))).toEqual(new Set([other.urn]));
-    expect(violations).toHaveLength(4);
+    expect(violations).toHaveLength(5);
   });
 });
