@@ -57,6 +57,12 @@ export interface BorgJobFacts {
     verify: boolean;
     restoreDrill: boolean;
   }[];
+  /** Datasets of other nodes these jobs are responsible for (pulled over SSH), so coverage sees them too. */
+  remoteDatasets?: {
+    name: string;
+    node: "network" | "storage";
+    backupClass: "critical" | "standard" | "none";
+  }[];
 }
 
 export interface IngressFacts {

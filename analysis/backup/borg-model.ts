@@ -5,12 +5,22 @@
 import type { StorageModel } from "../../model";
 import type { BorgDatasetInput, BorgRenderInput, BorgSink } from "./borg";
 
+/**
+ * Datasets that get a Borg job: those whose backup class has a Borg class configured. A dataset whose
+ * class has none gets no job, and the backup-coverage policy fails the preview naming it.
+ */
 export function borgDatasets(model: StorageModel): BorgDatasetInput[] {
+  const configured = new Set<string>(model.config.backup.borg.classes.map((c) => c.name));
+  const covered = (d: { backupClass: string }) => d.backupClass !== "none" && configured.has(d.backupClass);
   const local = model.config.datasets.flatMap((d) =>
-    d.backupClass === "none" ? [] : [{ name: d.name, backupClass: d.backupClass, node: "storage" as const }],
+    covered(d)
+      ? [{ name: d.name, backupClass: d.backupClass as "critical" | "standard", node: "storage" as const }]
+      : [],
   );
   const remote = model.network.datasets.flatMap((d) =>
-    d.backupClass === "none" ? [] : [{ name: d.name, backupClass: d.backupClass, node: "network" as const }],
+    covered(d)
+      ? [{ name: d.name, backupClass: d.backupClass as "critical" | "standard", node: "network" as const }]
+      : [],
   );
   return [...local, ...remote];
 }

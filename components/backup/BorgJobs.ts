@@ -220,6 +220,11 @@ export function borgFacts(model: StorageModel, r: BorgRender): BorgJobFacts {
       verify: has(d.name, "verify"),
       restoreDrill: has(d.name, "restore_drill"),
     })),
+    remoteDatasets: model.network.datasets.map((d) => ({
+      name: d.name,
+      node: "network" as const,
+      backupClass: d.backupClass,
+    })),
   };
 }
 

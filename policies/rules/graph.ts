@@ -41,7 +41,12 @@ export const backupCoverage = graphRule(
     const stacks = ofType<ComposeStackFacts>(args, FACT_TYPES.composeStack, "services");
     if (datasets.length === 0 && stacks.length === 0)
       args.notApplicable("no datasets or compose stacks in this stack");
-    for (const { r, facts } of datasets)
+    const borg = ofType<BorgJobFacts>(args, FACT_TYPES.borgJobs, "jobs");
+    const remote = borg.map(({ r, facts }) => ({
+      r,
+      facts: { node: "network", datasets: facts.remoteDatasets ?? [] } as DatasetFacts,
+    }));
+    for (const { r, facts } of [...datasets, ...remote])
       for (const d of facts.datasets) {
         if (d.backupClass === "none") continue;
         const job = jobs.find((j) => j.dataset === d.name);

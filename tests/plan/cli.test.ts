@@ -94,6 +94,31 @@ describe("npm run plan (real program under Pulumi mocks)", () => {
     );
   });
 
+  it("exits 1 naming rule and resource for a privileged container and an unbacked dataset", () => {
+    const text = readFileSync(join(ROOT, "Pulumi.storage.yaml"), "utf8")
+      .replace("        - name: open-webui\n", "        - name: open-webui\n          privileged: true\n")
+      .replace(/        - name: standard\n[\s\S]*?(?=    usage:)/, "");
+    const path = join(mkdtempSync(join(tmpdir(), "plan-")), "Pulumi.storage.yaml");
+    writeFileSync(path, text);
+    const r = plan("--stack", "storage", "--config", path, "--json");
+    expect(r.code).toBe(1);
+    const v = JSON.parse(r.stdout).violations as { policy: string; resource: string; message: string }[];
+    expect(v).toContainEqual(
+      expect.objectContaining({
+        policy: "container-not-privileged",
+        resource: expect.stringContaining("ComposeStack::llm"),
+        message: "llm/open-webui: runs privileged",
+      }),
+    );
+    expect(v).toContainEqual(
+      expect.objectContaining({
+        policy: "backup-coverage",
+        resource: expect.stringContaining("Datasets::datasets"),
+        message: "dataset tank/apps/grafana (standard) has no Borg backup job",
+      }),
+    );
+  });
+
   it("exits 1 naming the rule when a stack file holds a password in plain text", () => {
     const path = variant(
       "network",
