@@ -8,7 +8,8 @@ import { parse, stringify } from "yaml";
 import { scaleHomelab } from "./bench/generate";
 
 const ROOT = join(__dirname, "..");
-const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+const NODE = process.execPath;
+const RUN = join(ROOT, "tools", "run.js");
 type Doc = { config: Record<string, unknown> };
 
 const load = (stack: string): Doc => parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as Doc;
@@ -45,8 +46,8 @@ function runPlan(
 ): { wallMs: number; peakMiB: number; resources: number; exit: number | null } {
   const start = process.hrtime.bigint();
   const r = spawnSync(
-    TSX,
-    ["tools/plan.ts", "--stack", stack, "--config", config, "--network-config", networkConfig, "--json"],
+    NODE,
+    [RUN, "tools/plan.ts", "--stack", stack, "--config", config, "--network-config", networkConfig, "--json"],
     {
       cwd: ROOT,
       encoding: "utf8",

@@ -2,12 +2,17 @@
 //   [--baseline <plan.json>]`
 // Evaluates the real program offline with Pulumi's mocks. Exit: 0 clean, 1 mandatory violation, 2 bad config.
 import { readFileSync } from "node:fs";
+import { enableCompileCache } from "node:module";
 import { parseArgs } from "node:util";
 import { assertStackName, ConfigError, readStackFile } from "../model";
 import { readPackConfig } from "../policies/config";
 import { buildPlan } from "./plan/build";
 import { diffPlans, parsePlanJson, type PlanDiff } from "./plan/diff";
 import { mandatoryCount, renderJson, renderMarkdown, renderText } from "./plan/report";
+
+// Most of a plan's wall time is V8 compiling @pulumi/* and the program; Node caches the bytecode on
+// disk (in the OS temp dir) so every plan after the first skips that.
+enableCompileCache?.();
 
 async function run(): Promise<number> {
   const { values } = parseArgs({

@@ -8,16 +8,12 @@ type Res = { name: string; type: string; dependencies: string[]; inputs?: Record
 let resources: Res[];
 let violations: { policy?: string; message?: string }[];
 beforeAll(() => {
-  const r = spawnSync(
-    join(ROOT, "node_modules/.bin/tsx"),
-    ["tools/plan.ts", "--stack", "storage", "--json"],
-    {
-      cwd: ROOT,
-      encoding: "utf8",
-      timeout: 90_000,
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
+  const r = spawnSync(process.execPath, ["tools/run.js", "tools/plan.ts", "--stack", "storage", "--json"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 90_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const json = JSON.parse(r.stdout) as { resources: Res[]; violations: typeof violations };
   resources = json.resources;
   violations = json.violations;

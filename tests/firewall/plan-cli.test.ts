@@ -6,7 +6,7 @@ import { ROOT } from "../fixtures/reference";
 
 /** Runs the real `plan` CLI the way `npm run plan` does. */
 function plan(...args: string[]) {
-  const r = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), ["tools/plan.ts", ...args], {
+  const r = spawnSync(process.execPath, ["tools/run.js", "tools/plan.ts", ...args], {
     cwd: ROOT,
     encoding: "utf8",
     timeout: 60_000,

@@ -24,7 +24,7 @@ const run = promisify(execFile);
 /** Runs the plan CLI; 0 and 1 (a mandatory violation) both print a full report. */
 async function plan(...args: string[]): Promise<string> {
   try {
-    const r = await run(join(ROOT, "node_modules", ".bin", "tsx"), ["tools/plan.ts", ...args], {
+    const r = await run(process.execPath, ["tools/run.js", "tools/plan.ts", ...args], {
       cwd: ROOT,
       encoding: "utf8",
       maxBuffer: 64 * 1024 * 1024,
@@ -152,7 +152,7 @@ describe("plan markdown (golden files)", () => {
 
 describe("--baseline errors (exit 2 before anything is evaluated)", () => {
   const fails = async (...args: string[]) =>
-    run(join(ROOT, "node_modules", ".bin", "tsx"), ["tools/plan.ts", ...args], {
+    run(process.execPath, ["tools/run.js", "tools/plan.ts", ...args], {
       cwd: ROOT,
       encoding: "utf8",
     }).then(

@@ -6,7 +6,7 @@ import { ROOT } from "../fixtures/reference";
 
 /** Runs the real `plan` CLI the way `npm run plan` does. */
 function plan(...args: string[]) {
-  const r = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), ["tools/plan.ts", ...args], {
+  const r = spawnSync(process.execPath, ["tools/run.js", "tools/plan.ts", ...args], {
     cwd: ROOT,
     encoding: "utf8",
     timeout: 60_000,
@@ -97,7 +97,7 @@ describe("npm run plan (real program under Pulumi mocks)", () => {
   it("exits 1 naming rule and resource for a privileged container and an unbacked dataset", () => {
     const text = readFileSync(join(ROOT, "Pulumi.storage.yaml"), "utf8")
       .replace("        - name: open-webui\n", "        - name: open-webui\n          privileged: true\n")
-      .replace(/        - name: standard\n[\s\S]*?(?=    usage:)/, "");
+      .replace(/ {8}- name: standard\n[\s\S]*?(?= {4}usage:)/, "");
     const path = join(mkdtempSync(join(tmpdir(), "plan-")), "Pulumi.storage.yaml");
     writeFileSync(path, text);
     const r = plan("--stack", "storage", "--config", path, "--json");

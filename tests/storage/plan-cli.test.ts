@@ -16,8 +16,8 @@ function variant(from: string, to: string): string {
 
 const plan = (config: string) =>
   spawnSync(
-    join(ROOT, "node_modules", ".bin", "tsx"),
-    ["tools/plan.ts", "--stack", "storage", "--config", config, "--json"],
+    process.execPath,
+    ["tools/run.js", "tools/plan.ts", "--stack", "storage", "--config", config, "--json"],
     { cwd: ROOT, encoding: "utf8", timeout: 60_000 },
   );
 

@@ -15,6 +15,8 @@ export interface EvaluateOptions {
    * graph is shown, while the encrypted-secrets rule fails the plan for them.
    */
   treatAsSecret?: string[];
+  /** Serialize dynamic providers' closures as the engine does (slow); the plan only shows a placeholder. */
+  serializeDynamicProviders?: boolean;
 }
 
 export interface Evaluation {
@@ -38,6 +40,19 @@ interface RecordedRequest {
 type RegisterRequest = RecordedRequest & { getObject(): unknown };
 type ReadRequest = RecordedRequest & { getProperties(): unknown };
 type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
+
+/**
+ * The plan replaces each dynamic provider's serialized closure by a placeholder, so serializing it (the
+ * SDK walks the provider's whole module graph) is wasted; it was most of a reference plan's time.
+ * Tests of the serialized providers themselves (tests/compose, tests/opnsense) do not go through here.
+ */
+function skipProviderSerialization(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const closure = require("@pulumi/pulumi/runtime/closure/serializeClosure") as {
+    serializeFunction: unknown;
+  };
+  closure.serializeFunction = async () => ({ text: "<dynamic provider>", containsSecrets: false });
+}
 
 /**
  * Pulumi's closure serializer (dynamic providers) requires every builtin module once; on Node 24 that
@@ -71,6 +86,7 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   silenceSqliteWarning();
   const pulumi = await import("@pulumi/pulumi");
   pulumi.runtime.setAllConfig(config, secretKeys);
+  if (!opts.serializeDynamicProviders) skipProviderSerialization();
   const { deserializeProperties } = (await import("@pulumi/pulumi/runtime/rpc")) as unknown as {
     deserializeProperties(s: unknown): Record<string, unknown>;
   };
