@@ -9,6 +9,7 @@ import { scaleHomelab } from "./bench/generate";
 
 const ROOT = join(__dirname, "..");
 const NODE = process.execPath;
+const PLAN_TIMEOUT_MS = Number(process.env["BENCH_TIMEOUT_S"] ?? 180) * 1000;
 const RUN = join(ROOT, "tools", "run.js");
 type Doc = { config: Record<string, unknown> };
 
@@ -52,6 +53,9 @@ function runPlan(
       cwd: ROOT,
       encoding: "utf8",
       maxBuffer: 1 << 30,
+      // The network plan's all-pairs reachability grows with segments squared: report, don't hang.
+      timeout: PLAN_TIMEOUT_MS,
+      killSignal: "SIGKILL",
       env: { ...process.env, HOMELAB_PLAN_STATS: "1" },
     },
   );
@@ -62,7 +66,9 @@ function runPlan(
   try {
     resources = (JSON.parse(r.stdout) as { resources: unknown[] }).resources.length;
   } catch {
-    process.stderr.write(`plan of ${config} failed (exit ${r.status}):\n${r.stderr}\n`);
+    if (r.signal === "SIGKILL")
+      process.stderr.write(`plan of ${config} timed out after ${PLAN_TIMEOUT_MS / 1000} s\n`);
+    else process.stderr.write(`plan of ${config} failed (exit ${r.status}):\n${r.stderr}\n`);
   }
   return { wallMs, peakMiB, resources, exit: r.status };
 }

@@ -23,6 +23,26 @@ const SLOT = 10_000;
 const STEP = 10;
 const MAX_SEQUENCE = 999_999;
 
+/**
+ * Where each interface's block of sequence numbers starts. Fixed SLOT-sized blocks (readable, and a
+ * rule added on one interface never renumbers another) while they fit under OPNsense's maximum; for
+ * very many interfaces, blocks sized to each interface's rules with room to double.
+ */
+function sequenceBlocks(counts: number[]): { start: number[]; size: number[] } {
+  if ((counts.length + 1) * SLOT <= MAX_SEQUENCE && counts.every((c) => (c + 1) * STEP < SLOT))
+    return { start: counts.map((_, i) => (i + 1) * SLOT), size: counts.map(() => SLOT) };
+  const size = counts.map((c) => 10 ** Math.ceil(Math.log10(Math.max(100, (c + 1) * STEP * 2))));
+  const start: number[] = [];
+  let next = SLOT;
+  for (const n of size) {
+    start.push(next);
+    next += n;
+  }
+  if (next > MAX_SEQUENCE)
+    throw new Error(`${counts.length} interfaces with these rules do not fit OPNsense's rule sequences`);
+  return { start, size };
+}
+
 /** Infrastructure every segment needs from its own gateway address, and nothing else of the gateway. */
 const INFRASTRUCTURE = [
   { service: "dns", protocol: "tcp/udp", port: 53, why: "DNS from the gateway resolver" },
@@ -310,10 +330,11 @@ export function compileFirewall(model: NetworkModel): CompiledFirewall {
       log: true,
     });
 
+  const blocks = sequenceBlocks(interfaces.map((i) => drafts.get(interfaceKey(i))!.length));
   const rules: FilterRule[] = interfaces.flatMap((iface, slot) =>
     drafts.get(interfaceKey(iface))!.map((d, i) => {
-      if ((i + 1) * STEP >= SLOT) throw new Error(`too many rules on ${interfaceLabel(iface)}`);
-      const sequence = (slot + 1) * SLOT + (i + 1) * STEP;
+      if ((i + 1) * STEP >= blocks.size[slot]!) throw new Error(`too many rules on ${interfaceLabel(iface)}`);
+      const sequence = blocks.start[slot]! + (i + 1) * STEP;
       if (sequence > MAX_SEQUENCE) throw new Error("too many interfaces for OPNsense rule sequences");
       return { ...d, sequence, quick: true, direction: "in", ipprotocol: "inet" } satisfies FilterRule;
     }),

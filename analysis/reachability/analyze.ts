@@ -1,7 +1,7 @@
 import type { NetworkModel } from "../../model/resolve-network";
-import type { CompiledFirewall, FilterRule, InterfaceRef } from "../firewall/types";
+import { interfaceKey, type CompiledFirewall, type FilterRule, type InterfaceRef } from "../firewall/types";
 import { RuleEvaluator } from "./evaluate";
-import { intentsOf } from "./intents";
+import { intentIndex, intentsOf } from "./intents";
 import { intToIp, ipToInt, type Packet, type PacketProtocol } from "./packet";
 import {
   destProbes,
@@ -111,7 +111,9 @@ export function analyzeReachability(model: NetworkModel, firewall: CompiledFirew
   const dests = destProbes(model);
   let packets = 0;
 
+  const intentsOn = intentIndex(intents);
   const evaluatePair = (src: SourceProbe, dst: DestProbe): PairResult => {
+    const candidates = intentsOn(interfaceKey(src.iface));
     const r: PairResult = {
       allowed: emptyTraffic(),
       rules: new Set(),
@@ -130,7 +132,7 @@ export function analyzeReachability(model: NetworkModel, firewall: CompiledFirew
         };
         packets++;
         const verdict = evaluator.evaluate(packet);
-        const intended = intents.some((i) => i.matches(packet));
+        const intended = candidates.some((i) => i.matches(packet));
         if (verdict.action === "pass") {
           addTraffic(r.allowed, protocol, range);
           r.rules.add(verdict.rule!.id);

@@ -12,7 +12,35 @@ import { ipToInt, type Packet } from "./packet";
 export interface Intent {
   id: string;
   description: string;
+  /**
+   * interfaceKey() of the only interface this intent's traffic can arrive on; absent for `from: any`
+   * (every interface but the WAN). Lets the analyzer test a packet against its interface's intents only.
+   */
+  iface?: string;
   matches(p: Packet): boolean;
+}
+
+/** The interface key a flow's source arrives on, if it is a single one. */
+const sourceIface = (e: Endpoint): string | undefined =>
+  e.kind === "segment"
+    ? `segment:${e.segment.name}`
+    : e.kind === "host"
+      ? `segment:${e.host.segmentRef.name}`
+      : e.kind === "wireguard"
+        ? "wireguard"
+        : undefined;
+
+/** Groups intents by arrival interface: `forInterface(key)` is what a packet on `key` can match. */
+export function intentIndex(intents: Intent[]): (ifaceKey: string) => Intent[] {
+  const any = intents.filter((i) => i.iface === undefined);
+  const by = new Map<string, Intent[]>();
+  for (const i of intents) if (i.iface !== undefined) by.set(i.iface, [...(by.get(i.iface) ?? []), i]);
+  const cache = new Map<string, Intent[]>();
+  return (key) => {
+    let hit = cache.get(key);
+    if (!hit) cache.set(key, (hit = [...(by.get(key) ?? []), ...(key === "wan" ? [] : any)]));
+    return hit;
+  };
 }
 
 export const BROADCAST = ipToInt("255.255.255.255");
@@ -76,9 +104,11 @@ export function intentsOf(model: NetworkModel, wanAddress: number): Intent[] {
   const flowIntent = (f: ResolvedFlow): Intent => {
     const t = flowTraffic(f);
     const trafficOk = traffic(t.protocol, t.ports);
+    const iface = sourceIface(f.from);
     return {
       id: `flow-${f.index}`,
       description: f.reason,
+      ...(iface !== undefined ? { iface } : {}),
       matches: (p) => fromMatches(f.from, p) && toMatches(f.to, p.dst) && trafficOk(p),
     };
   };
@@ -92,11 +122,13 @@ export function intentsOf(model: NetworkModel, wanAddress: number): Intent[] {
     const dhcp = traffic("udp", one(67));
     intents.push({
       id: `${s.name}/gateway-services`,
+      iface: `segment:${s.name}`,
       description: "DNS and NTP from the segment's own gateway address",
       matches: (p) => fromOwn(p) && p.dst === gw && (dns(p) || ntp(p)),
     });
     intents.push({
       id: `${s.name}/dhcp`,
+      iface: `segment:${s.name}`,
       description: "DHCP from the segment's gateway (clients have no address yet)",
       matches: (p) => onSegment(p, s) && (p.dst === gw || p.dst === BROADCAST) && dhcp(p),
     });
@@ -104,6 +136,7 @@ export function intentsOf(model: NetworkModel, wanAddress: number): Intent[] {
       const admin = traffic("tcp", [...one(22), ...one(443)]);
       intents.push({
         id: `${s.name}/anti-lockout`,
+        iface: `segment:${s.name}`,
         description: "management keeps the gateway's GUI and SSH",
         matches: (p) => fromOwn(p) && p.dst === gw && admin(p),
       });
@@ -115,6 +148,7 @@ export function intentsOf(model: NetworkModel, wanAddress: number): Intent[] {
     const web = traffic("tcp", [...one(c.ingress.httpsPort), ...one(c.ingress.httpPort)]);
     intents.push({
       id: "wan/ingress",
+      iface: "wan",
       description: "the internet reaches the ingress proxy on the published ports",
       matches: (p) => p.iface.kind === "wan" && p.dst === ipToInt(ingress.address) && web(p),
     });
@@ -122,6 +156,7 @@ export function intentsOf(model: NetworkModel, wanAddress: number): Intent[] {
   const listen = traffic("udp", one(c.wireguard.listenPort));
   intents.push({
     id: "wan/wireguard",
+    iface: "wan",
     description: "the internet reaches the WireGuard listener",
     matches: (p) => p.iface.kind === "wan" && p.dst === wanAddress && listen(p),
   });

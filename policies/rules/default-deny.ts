@@ -16,18 +16,23 @@ function findings(args: Parameters<StackValidationPolicy["validateStack"]>[0]) {
   );
   if (fws.length === 0) args.notApplicable("no firewall in this stack");
   return fws.map((r) => {
-    const facts = r.props as FirewallFacts;
-    // Secrets were checked when the program ran; here only the intents matter.
-    const model = resolveNetwork(facts.config as Record<string, unknown>, {
-      has: () => true,
-      isSecret: () => true,
-    });
-    return {
-      urn: r.urn,
-      violations: reachabilityViolations(analyzeReachability(model, facts.compiled as CompiledFirewall)),
-    };
+    let violations = memo.get(r.props);
+    if (!violations) {
+      const facts = r.props as FirewallFacts;
+      // Secrets were checked when the program ran; here only the intents matter.
+      const model = resolveNetwork(facts.config as Record<string, unknown>, {
+        has: () => true,
+        isSecret: () => true,
+      });
+      violations = reachabilityViolations(analyzeReachability(model, facts.compiled as CompiledFirewall));
+      memo.set(r.props, violations);
+    }
+    return { urn: r.urn, violations };
   });
 }
+
+// default-deny and intents-honoured read the same firewall: analyze it once per resource.
+const memo = new WeakMap<object, ReturnType<typeof reachabilityViolations>>();
 
 export const defaultDeny: HomelabPolicy = {
   name: "default-deny",
