@@ -43,5 +43,7 @@ if (!existsSync(outfile)) {
   renameSync(tmp, outfile);
 }
 enableCompileCache?.(join(root, ".cache", "v8"));
+// The bundle runs from .cache/run: entry points find the project through this, not __dirname.
+process.env.HOMELAB_ROOT = root;
 process.argv.splice(1, 2, outfile);
 require(outfile);

@@ -43,28 +43,31 @@ export function scaleHomelab(network: Raw, storage: Raw, k: number): { network: 
     for (const d of baseDatasets) sto.datasets.push({ ...d, name: sfx(d.name) });
     for (const st of baseStacks) {
       const local = new Set((st.networks ?? []).map((n: Raw) => n.name));
-      const services = (st.services as Raw[]).map((svc) => {
-        const ports = (svc.ports ?? []).map((p: Raw) =>
-          p.address === "127.0.0.1"
-            ? { ...p, published: port++ }
-            : { ...p, address: nodeAddr, published: port++ },
-        );
-        const copy: Raw = {
-          ...svc,
-          name: sfx(svc.name),
-          ports,
-          volumes: (svc.volumes ?? []).map((v: Raw) => (v.dataset ? { ...v, dataset: sfx(v.dataset) } : v)),
-          dependsOn: (svc.dependsOn ?? []).map(sfx),
-          networks: (svc.networks ?? []).map((n: string) => (local.has(n) ? sfx(n) : n)),
-        };
-        const published = ports.find((p: Raw) => p.address !== "127.0.0.1");
-        if (published) {
-          net.services.push({ name: copy.name, host: sto.storageNode.host, port: published.published });
-          if (copy.networks.includes("ingress"))
-            net.ingress.routes.push({ host: `${copy.name}.${net.domain}`, service: copy.name });
-        }
-        return copy;
-      });
+      // One Docker socket proxy per host: copies would (rightly) fail container-docker-socket.
+      const services = (st.services as Raw[])
+        .filter((svc) => svc.preset !== "socket-proxy")
+        .map((svc) => {
+          const ports = (svc.ports ?? []).map((p: Raw) =>
+            p.address === "127.0.0.1"
+              ? { ...p, published: port++ }
+              : { ...p, address: nodeAddr, published: port++ },
+          );
+          const copy: Raw = {
+            ...svc,
+            name: sfx(svc.name),
+            ports,
+            volumes: (svc.volumes ?? []).map((v: Raw) => (v.dataset ? { ...v, dataset: sfx(v.dataset) } : v)),
+            dependsOn: (svc.dependsOn ?? []).map(sfx),
+            networks: (svc.networks ?? []).map((n: string) => (local.has(n) ? sfx(n) : n)),
+          };
+          const published = ports.find((p: Raw) => p.address !== "127.0.0.1");
+          if (published) {
+            net.services.push({ name: copy.name, host: sto.storageNode.host, port: published.published });
+            if (copy.networks.includes("ingress"))
+              net.ingress.routes.push({ host: `${copy.name}.${net.domain}`, service: copy.name });
+          }
+          return copy;
+        });
       sto.stacks.push({
         ...st,
         name: sfx(st.name),
