@@ -132,6 +132,12 @@ function main(): void {
     const [ref, x10, x100] = rows.filter((r) => r.stack === stack);
     if (!ref || !x10 || !x100) continue;
     // Module loading is a fixed start-up cost: growth is the time above the reference plan.
+    if (Number.isNaN(x100.resources)) {
+      console.log(
+        `${stack}: reference ${(ref.wallMs / 1000).toFixed(2)} s (target < 2 s); the 100x plan did not finish (see above)`,
+      );
+      continue;
+    }
     const growth = (x100.wallMs - ref.wallMs) / Math.max(1, x10.wallMs - ref.wallMs);
     console.log(
       `${stack}: reference ${(ref.wallMs / 1000).toFixed(2)} s (target < 2 s); time above start-up grows ${growth.toFixed(1)}x from 10x to 100x input (linear = 10x); ${(x100.wallMs / x100.resources).toFixed(1)} ms per resource at 100x`,
