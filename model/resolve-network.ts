@@ -1,5 +1,5 @@
 import { checkDirectoryAgainstStacks, checkStacks } from "./compose-checks";
-import { ConfigError, fromZod, IssueList, suggest } from "./errors";
+import { IssueList, suggest } from "./errors";
 import { contains, overlaps, parseCidr, parseIpv4, type Ipv4Range } from "./net";
 import {
   networkConfig,
@@ -10,7 +10,7 @@ import {
   type Segment,
   type ServiceEndpoint,
 } from "./network";
-import { expandPresets } from "./presets";
+import { parseStackConfig } from "./parse";
 import { checkSecrets, collectSecretRefs, type SecretSource, type SecretUse } from "./secrets";
 
 export interface ResolvedSegment extends Segment {
@@ -63,12 +63,7 @@ const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255
 
 /** Parses and cross-checks the network stack's config; throws ConfigError listing every problem. */
 export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSource): NetworkModel {
-  const expanded = expandPresets(raw, "network");
-  // An unknown preset would also surface as "missing image": report the cause only.
-  if (expanded.issues.length > 0) throw new ConfigError("network", expanded.issues);
-  const parsed = networkConfig.safeParse(expanded.raw);
-  if (!parsed.success) throw new ConfigError("network", fromZod(parsed.error));
-  const config = parsed.data;
+  const config = parseStackConfig("network", networkConfig, raw);
   const issues = new IssueList();
 
   const segments: ResolvedSegment[] = [];

@@ -1,7 +1,7 @@
 import { checkDirectoryAgainstStacks, checkStacks } from "./compose-checks";
 import { networkContract, type NetworkContract } from "./contract";
 import { ConfigError, fromZod, IssueList, suggest } from "./errors";
-import { expandPresets } from "./presets";
+import { parseStackConfig } from "./parse";
 import { checkSecrets, collectSecretRefs, type SecretSource, type SecretUse } from "./secrets";
 import { storageConfig, type StorageConfig } from "./storage";
 
@@ -34,12 +34,7 @@ export function resolveStorage(
   secrets: SecretSource,
   network: NetworkContract,
 ): StorageModel {
-  const expanded = expandPresets(raw, "storage");
-  // An unknown preset would also surface as "missing image": report the cause only.
-  if (expanded.issues.length > 0) throw new ConfigError("storage", expanded.issues);
-  const parsed = storageConfig.safeParse(expanded.raw);
-  if (!parsed.success) throw new ConfigError("storage", fromZod(parsed.error));
-  const config = parsed.data;
+  const config = parseStackConfig("storage", storageConfig, raw);
   const issues = new IssueList();
 
   const hosts = new Map(network.hosts.map((h) => [h.name, h]));
