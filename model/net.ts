@@ -31,5 +31,8 @@ export function parseCidr(text: string): Ipv4Range | { error: string } {
   return { cidr: text, first: base, last: base + size - 1, prefix };
 }
 
+/** 32-bit integer -> dotted quad (the inverse of parseIpv4). */
+export const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
+
 export const overlaps = (a: Ipv4Range, b: Ipv4Range): boolean => a.first <= b.last && b.first <= a.last;
 export const contains = (net: Ipv4Range, ip: number): boolean => ip >= net.first && ip <= net.last;

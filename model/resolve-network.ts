@@ -1,6 +1,6 @@
 import { checkDirectoryAgainstStacks, checkStacks } from "./compose-checks";
 import { IssueList, suggest } from "./errors";
-import { contains, overlaps, parseCidr, parseIpv4, type Ipv4Range } from "./net";
+import { contains, intToIp, overlaps, parseCidr, parseIpv4, type Ipv4Range } from "./net";
 import {
   networkConfig,
   type Flow,
@@ -58,8 +58,6 @@ export interface NetworkModel {
 
 /** Interface names the firewall compiler uses for the uplink and the admin tunnel. */
 const RESERVED_SEGMENTS = ["wan", "wireguard"];
-
-const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
 
 /** Parses and cross-checks the network stack's config; throws ConfigError listing every problem. */
 export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSource): NetworkModel {

@@ -13,4 +13,4 @@ export interface Packet {
 }
 
 export const ipToInt = (ip: string): number => ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
-export const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
+export { intToIp } from "../../model/net";

@@ -1,6 +1,6 @@
-import { evaluateProgram, type Evaluation } from "../../tools/plan/evaluate";
+import type { Evaluation } from "../../tools/plan/evaluate";
 import type { PlanResource } from "../../tools/plan/graph";
-import { referenceContract, storageFile } from "../fixtures/reference";
+import { evaluateReferenceStorage } from "../fixtures/reference";
 
 /** One program evaluation per file: Pulumi's runtime is process-global. */
 describe("BackupVault with the reference config (Pulumi mocks)", () => {
@@ -15,12 +15,7 @@ describe("BackupVault with the reference config (Pulumi mocks)", () => {
   const policyJson = (r: PlanResource) => JSON.parse(String(ev.policyInputs.get(r.urn)!["policy"]));
 
   beforeAll(async () => {
-    ev = await evaluateProgram({
-      stack: "storage",
-      file: storageFile(),
-      networkContract: referenceContract(),
-      secretValue: (k) => `marker-${k}`,
-    });
+    ev = await evaluateReferenceStorage();
     vault = ev.resources.find((r) => r.type === "homelab:backup:BackupVault")!;
   });
 

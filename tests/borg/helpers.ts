@@ -1,3 +1,4 @@
+import { run as runProc, type RunResult } from "../support/proc";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -25,27 +26,14 @@ export function writeRendered(files: RenderedFile[]): void {
   }
 }
 
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type Run = RunResult;
 
-export function run(
+/** tests/support/proc's run with borg's longer budget: a verify-data pass over the test repo is slow. */
+export const run = (
   cmd: string,
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
-): Run {
-  const r = spawnSync(cmd, args, {
-    encoding: "utf8",
-    env: opts.env ?? process.env,
-    ...(opts.cwd ? { cwd: opts.cwd } : {}),
-    ...(opts.input !== undefined ? { input: opts.input } : {}),
-    timeout: 60_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+): Run => runProc(cmd, args, { ...opts, timeoutMs: 60_000 });
 
 /**
  * A stand-in for `zfs` with the three calls the backup script makes. A snapshot is a copy of the

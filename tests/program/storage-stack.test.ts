@@ -1,15 +1,10 @@
-import { evaluateProgram, type Evaluation } from "../../tools/plan/evaluate";
-import { referenceContract, storageFile } from "../fixtures/reference";
+import type { Evaluation } from "../../tools/plan/evaluate";
+import { evaluateReferenceStorage } from "../fixtures/reference";
 
 describe("storage stack program (Pulumi mocks)", () => {
   let ev: Evaluation;
   beforeAll(async () => {
-    ev = await evaluateProgram({
-      stack: "storage",
-      file: storageFile(),
-      networkContract: referenceContract(),
-      secretValue: (k) => `marker-${k}`,
-    });
+    ev = await evaluateReferenceStorage();
   });
 
   it("reads the network stack through a StackReference named in config", () => {

@@ -3,9 +3,15 @@ import { VM_REBOOT_FIELDS } from "../../analysis/storage/proxmox";
 import { renderEnsureDataset } from "../../analysis/storage/zfs";
 import { resolveStorage } from "../../model";
 import { PROMETHEUS_CONFIG_HOST_PATH } from "../../model/presets";
-import { evaluateProgram, type Evaluation } from "../../tools/plan/evaluate";
+import type { Evaluation } from "../../tools/plan/evaluate";
 import type { PlanResource } from "../../tools/plan/graph";
-import { allSecretsSet, rawOf, referenceContract, storageFile } from "../fixtures/reference";
+import {
+  allSecretsSet,
+  rawOf,
+  referenceContract,
+  storageFile,
+  evaluateReferenceStorage,
+} from "../fixtures/reference";
 
 // One program evaluation for this file: Pulumi's runtime is process-global.
 describe("storage node resources (Pulumi mocks)", () => {
@@ -20,12 +26,7 @@ describe("storage node resources (Pulumi mocks)", () => {
   const urnOf = (type: string) => one(type).urn;
 
   beforeAll(async () => {
-    ev = await evaluateProgram({
-      stack: "storage",
-      file: storageFile(),
-      networkContract: referenceContract(),
-      secretValue: (k) => `marker-${k}`,
-    });
+    ev = await evaluateReferenceStorage();
   });
 
   it("configures an explicit Proxmox provider with the API token as a secret", () => {

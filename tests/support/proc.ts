@@ -10,10 +10,12 @@ export interface RunResult {
 export function run(
   cmd: string,
   args: string[],
-  opts: { input?: string; timeoutMs?: number } = {},
+  opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): RunResult {
   const r = spawnSync(cmd, args, {
     input: opts.input,
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
     timeout: opts.timeoutMs ?? 30_000,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
