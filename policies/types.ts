@@ -2,7 +2,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import type { StackName } from "../model";
 
 /**
- * A rule of the homelab pack: a plain @pulumi/policy policy plus what the README table and the plan
+ * A rule of the homelab pack: a plain @pulumi/policy policy plus what the docs/policies.md table and the plan
  * report need. `severity` and `remediationSteps` are @pulumi/policy's own fields.
  */
 export type HomelabPolicy = (ResourceValidationPolicy | StackValidationPolicy) & {

@@ -1,4 +1,4 @@
-// Prints the README's policy table from the pack itself, so the documentation cannot drift from the
+// Prints the policy table of docs/policies.md from the pack itself, so the documentation cannot drift from the
 // rules (tests/policies/readme.test.ts compares the two). `npm run policy-table`.
 import { policies } from "../policies/registry";
 import { SECRETS_POLICY } from "../policies/rules/secrets";
