@@ -241,7 +241,7 @@ describe("container-host-paths: normalized host paths against the deny list", ()
     expect(msg).not.toContain("/var/lib/docker");
   });
 
-  it("takes per-service exceptions (read-only unless stated) and the deny list from policy config", async () => {
+  it("takes per-service exceptions (read-only unless stated) and more denied paths from policy config", async () => {
     const exception = { "container-host-paths": { serviceHostPaths: [{ service: "grafana", path: "/" }] } };
     expect(await of("container-host-paths", { volumes: [bind("/", "/host", true)] }, exception)).toEqual([]);
     expect(
@@ -251,7 +251,8 @@ describe("container-host-paths: normalized host paths against the deny list", ()
     expect(await of("container-host-paths", { volumes: [bind("/", "/host")] }, other)).toHaveLength(1);
     const deny = { "container-host-paths": { deniedHostPaths: ["/srv/secrets"] } };
     expect(await of("container-host-paths", { volumes: [bind("/srv/secrets/x")] }, deny)).toHaveLength(1);
-    expect(await of("container-host-paths", { volumes: [bind("/etc")] }, deny)).toEqual([]);
+    // Added to the built-in list, never replacing it: configuring one path cannot drop /etc.
+    expect(await of("container-host-paths", { volumes: [bind("/etc")] }, deny)).toHaveLength(1);
   });
 });
 

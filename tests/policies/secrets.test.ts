@@ -6,7 +6,7 @@ import { secretFields } from "../../model/secrets";
 import { storageConfig } from "../../model/storage";
 import { checkResourceSecrets, lintStackFile, looksSecretName } from "../../policies/rules/secrets";
 import { ROOT } from "../fixtures/reference";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 
 function stackFile(yaml: string) {
@@ -190,6 +190,20 @@ describe("encrypted-secrets: decided by the schema, not by names", () => {
     ).toBe(true);
     expect(secretFields(storageConfig).find((f) => f.path === "proxmox.apiToken")?.plainAllowed).toBe(false);
   });
+
+  it("fail the plan of a stack whose referenced key is plain text under an innocent name", async () => {
+    const { buildPlan } = await import("../../tools/plan/build");
+    const yaml = readFileSync(join(ROOT, "Pulumi.network.yaml"), "utf8")
+      .replace("apiKey: { secret: opnsenseApiKey }", "apiKey: { secret: opnsenseA }")
+      .replace(
+        "homelab:opnsenseApiKey: { secure: v1:set-with-pulumi-config-set-secret }",
+        "homelab:opnsenseA: abc123",
+      );
+    const report = await buildPlan({ stack: "network", file: stackFile(yaml) });
+    expect(report.violations.filter((v) => v.policy === "encrypted-secrets").map((v) => v.message)).toEqual([
+      "Pulumi.test.yaml: homelab:opnsenseA is used as a secret (at homelab:opnsense.apiKey) but is stored in plain text; run `pulumi config set --secret opnsenseA <value>`",
+    ]);
+  }, 60_000);
 
   it("covers a secret field added later, however it is wrapped", () => {
     const schema = z.object({
