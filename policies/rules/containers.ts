@@ -16,7 +16,8 @@ import type { HomelabPolicy } from "../types";
  * before it is compared, so a different spelling of the same thing is the same thing.
  */
 
-const hostPath = z.string().startsWith("/", "must be an absolute host path");
+// A regex, not startsWith: its JSON schema is a plain `pattern`, which every validator understands.
+const hostPath = z.string().regex(/^\//, "must be an absolute host path");
 
 /** The Docker socket where dockerd listens by default (/var/run is a symlink to /run). */
 export const DOCKER_SOCKET = "/run/docker.sock";
