@@ -15,47 +15,88 @@ import { FACT_TYPES, type ComposeStackFacts } from "../../model/facts";
 import { composeStack } from "../../model/services";
 import { containerPolicies } from "../../policies/rules/containers";
 import { runPolicies } from "../../policies/run";
-import { ensureDocker } from "../support/docker";
+import { containerIds, ensureDocker, removeProject } from "../support/docker";
 import { busyboxImage } from "../support/images";
-import { run } from "../support/proc";
+import { must } from "../support/proc";
 import { res } from "./graph";
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
-let image: string;
-let dir: string;
+const PTRACE = 1n << 19n; // CAP_SYS_PTRACE, include/uapi/linux/capability.h
+// The bounding set: what cap_add/cap_drop decide (a non-root process has no effective capabilities).
+const CAP_BND = "grep CapBnd /proc/self/status | cut -f2";
+const ID = "id -u";
+const SOCKET = (at: string) => `test -S ${at} && echo socket || echo hidden`;
+const ro = (hostPath: string, target: string, subPath?: string) => ({
+  hostPath,
+  target,
+  readOnly: true,
+  ...(subPath ? { subPath } : {}),
+});
+
+/** One probe service per case: its settings and the script whose output shows what the engine did. */
+const CASES: Record<string, [Record<string, unknown>, string]> = {
+  "cap-lower": [{ user: "1000:1000", capDrop: ["all"], capAdd: ["sys_ptrace"] }, CAP_BND],
+  "cap-prefixed": [{ user: "1000:1000", capDrop: ["all"], capAdd: ["CAP_SYS_PTRACE"] }, CAP_BND],
+  "cap-prefixed-lower": [{ user: "1000:1000", capDrop: ["all"], capAdd: ["cap_sys_ptrace"] }, CAP_BND],
+  "cap-drop-lower": [{ user: "1000:1000", capDrop: ["all"] }, CAP_BND],
+  "user-00-00": [{ user: "00:00" }, ID],
+  "user-plus-0": [{ user: "+0" }, ID],
+  "user-minus-0": [{ user: "-0" }, ID],
+  "user-empty-uid": [{ user: ":1000" }, ID],
+  "user-root": [{ user: "root" }, ID],
+  "user-third-part": [{ user: "1000:1000:0" }, ID],
+  "user-minus-1": [{ user: "-1" }, ID],
+  "user-gid-minus-5": [{ user: "1000:-5" }, ID],
+  "user-2-32": [{ user: "4294967296" }, ID],
+  "sock-var-run": [{ user: "1000:1000", volumes: [ro("/var/run", "/mnt")] }, SOCKET("/mnt/docker.sock")],
+  "sock-subpath": [{ user: "1000:1000", volumes: [ro("/var", "/s", "run/docker.sock")] }, SOCKET("/s")],
+  "sock-trailing": [{ user: "1000:1000", volumes: [ro("/var/run/docker.sock/", "/s")] }, SOCKET("/s")],
+  "sock-proc-root": [
+    { user: "1000:1000", volumes: [ro("/proc/self/root/run/docker.sock", "/s")] },
+    SOCKET("/s"),
+  ],
+  "root-open": [{ user: "1000:1000", volumes: [ro("/", "/host")] }, SOCKET("/host/run/docker.sock")],
+  "root-masked": [
+    { user: "1000:1000", volumes: [ro("/", "/host")], tmpfs: ["/host/run"] },
+    SOCKET("/host/run/docker.sock"),
+  ],
+};
+
+/** The rules under test; the probes have no health check and the like, which other rules report. */
+const JUDGED = [
+  "container-capabilities",
+  "container-non-root",
+  "container-docker-socket",
+  "container-host-paths",
+];
 const project = `hlpol${Math.random().toString(36).slice(2, 8)}`;
+let dir: string;
+const results: Record<string, { code: number | null; out: string; policies: string[] }> = {};
 
+/**
+ * One compose file with every probe: `docker-compose up --no-start` creates them all in one run, then
+ * they are started and waited for with the docker CLI (compose v1 costs seconds per invocation).
+ */
 beforeAll(async () => {
   await ensureDocker();
-  image = busyboxImage().id;
+  const image = busyboxImage().id;
   dir = mkdtempSync(join(tmpdir(), "homelab-policy-engine-"));
-});
-afterAll(() => {
-  run("sh", [
-    "-c",
-    `docker ps -aq --filter label=com.docker.compose.project=${project} | xargs -r docker rm -f`,
-  ]);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** Renders one service, runs `script` in it through docker-compose, and judges it with the policies. */
-async function tryService(service: Record<string, unknown>, script: string) {
   const stack = composeStack.parse({
     name: project,
-    services: [{ name: "probe", image, memory: "64M", command: ["sh", "-c", script], ...service }],
+    services: Object.entries(CASES).map(([name, [service, script]]) => ({
+      name,
+      image,
+      memory: "64M",
+      command: ["sh", "-c", script],
+      ...service,
+    })),
   });
   const rendered = renderStack(stack, { datasets: [] });
-  const file = join(dir, `${Math.random().toString(36).slice(2)}.yml`);
+  const file = join(dir, "docker-compose.yml");
   writeFileSync(file, rendered.yaml);
-  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    execFile(
-      "docker-compose",
-      ["-p", project, "-f", file, "run", "--rm", "-T", "probe"],
-      { timeout: 60_000, encoding: "utf8" },
-      (e, stdout, stderr) => resolve({ code: e ? ((e.code as number | undefined) ?? 1) : 0, stdout, stderr }),
-    ),
-  );
+  must("docker-compose", ["-p", project, "-f", file, "up", "--no-start"], { timeoutMs: 120_000 });
+  const ids = containerIds(project);
   const facts: ComposeStackFacts = {
     node: "storage",
     project,
@@ -66,91 +107,76 @@ async function tryService(service: Record<string, unknown>, script: string) {
     [res(FACT_TYPES.composeStack, project, facts as unknown as Record<string, unknown>)],
     { stack: "storage" },
   );
-  return {
-    code: r.code,
-    out: r.stdout.trim(),
-    err: r.stderr,
-    // The rules under test; the probe has no health check and the like, which other rules report.
-    policies: [...new Set(judged.violations.map((v) => v.policy))].filter((p) => JUDGED.includes(p)),
-  };
-}
+  // Started together: each probe exits at once, and dockerd handles the starts in parallel.
+  await Promise.all(
+    Object.keys(CASES).map(async (name) => {
+      const r = await new Promise<{ code: number | null; out: string }>((resolve) =>
+        execFile("docker", ["start", "-a", ids[name]!], { timeout: 60_000, encoding: "utf8" }, (e, stdout) =>
+          resolve({ code: e ? ((e.code as number | undefined) ?? 1) : 0, out: stdout.trim() }),
+        ),
+      );
+      const mine = judged.violations.filter((v) => v.message.startsWith(`${project}/${name}: `));
+      results[name] = {
+        ...r,
+        policies: [...new Set(mine.map((v) => v.policy))].filter((p) => JUDGED.includes(p)),
+      };
+    }),
+  );
+});
+afterAll(() => {
+  removeProject(project);
+  rmSync(dir, { recursive: true, force: true });
+});
 
-const JUDGED = [
-  "container-capabilities",
-  "container-non-root",
-  "container-docker-socket",
-  "container-host-paths",
-];
-const PTRACE = 1n << 19n; // CAP_SYS_PTRACE, include/uapi/linux/capability.h
-// The bounding set: what cap_add/cap_drop decide (a non-root process has no effective capabilities).
-const capBnd = "grep CapBnd /proc/self/status | cut -f2";
+const capBits = (name: string) => BigInt(`0x${results[name]!.out}`);
 
 describe("the engine agrees with the container policies (real dockerd, Debian docker.io 20.10)", () => {
-  it.each(["sys_ptrace", "CAP_SYS_PTRACE", "cap_sys_ptrace"])(
-    "cap_add %s grants SYS_PTRACE, and the policy flags it",
-    async (cap) => {
-      const r = await tryService({ user: "1000:1000", capDrop: ["all"], capAdd: [cap] }, capBnd);
-      expect(r.code).toBe(0);
-      expect(BigInt(`0x${r.out}`)).toBe(PTRACE);
-      expect(r.policies).toEqual(["container-capabilities"]);
+  it.each(["cap-lower", "cap-prefixed", "cap-prefixed-lower"])(
+    "cap_add sys_ptrace in any spelling grants SYS_PTRACE, and the policy flags it (%s)",
+    (name) => {
+      expect([results[name]!.code, capBits(name)]).toEqual([0, PTRACE]);
+      expect(results[name]!.policies).toEqual(["container-capabilities"]);
     },
   );
 
-  it("cap_drop all (lower case) drops every capability, and the policy accepts it", async () => {
-    const r = await tryService({ user: "1000:1000", capDrop: ["all"] }, capBnd);
-    expect([r.code, BigInt(`0x${r.out}`)]).toEqual([0, 0n]);
-    expect(r.policies).toEqual([]);
+  it("cap_drop all (lower case) drops every capability, and the policy accepts it", () => {
+    expect([results["cap-drop-lower"]!.code, capBits("cap-drop-lower")]).toEqual([0, 0n]);
+    expect(results["cap-drop-lower"]!.policies).toEqual([]);
   });
 
-  it.each(["00:00", "+0", "-0", ":1000", "root"])(
-    "user %j runs as uid 0, and the policy flags it",
-    async (user) => {
-      const r = await tryService({ user }, "id -u");
-      expect([r.code, r.out]).toEqual([0, "0"]);
-      expect(r.policies).toEqual(["container-non-root"]);
+  it.each(["user-00-00", "user-plus-0", "user-minus-0", "user-empty-uid", "user-root"])(
+    "%s runs as uid 0, and the policy flags it",
+    (name) => {
+      expect(results[name]).toEqual({ code: 0, out: "0", policies: ["container-non-root"] });
     },
   );
 
-  it("user 1000:1000:0 runs as 1000 (Docker ignores a third part), and the policy accepts it", async () => {
-    const r = await tryService({ user: "1000:1000:0" }, "id -u");
-    expect([r.code, r.out]).toEqual([0, "1000"]);
-    expect(r.policies).toEqual([]);
+  it("user 1000:1000:0 runs as 1000 (Docker ignores a third part), and the policy accepts it", () => {
+    expect(results["user-third-part"]).toEqual({ code: 0, out: "1000", policies: [] });
   });
 
-  it.each(["-1", "1000:-5", "4294967296"])(
-    "user %j is refused by the engine and by the policy",
-    async (user) => {
-      const r = await tryService({ user }, "id -u");
-      expect(r.code).not.toBe(0);
-      expect(r.policies).toEqual(["container-non-root"]);
+  it.each(["user-minus-1", "user-gid-minus-5", "user-2-32"])(
+    "%s is refused by the engine and by the policy",
+    (name) => {
+      expect(results[name]!.code).not.toBe(0);
+      expect(results[name]!.policies).toEqual(["container-non-root"]);
     },
   );
 
-  it.each<[string, Record<string, unknown>, string]>([
-    ["the parent /var/run", { hostPath: "/var/run", target: "/mnt", readOnly: true }, "/mnt/docker.sock"],
-    [
-      "hostPath /var + subPath",
-      { hostPath: "/var", subPath: "run/docker.sock", target: "/s", readOnly: true },
-      "/s",
-    ],
-    ["a trailing slash", { hostPath: "/var/run/docker.sock/", target: "/s", readOnly: true }, "/s"],
-    ["/proc/self/root", { hostPath: "/proc/self/root/run/docker.sock", target: "/s", readOnly: true }, "/s"],
-  ])("the socket reached through %s is there, and the policy flags it", async (_what, volume, at) => {
-    const r = await tryService({ user: "1000:1000", volumes: [volume] }, `test -S ${at} && echo socket`);
-    expect([r.code, r.out]).toEqual([0, "socket"]);
-    expect(r.policies).toContain("container-docker-socket");
-  });
+  it.each(["sock-var-run", "sock-subpath", "sock-trailing", "sock-proc-root"])(
+    "the socket reached through %s is there, and the policy flags it",
+    (name) => {
+      expect([results[name]!.code, results[name]!.out]).toEqual([0, "socket"]);
+      expect(results[name]!.policies).toContain("container-docker-socket");
+    },
+  );
 
-  it("a tmpfs over /host/run hides the socket of a read-only / bind, and the socket rule accepts it", async () => {
-    const volumes = [{ hostPath: "/", target: "/host", readOnly: true }];
-    const check = "test -S /host/run/docker.sock && echo socket || echo hidden";
-    const open = await tryService({ user: "1000:1000", volumes }, check);
-    expect([open.code, open.out]).toEqual([0, "socket"]);
-    expect(open.policies).toContain("container-docker-socket");
-    const masked = await tryService({ user: "1000:1000", volumes, tmpfs: ["/host/run"] }, check);
-    expect([masked.code, masked.out]).toEqual([0, "hidden"]);
-    expect(masked.policies).not.toContain("container-docker-socket");
+  it("a tmpfs over /host/run hides the socket of a read-only / bind, and the socket rule accepts it", () => {
+    expect(results["root-open"]).toMatchObject({ code: 0, out: "socket" });
+    expect(results["root-open"]!.policies).toContain("container-docker-socket");
+    expect(results["root-masked"]).toMatchObject({ code: 0, out: "hidden" });
+    expect(results["root-masked"]!.policies).not.toContain("container-docker-socket");
     // The rest of / is still there: the host-path rule keeps flagging it unless policy config allows it.
-    expect(masked.policies).toContain("container-host-paths");
+    expect(results["root-masked"]!.policies).toContain("container-host-paths");
   });
 });
