@@ -2,6 +2,7 @@ import { posix } from "node:path";
 
 /**
  * Host paths as the Docker engine resolves them, so two spellings of one place compare equal.
+ * (Upstream read at moby/moby b985e2313a and compose-spec/compose-go e70e961c3a.)
  *
  * Lexical: moby cleans a bind source with Go's path.Clean before mounting it
  * (moby/moby daemon/volume/mounts/linux_parser.go, parseMountSpec: `mp.Source = path.Clean(...)`), so

@@ -9,6 +9,12 @@ import {
 } from "../../analysis/compose/host-paths";
 import { FACT_TYPES, type ComposeStackFacts, type ServiceFacts } from "../../model/facts";
 import type { HomelabPolicy } from "../types";
+import {
+  DOCKER_DEFAULT_CAPABILITIES,
+  KNOWN_CAPABILITIES,
+  normalizeCapability,
+  parseUser,
+} from "./docker-values";
 
 /*
  * The container rules judge the effective configuration: the facts are read back from the rendered
@@ -49,52 +55,6 @@ export const DEFAULT_ALLOWED_HOST_PATHS = [
   "/etc/timezone",
   "/usr/share/zoneinfo",
 ];
-
-/**
- * Docker's default capability set (moby/moby daemon/pkg/oci/caps/defaults.go, DefaultCapabilities): what
- * a container may add back after dropping ALL. SYS_ADMIN, SYS_MODULE, SYS_PTRACE, SYS_RAWIO,
- * DAC_READ_SEARCH, NET_ADMIN, BPF, PERFMON, SYS_TIME and the rest of the kernel's list are outside it.
- */
-export const DOCKER_DEFAULT_CAPABILITIES = [
-  "CHOWN",
-  "DAC_OVERRIDE",
-  "FSETID",
-  "FOWNER",
-  "MKNOD",
-  "NET_RAW",
-  "SETGID",
-  "SETUID",
-  "SETFCAP",
-  "SETPCAP",
-  "NET_BIND_SERVICE",
-  "SYS_CHROOT",
-  "KILL",
-  "AUDIT_WRITE",
-];
-
-/** Every capability Docker knows (containerd pkg/cap/cap_linux.go, vendored by moby); others are refused. */
-const KNOWN_CAPABILITIES = new Set(
-  [
-    "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT",
-    "SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE",
-    "AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ",
-    "PERFMON BPF CHECKPOINT_RESTORE",
-  ]
-    .join(" ")
-    .split(" ")
-    .map((c) => `CAP_${c}`),
-);
-
-/**
- * A capability as Docker reads it (moby daemon/pkg/oci/caps/utils.go, NormalizeLegacyCapabilities):
- * upper-cased, "ALL" kept as is, otherwise CAP_-prefixed. No trimming: " NET_RAW" is refused.
- */
-export const normalizeCapability = (c: string): string => {
-  const up = c.toUpperCase();
-  return up === "ALL" || up.startsWith("CAP_") ? up : `CAP_${up}`;
-};
-const shortCap = (c: string) => c.replace(/^CAP_/, "");
 
 /** Per-rule settings in policies/config/<stack>.json; the JSON schema CrossGuard checks is derived from these. */
 export const containerSettings = {
@@ -162,6 +122,7 @@ function serviceRule<C>(
   return policy;
 }
 
+const shortCap = (c: string) => c.replace(/^CAP_/, "");
 const one = (problem: string | undefined | false): string[] => (problem ? [problem] : []);
 
 /** The service's bind mounts and the targets of its tmpfs mounts, as Docker will set them up. */
@@ -253,37 +214,6 @@ function capabilityProblems(s: ServiceFacts, cfg: SettingsOf<"container-capabili
       return [`adds "${raw}", which is not a Linux capability (Docker refuses it)`];
     return allowed.has(cap) ? [] : [`adds ${shortCap(cap)}, which is not in the allowed capabilities`];
   });
-}
-
-type ParsedUser =
-  | { kind: "unset" }
-  | { kind: "invalid" }
-  | { kind: "root" }
-  | { kind: "name"; name: string }
-  | { kind: "uid"; uid: bigint };
-
-const MAX_ID = 2n ** 31n - 1n;
-/** strconv.Atoi: an optional sign and decimal digits. */
-const goInt = (s: string): bigint | undefined => (/^[+-]?[0-9]+$/.test(s) ? BigInt(s) : undefined);
-const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*\$?$/;
-
-/**
- * A `user` value as Docker resolves it (moby/sys/user GetExecUser, used by moby daemon/oci_linux.go
- * getUser): "user[:group]", split on ':' with further parts ignored; a part Atoi accepts is an id and
- * must be 0..2^31-1; an empty user part keeps uid 0. A name is looked up in the image's /etc/passwd.
- */
-export function parseUser(spec: string | undefined): ParsedUser {
-  if (spec === undefined || spec === "") return { kind: "unset" };
-  const [user = "", group = ""] = spec.split(":");
-  const validPart = (p: string) => {
-    const n = goInt(p);
-    return n !== undefined ? n >= 0n && n <= MAX_ID : p === "" || NAME.test(p);
-  };
-  if (!validPart(user) || !validPart(group)) return { kind: "invalid" };
-  if (user === "" || user === "root") return { kind: "root" };
-  const uid = goInt(user);
-  if (uid === undefined) return { kind: "name", name: user };
-  return uid === 0n ? { kind: "root" } : { kind: "uid", uid };
 }
 
 function userProblem(s: ServiceFacts): string | undefined {
