@@ -157,17 +157,23 @@ function hostPathProblems(s: ServiceFacts, cfg: SettingsOf<"container-host-paths
   const out: string[] = [];
   for (const bind of binds) {
     const source = canonicalHostPath(bind.source);
+    // Judged as written (cleaned) and as resolved: /proc/<pid>/root/x is x only for some pids, so a
+    // path is denied if either spelling is, and carved out or excepted only if both are.
+    const spellings = [...new Set([cleanPath(bind.source), source])];
+    const allWithin = (dir: string) => spellings.every((p) => isWithin(p, dir));
     // The socket itself is container-docker-socket's to judge (only the socket proxy may mount it).
     if (source === DOCKER_SOCKET) continue;
-    if (bind.readOnly && carveOuts.some((a) => isWithin(source, a))) continue;
+    if (bind.readOnly && carveOuts.some(allWithin)) continue;
     const excepted = cfg.serviceHostPaths.some(
-      (e) =>
-        e.service === s.name && isWithin(source, canonicalHostPath(e.path)) && (bind.readOnly || !e.readOnly),
+      (e) => e.service === s.name && allWithin(canonicalHostPath(e.path)) && (bind.readOnly || !e.readOnly),
     );
     if (excepted) continue;
     const where = `mounts host path ${bind.source} at ${bind.target}`;
-    const is = denied.find((d) => d === source);
-    const inside = denied.find((d) => d !== "/" && isWithin(source, d));
+    // The path as written first: it names what the admin wrote.
+    const first = (match: (p: string, d: string) => boolean) =>
+      spellings.map((p) => denied.find((d) => match(p, d))).find((d) => d !== undefined);
+    const is = first((p, d) => p === d);
+    const inside = first((p, d) => d !== "/" && isWithin(p, d));
     if (is !== undefined) out.push(`${where}, which is the denied ${is}`);
     else if (inside !== undefined) out.push(`${where}, which is inside the denied ${inside}`);
     else {

@@ -1,3 +1,5 @@
+import fc from "fast-check";
+import { DEFAULT_DENIED_HOST_PATHS } from "../../policies/rules/containers";
 import { FACT_TYPES, type ComposeStackFacts, type ServiceFacts } from "../../model/facts";
 import { containerPolicies } from "../../policies/rules/containers";
 import { runPolicies } from "../../policies/run";
@@ -205,6 +207,8 @@ describe("container-host-paths: normalized host paths against the deny list", ()
     ["/dev", "which is the denied /dev"],
     ["/etc/shadow", "which is inside the denied /etc"],
     ["/etc/homelab/../shadow", "which is inside the denied /etc"],
+    ["/proc/4242/root/srv/media", "which is inside the denied /proc"],
+    ["/proc/self/root/etc/homelab", "which is inside the denied /proc"],
     ["/boot", "which is the denied /boot"],
     ["/root/.ssh", "which is inside the denied /root"],
     ["/var/lib/docker", "which is the denied /var/lib/docker"],
@@ -377,5 +381,63 @@ describe("container-non-root: users parsed the way Docker parses them", () => {
       expect(await of("container-non-root", { user })).toEqual([]);
     expect(await of("container-non-root", { user: "00:00", rootReason: "s6 init" })).toEqual([]);
     expect(await of("container-non-root", { user: undefined, rootReason: "s6 init" })).toEqual([]);
+  });
+});
+
+describe("no spelling of a path walks around the path rules (property)", () => {
+  /**
+   * Spellings that the engine mounts as the same place: `//`, `./`, `<x>/..` before any segment, a
+   * trailing `/`, /var/run for /run, and /proc/self/root or /proc/1/root in front. (A path under
+   * /proc is also denied as written: /proc/<pid>/root is the host's / only for some pids.)
+   */
+  const spelling = (
+    path: string,
+    procRoots = ["", "/proc/self/root", "/proc/1/root", "/proc/thread-self/root"],
+  ) =>
+    fc
+      .record({
+        segments: fc.array(fc.constantFrom("", "/", "./", "x/../", "./y/../"), {
+          minLength: path.split("/").length,
+          maxLength: path.split("/").length,
+        }),
+        trailing: fc.boolean(),
+        varRun: fc.boolean(),
+        procRoot: fc.constantFrom(...procRoots),
+      })
+      .map(({ segments, trailing, varRun, procRoot }) => {
+        const base = varRun && (path === "/run" || path.startsWith("/run/")) ? `/var${path}` : path;
+        const parts = base.split("/").filter(Boolean);
+        const spelt = parts.map((p, i) => `${segments[i] ?? ""}${p}`).join("/");
+        return `${procRoot}/${spelt}${trailing ? "/" : ""}`;
+      });
+
+  it("the socket is reached in every spelling", async () => {
+    await fc.assert(
+      fc.asyncProperty(spelling("/run/docker.sock"), async (source) => {
+        expect(await of("container-docker-socket", { volumes: [bind(source)] })).toHaveLength(1);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("every denied path, and what lies inside it, is denied in every spelling", async () => {
+    const denied = fc
+      .constantFrom(...DEFAULT_DENIED_HOST_PATHS)
+      .chain((d) => fc.constantFrom(d, `${d}/sub`).chain(spelling));
+    await fc.assert(
+      fc.asyncProperty(denied, async (source) => {
+        expect(await of("container-host-paths", { volumes: [bind(source, "/host")] })).toHaveLength(1);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("an ordinary directory passes in every spelling outside /proc", async () => {
+    await fc.assert(
+      fc.asyncProperty(spelling("/srv/media/library", [""]), async (source) => {
+        expect(await violations([good({ volumes: [bind(source)] })])).toEqual([]);
+      }),
+      { numRuns: 100 },
+    );
   });
 });
