@@ -28,7 +28,22 @@ export interface ServiceFacts {
   pid?: string;
   ipc?: string;
   dockerSocket: boolean;
-  volumes: { dataset?: string; hostPath?: string; target: string; readOnly: boolean }[];
+  /**
+   * Bind mounts. `source` is the host path exactly as the compose file mounts it (the dataset's
+   * mountpoint or hostPath, joined with subPath); dataset/hostPath/subPath say where it came from.
+   */
+  volumes: {
+    dataset?: string;
+    hostPath?: string;
+    subPath?: string;
+    source: string;
+    target: string;
+    readOnly: boolean;
+  }[];
+  /** Host devices as compose's `devices` lists them: source[:target[:permissions]]. */
+  devices: string[];
+  /** tmpfs mounts as compose's `tmpfs` lists them: /path[:options]. */
+  tmpfs: string[];
   ports: { address: string; published: number; target: number; protocol: string }[];
   healthcheck: boolean;
   memory?: string;

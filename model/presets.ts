@@ -165,6 +165,9 @@ export const PRESETS: Record<string, ServiceInput> = {
     metrics: { port: 9100, path: "/metrics" },
     // The host's root is mounted at /host; the textfile directory is not prefixed by --path.rootfs.
     command: ["--path.rootfs=/host", `--collector.textfile.directory=/host${NODE_EXPORTER_TEXTFILE_DIR}`],
+    // A tmpfs over the host's /run hides docker.sock and containerd.sock, which a read-only bind of /
+    // would otherwise expose (a socket connects through a read-only mount).
+    tmpfs: ["/host/run"],
   },
 };
 

@@ -14,7 +14,7 @@ export function policyTable(): string {
     return `| \`${p.name}\` | ${p.enforcementLevel ?? "mandatory"} | ${p.severity ?? ""} | ${where} | ${cell(p.description)} | ${cell(p.remediationSteps)} | ${configure} |`;
   });
   rows.push(
-    `| \`${SECRETS_POLICY}\` | mandatory | critical | both | Secret-looking keys in \`Pulumi.<stack>.yaml\` are \`secure:\`, no private key or token is in plain text, and every secret-looking resource input is a Pulumi secret (checked through the mocks; CrossGuard cannot see secrecy). Runs in \`npm run plan\` and CI. | \`pulumi config set --secret <key>\`; reference it as \`{ secret: <key> }\`; build inputs from secret Outputs. | not configurable |`,
+    `| \`${SECRETS_POLICY}\` | mandatory | critical | both | The schema decides what is secret, never a key's name: a field typed as a secret reference holds \`{ secret: <key> }\`, every key used as a secret reference is \`secure:\` in \`Pulumi.<stack>.yaml\`, no private key or token is in plain text anywhere, and every secret reaches resources as a Pulumi secret (checked through the mocks; CrossGuard cannot see secrecy). A secret-looking name in plain text is reported on top where the schema allows text (env values). Runs in \`npm run plan\` and CI. | \`pulumi config set --secret <key>\`; reference it as \`{ secret: <key> }\`; build inputs from secret Outputs. | not configurable |`,
   );
   return [
     "| id | default | severity | stacks | why | how to fix | configure |",

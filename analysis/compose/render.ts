@@ -39,6 +39,8 @@ export interface RenderedStack {
   services: string[];
   /** Services that declare a healthcheck: the deployer waits for these to report healthy. */
   healthchecked: string[];
+  /** The document `yaml` was written from; the container policies' facts are read back from it. */
+  document: { services: Record<string, Record<string, unknown>>; [key: string]: unknown };
 }
 
 export class RenderError extends Error {}
@@ -71,7 +73,9 @@ export function pinnedImage(svc: Pick<ComposeService, "name" | "image" | "digest
 }
 
 /** Compose interpolates `$` in every value; literal dollars must be written `$$`. */
-const lit = (s: string): string => s.replace(/\$/g, "$$$$");
+export const lit = (s: string): string => s.replace(/\$/g, "$$$$");
+/** What compose passes on for a value written with `lit`. */
+export const unlit = (s: string): string => s.replace(/\$\$/g, "$$");
 
 const joinUnder = (root: string, sub: string, what: string): string => {
   const full = posix.normalize(posix.join(root, sub));
@@ -125,7 +129,8 @@ function service(
     image: pinnedImage(svc, opts.digests?.[svc.name]),
   };
   if (svc.command) s["command"] = svc.command.map(lit);
-  if (svc.user !== undefined) s["user"] = svc.user;
+  // Every string is escaped: an interpolated `${…}` would reach Docker as a value no policy has seen.
+  if (svc.user !== undefined) s["user"] = lit(svc.user);
   s["restart"] = "unless-stopped";
   const env = environment(svc, secretKeys);
   if (env) s["environment"] = env;
@@ -155,13 +160,13 @@ function service(
   if (svc.memory !== undefined) s["mem_limit"] = sizeToBytes(svc.memory);
   if (svc.shmSize !== undefined) s["shm_size"] = sizeToBytes(svc.shmSize);
   if (svc.cpus !== undefined) s["cpus"] = svc.cpus;
-  if (svc.capDrop.length > 0) s["cap_drop"] = [...svc.capDrop];
-  if (svc.capAdd.length > 0) s["cap_add"] = [...svc.capAdd];
+  if (svc.capDrop.length > 0) s["cap_drop"] = svc.capDrop.map(lit);
+  if (svc.capAdd.length > 0) s["cap_add"] = svc.capAdd.map(lit);
   s["security_opt"] = ["no-new-privileges:true"];
   if (svc.privileged) s["privileged"] = true;
   if (svc.readOnlyRootfs) s["read_only"] = true;
-  if (svc.tmpfs.length > 0) s["tmpfs"] = [...svc.tmpfs];
-  if (svc.devices.length > 0) s["devices"] = [...svc.devices];
+  if (svc.tmpfs.length > 0) s["tmpfs"] = svc.tmpfs.map(lit);
+  if (svc.devices.length > 0) s["devices"] = svc.devices.map(lit);
   s["logging"] = {
     driver: "json-file",
     options: {
@@ -178,7 +183,7 @@ function service(
 
 export function renderStack(stack: ComposeStackConfig, opts: RenderOptions): RenderedStack {
   const secretKeys = new Set<string>();
-  const services: Record<string, unknown> = {};
+  const services: Record<string, Record<string, unknown>> = {};
   for (const svc of stack.services) {
     if (services[svc.name] !== undefined) throw new RenderError(`duplicate service ${svc.name}`);
     services[svc.name] = service(svc, stack, opts, secretKeys);
@@ -198,7 +203,7 @@ export function renderStack(stack: ComposeStackConfig, opts: RenderOptions): Ren
       else if (!declared.has(n))
         throw new RenderError(`service ${svc.name}: network ${n} is not declared by stack ${stack.name}`);
     }
-  const doc: Record<string, unknown> = { version: COMPOSE_FORMAT, services };
+  const doc: RenderedStack["document"] = { version: COMPOSE_FORMAT, services };
   if (Object.keys(networks).length > 0) doc["networks"] = networks;
   const yaml = stringify(doc, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN", lineWidth: 0 });
   return {
@@ -207,6 +212,7 @@ export function renderStack(stack: ComposeStackConfig, opts: RenderOptions): Ren
     secretKeys: [...secretKeys].sort(),
     services: stack.services.map((s) => s.name),
     healthchecked: stack.services.filter((s) => s.healthcheck).map((s) => s.name),
+    document: doc,
   };
 }
 

@@ -71,14 +71,10 @@ export class ComposeStack extends pulumi.ComponentResource {
           { name: svc.image },
           { parent: opts?.parent },
         ).sha256Digest;
-    super(FACT_TYPES.composeStack, name, composeFacts(args.node, args.stack, pulumi.all(digests)), opts);
-    const { stack, connection, secrets } = args;
     const o = args.options ?? {};
-    this.projectName = stack.name;
-    this.services = stack.services.map((s) => s.name);
-
+    // Rendered once: the same document becomes docker-compose.yml and the policies' facts.
     const rendered = pulumi.all(digests).apply((d) =>
-      renderStack(stack, {
+      renderStack(args.stack, {
         digests: d,
         datasets: args.datasets.map((ds) => ds.name),
         altroot: o.altroot ?? "/",
@@ -86,6 +82,10 @@ export class ComposeStack extends pulumi.ComponentResource {
         node: args.node,
       }),
     );
+    super(FACT_TYPES.composeStack, name, composeFacts(args.node, args.stack, rendered), opts);
+    const { stack, connection, secrets } = args;
+    this.projectName = stack.name;
+    this.services = stack.services.map((s) => s.name);
 
     // Only the secrets this stack references are resolved; the result is secret as a whole.
     const refs = new Set<string>();

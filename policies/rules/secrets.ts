@@ -1,9 +1,17 @@
-import type { StackFile } from "../../model";
+import type { z } from "zod";
+import { formatPath, NAMESPACE, type StackFile, type StackName } from "../../model";
+import { networkConfig } from "../../model/network";
+import { collectSecretRefs, secretFields, valuesAt } from "../../model/secrets";
+import { storageConfig } from "../../model/storage";
 import type { Violation } from "../run";
 
 export const SECRETS_POLICY = "encrypted-secrets";
 
-/** Names that hold credentials. "publicKey" and "keep" are not secrets; "apiKey", "DB_PASSWORD" are. */
+/**
+ * Names that usually hold credentials. Only a hint where the schema allows plain text (env values) or
+ * does not know the key, and for resource inputs: whether a config value must be secret is decided by
+ * the schema (a field typed as a secret reference), never by this.
+ */
 const SECRET_NAME =
   /(password|passwd|passphrase|secret|token|credential|private_?key|api_?key|access_?key|(^|_)pass($|_)|[_-]key$)/i;
 // A bare "key" is an identity (OPNsense adoption key, map keys), not a credential.
@@ -40,35 +48,100 @@ function walk(
     for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`, visit, k);
 }
 
+const violation = (message: string): Violation => ({
+  policy: SECRETS_POLICY,
+  level: "mandatory",
+  resource: null,
+  message,
+});
+
+/** The stack's schema, from `Pulumi.<stack>.yaml`; a file named otherwise is checked against both. */
+function schemasFor(file: StackFile, stack?: StackName): z.ZodType[] {
+  const named = stack ?? /Pulumi\.([a-z]+)\.yaml$/.exec(file.path)?.[1];
+  if (named === "network") return [networkConfig];
+  if (named === "storage") return [storageConfig];
+  return [networkConfig, storageConfig];
+}
+
 /**
- * Lint of a Pulumi.<stack>.yaml: secret-looking keys must be `secure:` (top level) or `{ secret: key }`
- * references (nested), and no credential-shaped value may appear anywhere in plain text.
+ * Lint of a Pulumi.<stack>.yaml. What must be secret is decided by the schema, never by a name:
+ *  - a field typed as a secret reference (found by walking the zod schema) holds `{ secret: <key> }`;
+ *  - every key used as a secret reference, anywhere, is `secure:`;
+ *  - no credential-shaped value (PEM private key, AWS key id, tokens) appears in plain text anywhere.
+ * One hint on top, which can only add findings: where the schema allows text or a reference (env
+ * values) and for keys the schema does not know, a secret-looking name holding plain text is reported.
  */
-export function lintStackFile(file: StackFile): Violation[] {
+export function lintStackFile(file: StackFile, stack?: StackName): Violation[] {
   const out: Violation[] = [];
-  const file_ = file.path.split("/").pop();
-  for (const key of file.plainKeys) {
-    const short = key.split(":").pop()!;
-    walk(file.all[key], key, (path, name, v) => {
-      const leaf = path === key ? short : name;
-      if (typeof v === "string" && v !== "" && looksSecretName(leaf))
-        out.push({
-          policy: SECRETS_POLICY,
-          level: "mandatory",
-          resource: null,
-          message: `${file_}: ${path} looks like a secret but is plain text; ${path === key ? `run \`pulumi config set --secret ${short} <value>\`` : `replace it with { secret: <configKey> } and set that key with \`pulumi config set --secret\``}`,
-        });
+  const name = file.path.split("/").pop();
+  const schemas = schemasFor(file, stack);
+  const fields = schemas.flatMap((s) => secretFields(s));
+  const prefix = `${NAMESPACE}:`;
+  const raw: Record<string, unknown> = {};
+  for (const key of file.plainKeys) if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = file.all[key];
+
+  // Every `{ secret: key }` in the file, wherever it stands.
+  const uses = new Map<string, string[]>();
+  for (const u of collectSecretRefs(raw)) uses.set(u.key, [...(uses.get(u.key) ?? []), u.usedAt]);
+
+  // Keys the schema does not know and nothing references: the name hint (a stray credential).
+  const known = new Set(schemas.flatMap((s) => Object.keys((s as z.ZodObject).shape ?? {})));
+  for (const key of Object.keys(raw))
+    if (
+      !known.has(key) &&
+      !uses.has(key) &&
+      typeof raw[key] === "string" &&
+      raw[key] !== "" &&
+      looksSecretName(key)
+    )
+      out.push(
+        violation(
+          `${name}: ${prefix}${key} looks like a secret but is plain text; run \`pulumi config set --secret ${key} <value>\``,
+        ),
+      );
+
+  // Typed as a secret: only a reference may stand there.
+  const seen = new Set<string>();
+  for (const f of fields)
+    for (const { path, value } of valuesAt(raw, f.segments)) {
+      const at = formatPath(path);
+      if (seen.has(at) || isSecretRef(value)) continue;
+      seen.add(at);
+      if (!f.plainAllowed)
+        out.push(
+          violation(
+            `${name}: ${at} is typed as a secret but holds a value in plain text; write { secret: <configKey> } and set that key with \`pulumi config set --secret <configKey> <value>\``,
+          ),
+        );
+      else if (typeof value === "string" && value !== "" && looksSecretName(String(path[path.length - 1])))
+        out.push(
+          violation(
+            `${name}: ${at} looks like a secret but is plain text; replace it with { secret: <configKey> } and set that key with \`pulumi config set --secret\``,
+          ),
+        );
+    }
+
+  // Used as a secret: the key it names is encrypted, whatever it is called.
+  for (const [key, usedAt] of uses)
+    if (file.plainKeys.has(`${prefix}${key}`))
+      out.push(
+        violation(
+          `${name}: ${prefix}${key} is used as a secret (at ${usedAt.join(", ")}) but is stored in plain text; run \`pulumi config set --secret ${key} <value>\``,
+        ),
+      );
+
+  // Credential shapes, under any key and any namespace.
+  for (const key of file.plainKeys)
+    walk(file.all[key], key, (path, _name, v) => {
       if (typeof v === "string")
         for (const [re, what] of SECRET_VALUES)
           if (re.test(v))
-            out.push({
-              policy: SECRETS_POLICY,
-              level: "mandatory",
-              resource: null,
-              message: `${file_}: ${path} contains ${what} in plain text; store it with \`pulumi config set --secret\``,
-            });
+            out.push(
+              violation(
+                `${name}: ${path} contains ${what} in plain text; store it with \`pulumi config set --secret\``,
+              ),
+            );
     });
-  }
   return out;
 }
 

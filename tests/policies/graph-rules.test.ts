@@ -22,6 +22,8 @@ const svc = (name: string, over: Partial<ServiceFacts> = {}): ServiceFacts => ({
   noNewPrivileges: true,
   dockerSocket: false,
   volumes: [],
+  devices: [],
+  tmpfs: [],
   ports: [],
   healthcheck: true,
   memory: "1G",
@@ -64,7 +66,9 @@ function storageGraph(
       project: "immich",
       services: [
         svc("immich-server", {
-          volumes: [{ dataset: "tank/apps/immich", target: "/data", readOnly: false }],
+          volumes: [
+            { dataset: "tank/apps/immich", source: "/tank/apps/immich", target: "/data", readOnly: false },
+          ],
           metrics: { port: 8081, path: "/metrics" },
         }),
       ],
@@ -116,7 +120,11 @@ describe("graph policies", () => {
       {
         node: "storage" as const,
         project: "x",
-        services: [svc("app", { volumes: [{ hostPath: "/srv/app", target: "/data", readOnly: false }] })],
+        services: [
+          svc("app", {
+            volumes: [{ hostPath: "/srv/app", source: "/srv/app", target: "/data", readOnly: false }],
+          }),
+        ],
       },
     ];
     expect(await run(storageGraph({ stacks: bind }))).toEqual([
@@ -138,7 +146,9 @@ describe("graph policies", () => {
         services: [
           svc("home-assistant", {
             alwaysOn: true,
-            volumes: [{ dataset: "fast/apps/ha", target: "/config", readOnly: false }],
+            volumes: [
+              { dataset: "fast/apps/ha", source: "/fast/apps/ha", target: "/config", readOnly: false },
+            ],
           }),
         ],
       },
