@@ -239,8 +239,8 @@ describe("socket proxy", () => {
     expect(
       issuesOf(() => checkSocketProxies(bad.config.stacks, bad.config.dockerHost.socketProxy.allow)),
     ).toEqual([
-      "homelab:stacks[2].services[3].env.POST: must be 0: the socket proxy is read-only",
-      expect.stringMatching(/^homelab:stacks\[2\]\.services\[3\]\.env\.EXEC: enables an API section/),
+      "homelab:stacks[2].services[4].env.POST: must be 0: the socket proxy is read-only",
+      expect.stringMatching(/^homelab:stacks\[2\]\.services\[4\]\.env\.EXEC: enables an API section/),
     ]);
   });
 
