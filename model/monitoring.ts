@@ -42,13 +42,23 @@ export const alertReceiver = z
 
 export const alertRoute = z.strictObject({
   receiver: name,
-  matchers: z.array(matcher).min(1, "a route needs at least one matcher; the default receiver takes the rest"),
+  matchers: z
+    .array(matcher)
+    .min(1, "a route needs at least one matcher; the default receiver takes the rest"),
   /** Keep evaluating later routes after this one matched (e.g. critical to e-mail and to the webhook). */
   continue: z.boolean().default(false),
 });
 
-export const monitoringConfig = z.strictObject({
-  alerting: z.strictObject({
+/** Monthly scrub, weekly short and monthly long SMART self-tests, health metrics every 15 minutes. */
+export const DEFAULT_SCHEDULES = {
+  zfsScrub: "*-*-01 02:00:00",
+  smartShortTest: "Sun *-*-* 01:00:00",
+  smartLongTest: "*-*-15 01:00:00",
+  healthMetrics: "*:0/15",
+};
+
+export const alerting = z
+  .strictObject({
     /** Receiver of every alert no route claims. */
     receiver: name,
     groupBy: z.array(z.string()).default(["alertname", "node"]),
@@ -57,7 +67,37 @@ export const monitoringConfig = z.strictObject({
     repeatInterval: duration.default("4h"),
     routes: z.array(alertRoute).default([]),
     receivers: z.array(alertReceiver).min(1, "declare at least one receiver, or no alert reaches anyone"),
-  }),
+  })
+  .superRefine((a, ctx) => {
+    const names = a.receivers.map((r) => r.name);
+    const known = new Set(names);
+    const hint = `declared receivers: ${names.join(", ")}`;
+    names.forEach((n, i) => {
+      if (names.indexOf(n) !== i)
+        ctx.addIssue({
+          code: "custom",
+          path: ["receivers", i, "name"],
+          message: `duplicate receiver "${n}"`,
+        });
+    });
+    if (!known.has(a.receiver))
+      ctx.addIssue({
+        code: "custom",
+        path: ["receiver"],
+        message: `no receiver named "${a.receiver}" (${hint})`,
+      });
+    a.routes.forEach((r, i) => {
+      if (!known.has(r.receiver))
+        ctx.addIssue({
+          code: "custom",
+          path: ["routes", i, "receiver"],
+          message: `no receiver named "${r.receiver}" (${hint})`,
+        });
+    });
+  });
+
+export const monitoringConfig = z.strictObject({
+  alerting,
   /**
    * Bearer tokens for metrics endpoints that require them, by service name (Home Assistant's
    * /api/prometheus answers only with a long-lived access token). Prometheus reads each from a file.
@@ -66,17 +106,12 @@ export const monitoringConfig = z.strictObject({
   /** Schedules of the storage node's health jobs (systemd OnCalendar expressions). */
   schedules: z
     .strictObject({
-      zfsScrub: z.string().default("*-*-01 02:00:00"),
-      smartShortTest: z.string().default("Sun *-*-* 01:00:00"),
-      smartLongTest: z.string().default("*-*-15 01:00:00"),
-      healthMetrics: z.string().default("*:0/15"),
+      zfsScrub: z.string().default(DEFAULT_SCHEDULES.zfsScrub),
+      smartShortTest: z.string().default(DEFAULT_SCHEDULES.smartShortTest),
+      smartLongTest: z.string().default(DEFAULT_SCHEDULES.smartLongTest),
+      healthMetrics: z.string().default(DEFAULT_SCHEDULES.healthMetrics),
     })
-    .default({
-      zfsScrub: "*-*-01 02:00:00",
-      smartShortTest: "Sun *-*-* 01:00:00",
-      smartLongTest: "*-*-15 01:00:00",
-      healthMetrics: "*:0/15",
-    }),
+    .default(DEFAULT_SCHEDULES),
 });
 
 export type MonitoringConfig = z.output<typeof monitoringConfig>;

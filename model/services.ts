@@ -58,8 +58,16 @@ export const composeService = z.object({
    */
   runAs: z
     .strictObject({
-      uid: z.number().int().min(0).max(2 ** 31 - 1),
-      gid: z.number().int().min(0).max(2 ** 31 - 1),
+      uid: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1),
+      gid: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1),
     })
     .optional(),
   rootReason: z.string().optional(),
@@ -103,7 +111,9 @@ export type PublishedPort = z.output<typeof publishedPort>;
 export type Volume = z.output<typeof volume>;
 
 /** Who owns a service's writable data: its `runAs`, else the numeric `user` it runs as, else unknown. */
-export function dataOwner(svc: Pick<ComposeService, "runAs" | "user">): { uid: number; gid: number } | undefined {
+export function dataOwner(
+  svc: Pick<ComposeService, "runAs" | "user">,
+): { uid: number; gid: number } | undefined {
   if (svc.runAs) return svc.runAs;
   const m = /^(\d+):(\d+)$/.exec(svc.user ?? "");
   return m ? { uid: Number(m[1]), gid: Number(m[2]) } : undefined;

@@ -1,19 +1,89 @@
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { monitoringFiles, type MonitoringFiles } from "../../analysis/monitoring/files";
+import {
+  hostFileBundle,
+  hostInstallScript,
+  renderHostMonitoring,
+  type HostMonitoringRender,
+} from "../../analysis/monitoring/host";
 import { monitoringFacts } from "../../analysis/monitoring/prometheus";
 import type { StorageModel } from "../../model";
+import { DEFAULT_SCHEDULES } from "../../model/monitoring";
+import type { FileMode } from "../compose/remote";
+import { commandConnection, type SecretResolver, type SshConnection } from "../context";
+import { DASHBOARDS } from "./dashboards";
 
 export interface MonitoringArgs {
   model: StorageModel;
+  connection: SshConnection;
+  secrets: SecretResolver;
+}
+
+const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+/** As root directly, else through `sudo -n` (Proxmox ships without sudo; root needs no wrapper). */
+const asRoot = (script: string): string =>
+  `if [ "$(id -u)" -eq 0 ]; then sh -c ${shq(script)}; else sudo -n sh -c ${shq(script)}; fi`;
+
+/** The storage node's host monitoring: node-exporter on its service address, ZFS/SMART/cert health jobs. */
+export function storageHostMonitoring(model: StorageModel): HostMonitoringRender {
+  const schedules = model.config.monitoring?.schedules ?? DEFAULT_SCHEDULES;
+  return renderHostMonitoring({
+    host: model.config.storageNode.host,
+    listenAddress: model.nodeAddress,
+    pools: [model.config.storageNode.pool],
+    // The Proxmox API certificate (pve-cluster writes it to every node's /etc/pve/local).
+    certificates: ["/etc/pve/local/pve-ssl.pem"],
+    smart: true,
+    schedules,
+  });
 }
 
 /**
- * What Prometheus scrapes, as a graph node: its inputs are the MonitoringFacts (model/facts.ts) that the
- * metrics-scraped policy compares against every service with metrics. No resources of its own: the
- * config file itself is delivered by the monitoring ComposeStack.
+ * Monitoring as a graph node: its inputs are the MonitoringFacts (model/facts.ts) that the
+ * metrics-scraped policy compares against everything with metrics. It installs the storage node's host
+ * monitoring (Debian's node-exporter, health timers) over SSH, and hands the monitoring ComposeStack its
+ * files: prometheus.yml, rule files, alertmanager.yml, Grafana provisioning, and the secret files with
+ * their owner and mode.
  */
 export class Monitoring extends pulumi.ComponentResource {
+  /** Files for the compose stack that runs Prometheus (host path -> content; secrets are Outputs). */
+  readonly stackFiles: (stackName: string) => {
+    files: pulumi.Output<Record<string, string>>;
+    fileModes: Record<string, FileMode>;
+  };
+  readonly host: command.remote.Command;
+
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:storage:Monitoring", name, monitoringFacts(args.model), opts);
+    const { model, secrets } = args;
+    this.stackFiles = (stackName) => {
+      const m: MonitoringFiles = monitoringFiles(model, stackName, DASHBOARDS);
+      const secretValues = Object.fromEntries(m.secretFiles.map((f) => [f.hostPath, secrets(f.secret)]));
+      return {
+        files: pulumi.secret(
+          pulumi.all(secretValues).apply((v) => ({ ...m.files, ...v }) as Record<string, string>),
+        ),
+        fileModes: Object.fromEntries(
+          m.secretFiles.map((f) => [f.hostPath, { mode: f.mode, uid: f.uid, gid: f.gid }]),
+        ),
+      };
+    };
+    const host = storageHostMonitoring(model);
+    const script = asRoot(hostInstallScript(host));
+    this.host = new command.remote.Command(
+      `${name}-host`,
+      {
+        connection: commandConnection(args.connection),
+        create: script,
+        update: script,
+        stdin: hostFileBundle(host.files),
+        delete: asRoot(
+          `for t in ${host.timers.join(" ")}; do systemctl disable --now "$t" 2>/dev/null || true; done`,
+        ),
+      },
+      { parent: this, additionalSecretOutputs: ["stdout", "stderr"], dependsOn: opts?.dependsOn },
+    );
     this.registerOutputs({});
   }
 }
