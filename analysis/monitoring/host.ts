@@ -82,13 +82,14 @@ zfs_metrics() {
     echo "${M.poolHealthy}{pool=\\"$(esc "$pool")\\",state=\\"$(esc "$health")\\"} $ok"
     scan=$(zpool status "$pool" 2>/dev/null | sed -n 's/^ *scan: //p')
     case "$scan" in
-      "scrub repaired "*" errors on "*)
+      *"scrub repaired "*" errors on "*)
         errors=$(printf '%s' "$scan" | sed -n 's/.* with \\([0-9][0-9]*\\) errors on .*/\\1/p')
         when=$(printf '%s' "$scan" | sed -n 's/.* errors on //p')
         echo "${M.scrubEnd}{pool=\\"$(esc "$pool")\\"} $(epoch "$when")"
         echo "${M.scrubErrors}{pool=\\"$(esc "$pool")\\"} \${errors:-0}"
         ;;
-      *"in progress"*) ;;
+      # A running scrub, or a resilver (its line says nothing about scrubs): keep the last value away.
+      *"in progress"*|*resilvered*) ;;
       *) echo "${M.scrubEnd}{pool=\\"$(esc "$pool")\\"} 0" ;;
     esac
   done
