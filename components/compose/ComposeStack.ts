@@ -122,9 +122,8 @@ export class ComposeStack extends pulumi.ComponentResource {
         healthchecked: rendered.healthchecked,
         secretEnv,
         files: pulumi.secret(files),
-        fileModes: files.apply((f) =>
-          Object.fromEntries(Object.entries(args.fileModes ?? {}).filter(([k]) => k in f)),
-        ),
+        // Modes and owners are not secret; only files of this stack are written with them.
+        fileModes: args.fileModes ?? {},
         ingressNetwork: usesIngress(stack) ? (o.ingressNetwork ?? INGRESS_NETWORK) : "",
         contentHash: this.contentHash,
         healthTimeoutSeconds: o.healthTimeoutSeconds ?? 300,

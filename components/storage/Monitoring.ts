@@ -1,18 +1,13 @@
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { monitoringFiles, type MonitoringFiles } from "../../analysis/monitoring/files";
-import {
-  hostFileBundle,
-  hostInstallScript,
-  renderHostMonitoring,
-  type HostMonitoringRender,
-} from "../../analysis/monitoring/host";
+import type { HostMonitoringInput } from "../../analysis/monitoring/host";
 import { monitoringFacts } from "../../analysis/monitoring/prometheus";
 import type { StorageModel } from "../../model";
 import { DEFAULT_SCHEDULES } from "../../model/monitoring";
 import type { FileMode } from "../compose/remote";
-import { commandConnection, type SecretResolver, type SshConnection } from "../context";
+import type { SecretResolver, SshConnection } from "../context";
 import { DASHBOARDS } from "./dashboards";
+import { HostMonitoring } from "./HostMonitoring";
 
 export interface MonitoringArgs {
   model: StorageModel;
@@ -20,15 +15,10 @@ export interface MonitoringArgs {
   secrets: SecretResolver;
 }
 
-const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-/** As root directly, else through `sudo -n` (Proxmox ships without sudo; root needs no wrapper). */
-const asRoot = (script: string): string =>
-  `if [ "$(id -u)" -eq 0 ]; then sh -c ${shq(script)}; else sudo -n sh -c ${shq(script)}; fi`;
-
 /** The storage node's host monitoring: node-exporter on its service address, ZFS/SMART/cert health jobs. */
-export function storageHostMonitoring(model: StorageModel): HostMonitoringRender {
+export function storageHostMonitoring(model: StorageModel): HostMonitoringInput {
   const schedules = model.config.monitoring?.schedules ?? DEFAULT_SCHEDULES;
-  return renderHostMonitoring({
+  return {
     host: model.config.storageNode.host,
     listenAddress: model.nodeAddress,
     pools: [model.config.storageNode.pool],
@@ -36,7 +26,7 @@ export function storageHostMonitoring(model: StorageModel): HostMonitoringRender
     certificates: ["/etc/pve/local/pve-ssl.pem"],
     smart: true,
     schedules,
-  });
+  };
 }
 
 /**
@@ -52,7 +42,7 @@ export class Monitoring extends pulumi.ComponentResource {
     files: pulumi.Output<Record<string, string>>;
     fileModes: Record<string, FileMode>;
   };
-  readonly host: command.remote.Command;
+  readonly host: HostMonitoring;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:storage:Monitoring", name, monitoringFacts(args.model), opts);
@@ -69,20 +59,10 @@ export class Monitoring extends pulumi.ComponentResource {
         ),
       };
     };
-    const host = storageHostMonitoring(model);
-    const script = asRoot(hostInstallScript(host));
-    this.host = new command.remote.Command(
-      `${name}-host`,
-      {
-        connection: commandConnection(args.connection),
-        create: script,
-        update: script,
-        stdin: hostFileBundle(host.files),
-        delete: asRoot(
-          `for t in ${host.timers.join(" ")}; do systemctl disable --now "$t" 2>/dev/null || true; done`,
-        ),
-      },
-      { parent: this, additionalSecretOutputs: ["stdout", "stderr"], dependsOn: opts?.dependsOn },
+    this.host = new HostMonitoring(
+      "storage-node-monitoring",
+      { host: storageHostMonitoring(model), connection: args.connection },
+      { parent: this },
     );
     this.registerOutputs({});
   }
