@@ -15,6 +15,8 @@
  *   collector switches cpu exec filesystem loadavg meminfo netdev time devstat interrupts ntp zfs; the
  *   template (service/templates/OPNsense/NodeExporter/node_exporter) turns an empty switch of cpu, exec,
  *   filesystem, loadavg, meminfo, netdev, time, zfs into --no-collector.<name>, so each is sent as "1".
+ * - core FirmwareController.php infoAction: GET /api/core/firmware/info lists plugins with their
+ *   `installed` flag, so the install is skipped when present.
  * The exporter has no authentication: it listens on one address only, and a firewall flow admits the
  * storage node alone.
  */
