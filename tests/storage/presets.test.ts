@@ -3,7 +3,13 @@
  * checks the images really have, the companions and environment they need, who owns what they write.
  */
 import { checkSocketProxies } from "../../analysis/docker/socket-proxy";
-import { ConfigError, resolveNetwork, resolveStorage, stackFileSecrets } from "../../model";
+import {
+  ConfigError,
+  resolveNetwork,
+  resolveStorage,
+  stackFileSecrets,
+  type ComposeStackConfig,
+} from "../../model";
 import { PRESETS } from "../../model/presets";
 import { dataOwner } from "../../model/services";
 import { allSecretsSet, networkFile, rawOf, referenceContract, storageFile } from "../fixtures/reference";
@@ -13,7 +19,7 @@ const network = () => {
   return resolveNetwork(f.raw, stackFileSecrets(f));
 };
 const storage = () => resolveStorage(rawOf(storageFile()), allSecretsSet, referenceContract());
-const svcOf = (stacks: { name: string; services: { name: string }[] }[], name: string) =>
+const svcOf = (stacks: ComposeStackConfig[], name: string) =>
   stacks.flatMap((s) => s.services.map((v) => ({ stack: s, svc: v }))).find((x) => x.svc.name === name)!;
 
 test("every preset says which uid/gid owns what it writes, and non-root presets run as exactly that", () => {
@@ -26,15 +32,12 @@ test("every preset says which uid/gid owns what it writes, and non-root presets 
   expect(PRESETS["unifi"]!.env).toMatchObject({ PUID: "1000", PGID: "1000" });
   // The model carries it to every service, for dataset ownership.
   const prom = svcOf(storage().config.stacks, "prometheus").svc;
-  expect(dataOwner(prom as never)).toEqual({ uid: 65534, gid: 65534 });
+  expect(dataOwner(prom)).toEqual({ uid: 65534, gid: 65534 });
 });
 
 test("every image is pinned to a release tag, never latest or a floating major", () => {
   for (const [name, p] of Object.entries(PRESETS))
-    expect([name, p.image]).toEqual([
-      name,
-      expect.stringMatching(/^[^@]+:(?!latest)[^:/]*\d+\.\d+[^:/]*$/),
-    ]);
+    expect([name, p.image]).toEqual([name, expect.stringMatching(/^[^@]+:(?!latest)[^:/]*\d+\.\d+[^:/]*$/)]);
 });
 
 test("Authelia uses the image's own health check script (there is no `authelia healthcheck`)", () => {
@@ -44,7 +47,7 @@ test("Authelia uses the image's own health check script (there is no `authelia h
 test("UniFi gets its MongoDB: every MONGO_* variable, the password as a secret, a healthy database first", () => {
   const n = network();
   const { stack, svc } = svcOf(n.config.stacks, "unifi");
-  const unifi = svc as (typeof n.config.stacks)[number]["services"][number];
+  const unifi = svc;
   for (const k of ["MONGO_HOST", "MONGO_PORT", "MONGO_USER", "MONGO_DBNAME", "MONGO_AUTHSOURCE"])
     expect([k, typeof unifi.env[k]]).toEqual([k, "string"]);
   expect(unifi.env["MONGO_PASS"]).toEqual({ secret: "unifiMongoPassword" });
@@ -67,7 +70,7 @@ test("the model downloaders (LLM server, Immich machine learning) have a way out
   for (const name of ["ollama", "immich-machine-learning"]) {
     const { stack, svc } = svcOf(s.config.stacks, name);
     const nets = new Map(stack.networks.map((x) => [x.name, x.internal]));
-    const own = (svc as { networks: string[] }).networks;
+    const own = svc.networks;
     expect([name, own.some((x) => nets.get(x) === false)]).toEqual([name, true]);
   }
   expect(svcOf(s.config.stacks, "immich-postgres").svc).toMatchObject({ networks: ["immich-backend"] });
