@@ -45,12 +45,12 @@ export class StorageNode extends pulumi.ComponentResource {
     this.stacks = c.stacks.map((stack) => {
       // prometheus.yml, rule files, alertmanager.yml, Grafana provisioning and credential files, for the
       // stack that runs Prometheus (empty for the others).
-      const m = monitoring.stackFiles(stack.name);
+      const m = monitoring.stackFiles(stack);
       return new ComposeStack(
         stack.name,
         {
           node: "storage",
-          stack,
+          stack: m.stack,
           datasets: c.datasets,
           connection,
           secrets,

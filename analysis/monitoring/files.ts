@@ -4,8 +4,9 @@
  * holding credentials (Alertmanager's receiver secrets, Prometheus's bearer tokens) with the mode and
  * owner of the container that reads them. Pure: secrets appear only as config-key references.
  */
+import { createHash } from "node:crypto";
 import { posix } from "node:path";
-import type { ComposeService, StorageModel } from "../../model";
+import type { ComposeService, ComposeStackConfig, StorageModel } from "../../model";
 import type { SecretRef } from "../../model/common";
 import { dataOwner } from "../../model/services";
 import { renderBorgAlerts } from "../backup/alerts";
@@ -127,4 +128,37 @@ export function monitoringFiles(
       out.files[hostPathOf(grafana, `${GRAFANA_PROVISIONING_DIR}/${rel}`)] = content;
   }
   return out;
+}
+
+/** Env variable that carries a digest of the config files a service mounts. */
+export const CONFIG_DIGEST_ENV = "HOMELAB_CONFIG_SHA256";
+
+/**
+ * Prometheus, Alertmanager and Grafana read their config files at start only: a new prometheus.yml on
+ * the host changes nothing until the container restarts, and `compose up` recreates a container only
+ * when its own definition changes. Each service that bind-mounts generated files gets their digest as an
+ * env variable, so a changed file recreates exactly the services that read it. Secret files are left
+ * out (their values are never hashed in the clear; Prometheus and Alertmanager read credentials files
+ * on every request anyway).
+ */
+export function withConfigDigests(
+  stack: ComposeStackConfig,
+  files: Record<string, string>,
+): ComposeStackConfig {
+  const services = stack.services.map((svc) => {
+    const mounted = Object.keys(files)
+      .filter((path) =>
+        svc.volumes.some((v) => {
+          if (v.hostPath === undefined) return false;
+          const base = posix.join(v.hostPath, v.subPath);
+          return path === base || path.startsWith(`${base.replace(/\/+$/, "")}/`);
+        }),
+      )
+      .sort();
+    if (mounted.length === 0) return svc;
+    const h = createHash("sha256");
+    for (const p of mounted) h.update(`${p}\u0000${files[p]!}\u0000`);
+    return { ...svc, env: { ...svc.env, [CONFIG_DIGEST_ENV]: h.digest("hex") } };
+  });
+  return { ...stack, services };
 }

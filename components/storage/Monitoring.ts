@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { monitoringFiles, type MonitoringFiles } from "../../analysis/monitoring/files";
+import { monitoringFiles, withConfigDigests, type MonitoringFiles } from "../../analysis/monitoring/files";
 import type { HostMonitoringInput } from "../../analysis/monitoring/host";
 import { monitoringFacts } from "../../analysis/monitoring/prometheus";
-import type { StorageModel } from "../../model";
+import type { ComposeStackConfig, StorageModel } from "../../model";
 import { DEFAULT_SCHEDULES } from "../../model/monitoring";
 import type { FileMode } from "../compose/remote";
 import type { SecretResolver, SshConnection } from "../context";
@@ -38,7 +38,9 @@ export function storageHostMonitoring(model: StorageModel): HostMonitoringInput 
  */
 export class Monitoring extends pulumi.ComponentResource {
   /** Files for the compose stack that runs Prometheus (host path -> content; secrets are Outputs). */
-  readonly stackFiles: (stackName: string) => {
+  readonly stackFiles: (stack: ComposeStackConfig) => {
+    /** The stack with a config digest on each service that mounts generated files (see files.ts). */
+    stack: ComposeStackConfig;
     files: pulumi.Output<Record<string, string>>;
     fileModes: Record<string, FileMode>;
   };
@@ -47,10 +49,11 @@ export class Monitoring extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:storage:Monitoring", name, monitoringFacts(args.model), opts);
     const { model, secrets } = args;
-    this.stackFiles = (stackName) => {
-      const m: MonitoringFiles = monitoringFiles(model, stackName, DASHBOARDS);
+    this.stackFiles = (stack) => {
+      const m: MonitoringFiles = monitoringFiles(model, stack.name, DASHBOARDS);
       const secretValues = Object.fromEntries(m.secretFiles.map((f) => [f.hostPath, secrets(f.secret)]));
       return {
+        stack: withConfigDigests(stack, m.files),
         files: pulumi.secret(
           pulumi.all(secretValues).apply((v) => ({ ...m.files, ...v }) as Record<string, string>),
         ),
