@@ -6,6 +6,8 @@ import { Firewall } from "./network/Firewall";
 import { Ingress } from "./network/Ingress";
 import { WireGuard } from "./network/WireGuard";
 import type { OpnsenseConnection } from "./opnsense/connection";
+import { HostMonitoring } from "./storage/HostMonitoring";
+import { DEFAULT_SCHEDULES } from "../model/monitoring";
 
 export interface NetworkNodeArgs {
   model: NetworkModel;
@@ -53,6 +55,22 @@ export class NetworkNode extends pulumi.ComponentResource {
           { node: "network", stack, datasets: c.datasets, connection, secrets, files: this.ingress.files },
           { parent: this, dependsOn: [this.firewall] },
         ),
+    );
+    // node-exporter and the health timers (its pool, the ingress certificate's expiry) on this host too.
+    new HostMonitoring(
+      "network-node-monitoring",
+      {
+        host: {
+          host: node.name,
+          listenAddress: node.address,
+          pools: [...new Set(c.datasets.map((d) => d.name.split("/")[0]!))],
+          certificates: [this.ingress.certificatePath],
+          smart: true,
+          schedules: DEFAULT_SCHEDULES,
+        },
+        connection,
+      },
+      parent,
     );
     this.contract = toContract(model);
     this.registerOutputs({ contract: this.contract });

@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import { prometheusFiles } from "../analysis/monitoring/prometheus";
 import type { StorageModel } from "../model";
 import { BackupVault } from "./backup/BackupVault";
 import { BorgJobs } from "./backup/BorgJobs";
@@ -38,23 +37,29 @@ export class StorageNode extends pulumi.ComponentResource {
     this.proxmox = new ProxmoxHost("proxmox", { model, secrets }, { parent: this });
     this.datasets = new Datasets("datasets", { datasets: c.datasets, connection }, { parent: this });
     this.docker = new DockerHost("docker", { model, connection }, { parent: this });
-    new Monitoring("monitoring", { model }, { parent: this });
-    this.stacks = c.stacks.map(
-      (stack) =>
-        new ComposeStack(
-          stack.name,
-          {
-            node: "storage",
-            stack,
-            datasets: c.datasets,
-            connection,
-            secrets,
-            // prometheus.yml generated from the graph, for the stack that runs Prometheus.
-            files: prometheusFiles(model, stack.name),
-          },
-          { parent: this, dependsOn: [this.docker, this.datasets] },
-        ),
+    const monitoring = new Monitoring(
+      "monitoring",
+      { model, connection, secrets },
+      { parent: this, dependsOn: [this.docker] },
     );
+    this.stacks = c.stacks.map((stack) => {
+      // prometheus.yml, rule files, alertmanager.yml, Grafana provisioning and credential files, for the
+      // stack that runs Prometheus (empty for the others).
+      const m = monitoring.stackFiles(stack);
+      return new ComposeStack(
+        stack.name,
+        {
+          node: "storage",
+          stack: m.stack,
+          datasets: c.datasets,
+          connection,
+          secrets,
+          files: m.files,
+          fileModes: m.fileModes,
+        },
+        { parent: this, dependsOn: [this.docker, this.datasets] },
+      );
+    });
     this.vault = new BackupVault("vault", { vault: c.backup.vault }, { parent: this });
     this.borg = new BorgJobs(
       "borg",

@@ -29,7 +29,9 @@ export const networkContract = z.object({
        * Where Prometheus on the storage node can scrape it: the host port the metrics port is published
        * on; `published: false` when only the container has it (then it cannot be scraped).
        */
-      metrics: z.object({ port, path: z.string(), published: z.boolean() }).optional(),
+      metrics: z
+        .object({ port, path: z.string(), published: z.boolean(), bearer: z.boolean().default(false) })
+        .optional(),
     }),
   ),
 });
@@ -76,10 +78,15 @@ export function toContract(model: NetworkModel): NetworkContract {
   };
 }
 
-function publishedMetrics(s: ComposeService): { port: number; path: string; published: boolean } {
+function publishedMetrics(s: ComposeService): {
+  port: number;
+  path: string;
+  published: boolean;
+  bearer: boolean;
+} {
   const m = s.metrics!;
   const hit = s.ports.find((p) => p.target === m.port && p.protocol === "tcp" && p.address !== "127.0.0.1");
   return hit
-    ? { port: hit.published, path: m.path, published: true }
-    : { port: m.port, path: m.path, published: false };
+    ? { port: hit.published, path: m.path, published: true, bearer: m.bearer }
+    : { port: m.port, path: m.path, published: false, bearer: m.bearer };
 }

@@ -87,8 +87,17 @@ export interface IngressFacts {
 export interface MonitoringFacts {
   /** Scrape targets as host:port/path. */
   targets: { job: string; target: string; path: string }[];
-  /** Services with metrics anywhere in the homelab (both nodes), as the storage stack sees them. */
+  /**
+   * Everything with metrics, as the storage stack sees it: services of both nodes, node-exporter on every
+   * host and VM the program installs it on, the gateway's exporter, dockerd, Proxmox VE.
+   */
   expected: { service: string; target: string; path: string }[];
+  /** host:port of the Alertmanagers Prometheus sends to; empty means no alert reaches anyone. */
+  alertmanagers?: string[];
+  /** rule_files globs Prometheus loads. */
+  ruleFiles?: string[];
+  /** Whether a Prometheus service exists in this stack at all. */
+  prometheus?: boolean;
 }
 
 export interface FirewallFacts {

@@ -87,6 +87,8 @@ export function resolveStorage(
     vmIds.add(vm.vmId);
   });
 
+  checkMonitoring(config, network, issues);
+
   const secretUses = collectSecretRefs(config);
   checkSecrets(secretUses, secrets, issues, "storage");
   issues.throwIfAny("storage");
@@ -98,4 +100,28 @@ export function resolveStorage(
     managementAddress: mgmt!.address,
     secrets: secretUses,
   };
+}
+
+/**
+ * An Alertmanager without routing delivers nothing, and a scrape token for a service that needs none
+ * (or does not exist) is a typo that leaves the real one unset.
+ */
+function checkMonitoring(config: StorageConfig, network: NetworkContract, issues: IssueList): void {
+  const services = config.stacks.flatMap((s) => s.services);
+  const am = services.find((s) => s.preset === "alertmanager");
+  if (am && config.monitoring === undefined)
+    issues.add(
+      ["monitoring"],
+      `service ${am.name} runs Alertmanager but homelab:monitoring.alerting is not set: declare its receivers and routes`,
+    );
+  const bearer = new Set([
+    ...services.filter((s) => s.metrics?.bearer).map((s) => s.name),
+    ...network.networkServices.filter((s) => s.metrics?.bearer).map((s) => s.name),
+  ]);
+  for (const key of Object.keys(config.monitoring?.scrapeTokens ?? {}))
+    if (!bearer.has(key))
+      issues.add(
+        ["monitoring", "scrapeTokens", key],
+        `no service named "${key}" has a metrics endpoint that needs a token${suggest(key, bearer)}`,
+      );
 }

@@ -51,6 +51,25 @@ export const composeService = z.object({
   cpus: z.number().positive().optional(),
   /** uid:gid; root needs `rootReason` so the exception is reviewed, not accidental. */
   user: z.string().optional(),
+  /**
+   * The uid/gid that owns what the service writes (its datasets), which is not always the process user:
+   * images that start as root and drop privileges (s6-overlay, gosu) write as the user they drop to.
+   * Datasets mounted writable by the service are owned by this pair (see model/presets.ts).
+   */
+  runAs: z
+    .strictObject({
+      uid: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1),
+      gid: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31 - 1),
+    })
+    .optional(),
   rootReason: z.string().optional(),
   capDrop: z.array(z.string()).default(["ALL"]),
   capAdd: z.array(z.string()).default([]),
@@ -60,7 +79,14 @@ export const composeService = z.object({
   networks: z.array(name).default([]),
   dependsOn: z.array(name).default([]),
   alwaysOn: z.boolean().default(false),
-  metrics: z.object({ port, path: z.string().startsWith("/").default("/metrics") }).optional(),
+  metrics: z
+    .object({
+      port,
+      path: z.string().startsWith("/").default("/metrics"),
+      /** The endpoint answers only with `Authorization: Bearer <token>` (homelab:monitoring.scrapeTokens). */
+      bearer: z.boolean().default(false),
+    })
+    .optional(),
   /** Only the socket proxy may set this; the policy pack enforces it. */
   dockerSocket: z.boolean().default(false),
   shmSize: size.optional(),
@@ -83,3 +109,12 @@ export type ComposeService = z.output<typeof composeService>;
 export type ComposeStackConfig = z.output<typeof composeStack>;
 export type PublishedPort = z.output<typeof publishedPort>;
 export type Volume = z.output<typeof volume>;
+
+/** Who owns a service's writable data: its `runAs`, else the numeric `user` it runs as, else unknown. */
+export function dataOwner(
+  svc: Pick<ComposeService, "runAs" | "user">,
+): { uid: number; gid: number } | undefined {
+  if (svc.runAs) return svc.runAs;
+  const m = /^(\d+):(\d+)$/.exec(svc.user ?? "");
+  return m ? { uid: Number(m[1]), gid: Number(m[2]) } : undefined;
+}

@@ -1,4 +1,7 @@
-/** Sections of the Docker Engine API the upstream image can open, each an env var of the same name. */
+/**
+ * Sections of the Docker Engine API the upstream image can open, each an env var of the same name
+ * (Tecnativa/docker-socket-proxy v0.4.1: Dockerfile ENV list and haproxy.cfg `env(<SECTION>)` ACLs).
+ */
 export const SOCKET_PROXY_SECTIONS = [
   "AUTH",
   "BUILD",
@@ -26,9 +29,18 @@ export const SOCKET_PROXY_SECTIONS = [
 ] as const;
 export type SocketProxySection = (typeof SOCKET_PROXY_SECTIONS)[number];
 
+/**
+ * Switches that allow a write whatever POST says: Tecnativa/docker-socket-proxy v0.4.1 haproxy.cfg
+ * `http-request allow if { path ... /containers/<id>/(stop|restart|kill) } { env(ALLOW_RESTARTS) -m bool }`
+ * (and /start for ALLOW_START, /stop|/kill for ALLOW_STOP) comes before the POST check, so each one opens
+ * container control on its own. They are always "0" here.
+ */
+export const SOCKET_PROXY_WRITE_SWITCHES = ["ALLOW_RESTARTS", "ALLOW_START", "ALLOW_STOP"] as const;
+
 /** The env that enables exactly `allow` and spells every other section out as "0"; POST=0 keeps it read-only. */
 export function socketProxyEnv(allow: readonly SocketProxySection[]): Record<string, string> {
   const env: Record<string, string> = { POST: "0" };
+  for (const s of SOCKET_PROXY_WRITE_SWITCHES) env[s] = "0";
   for (const s of SOCKET_PROXY_SECTIONS) env[s] = allow.includes(s) ? "1" : "0";
   return env;
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ipv4, name, port, secretRef, size } from "./common";
 import { backup } from "./backup";
 import { composeStack } from "./services";
+import { monitoringConfig } from "./monitoring";
 
 export const backupClass = z.enum(["critical", "standard", "none"]);
 
@@ -116,6 +117,8 @@ export const storageConfig = z.object({
   datasets: z.array(dataset).default([]),
   stacks: z.array(composeStack).default([]),
   backup,
+  /** Alert routing, scrape credentials and health-job schedules (analysis/monitoring). */
+  monitoring: monitoringConfig.optional(),
 });
 
 export type StorageConfigInput = z.input<typeof storageConfig>;

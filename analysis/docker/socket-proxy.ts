@@ -2,6 +2,7 @@ import type { ComposeStackConfig } from "../../model";
 import { ConfigError, formatPath, type ConfigIssue } from "../../model";
 import {
   SOCKET_PROXY_SECTIONS,
+  SOCKET_PROXY_WRITE_SWITCHES,
   socketProxyEnv as proxyEnv,
   type SocketProxySection,
 } from "../../model/socket-proxy";
@@ -43,6 +44,12 @@ export function checkSocketProxies(stacks: ComposeStackConfig[], allow: readonly
         });
       if (enabled(svc.env["POST"]))
         issues.push({ path: path("env", "POST"), message: "must be 0: the socket proxy is read-only" });
+      for (const k of SOCKET_PROXY_WRITE_SWITCHES)
+        if (enabled(svc.env[k]))
+          issues.push({
+            path: path("env", k),
+            message: "must be 0: it lets the proxy stop, start or restart containers even with POST=0",
+          });
       for (const [k, v] of Object.entries(svc.env))
         if ((SOCKET_PROXY_SECTIONS as readonly string[]).includes(k) && enabled(v) && !allow.includes(k))
           issues.push({

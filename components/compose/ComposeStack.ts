@@ -7,7 +7,7 @@ import { isSecretRef } from "../../model/common";
 import { INGRESS_NETWORK } from "../../model/compose-checks";
 import type { SecretResolver, SshConnection } from "../context";
 import { composeProvider, type ComposeProjectInputs } from "./provider";
-import { DEFAULT_BASE_DIR } from "./remote";
+import { DEFAULT_BASE_DIR, type FileMode } from "./remote";
 import { composeFacts } from "./facts";
 import { FACT_TYPES } from "../../model/facts";
 
@@ -21,6 +21,8 @@ export interface ComposeStackArgs {
   secrets: SecretResolver;
   /** Files the stack needs on the host before start (rendered configs), keyed by host path. */
   files?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Mode and owner of the files in `files` that hold secrets (the rest are written 0644). */
+  fileModes?: Record<string, FileMode>;
   /** Deployment knobs; the defaults are what the reference homelab uses. */
   options?: {
     /** Parent of /<project> on the host (default /opt/homelab/stacks). */
@@ -120,6 +122,8 @@ export class ComposeStack extends pulumi.ComponentResource {
         healthchecked: rendered.healthchecked,
         secretEnv,
         files: pulumi.secret(files),
+        // Modes and owners are not secret; only files of this stack are written with them.
+        fileModes: args.fileModes ?? {},
         ingressNetwork: usesIngress(stack) ? (o.ingressNetwork ?? INGRESS_NETWORK) : "",
         contentHash: this.contentHash,
         healthTimeoutSeconds: o.healthTimeoutSeconds ?? 300,

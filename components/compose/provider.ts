@@ -15,6 +15,8 @@ import {
   UP_ARGS,
   wrapperScript,
   writeFileCommand,
+  type FileMode,
+  type FileModeBits,
   type ComposeFlavor,
   type HealthReport,
   type Layout,
@@ -32,6 +34,8 @@ export interface ComposeProjectInputs extends SshTarget {
   secretEnv: Record<string, string>;
   /** Extra files by path (absolute on the host, or relative to <dir>/files). Stored as secret. */
   files: Record<string, string>;
+  /** Mode and owner per file path of `files` that is not plain 0644 config (files holding secrets). */
+  fileModes?: Record<string, FileMode>;
   /** Docker name of the shared ingress network, when a service joins it ("" otherwise). */
   ingressNetwork: string;
   contentHash: string;
@@ -54,6 +58,7 @@ const DEPLOY_KEYS = [
   "healthchecked",
   "secretEnv",
   "files",
+  "fileModes",
   "ingressNetwork",
   "contentHash",
 ] as const;
@@ -129,8 +134,8 @@ class Deployer {
     return r.stdout;
   }
 
-  write(path: string, content: string, mode: "0600" | "0644" | "0700"): Promise<string> {
-    return this.run(writeFileCommand(path, mode), `writing ${path}`, { stdin: content });
+  write(path: string, content: string, mode: FileModeBits, owner?: FileMode): Promise<string> {
+    return this.run(writeFileCommand(path, mode, owner), `writing ${path}`, { stdin: content });
   }
 
   async flavor(): Promise<ComposeFlavor> {
@@ -190,9 +195,12 @@ export function deploy(
       await d.write(d.l.secretsFile, renderSecretEnv(i.secretEnv), "0600");
       await d.write(d.l.composeFile, i.composeYaml, "0600");
       await d.write(d.l.wrapper, wrapperScript(i.project, flavor), "0700");
-      // Config files are read by non-root containers through bind mounts, hence 0644.
-      for (const [key, content] of Object.entries(i.files))
-        await d.write(filePath(d.l, key), content, "0644");
+      // Config files are read by non-root containers through bind mounts, hence 0644; files holding
+      // secrets carry their own mode and owner (the uid/gid of the container that reads them).
+      for (const [key, content] of Object.entries(i.files)) {
+        const m = i.fileModes?.[key];
+        await d.write(filePath(d.l, key), content, m?.mode ?? "0644", m);
+      }
       const stale = Object.keys(previous?.files ?? {})
         .filter((k) => !(k in i.files))
         .map((k) => filePath(d.l, k));

@@ -40,12 +40,35 @@ export function filePath(l: Layout, key: string): string {
   return p;
 }
 
+/** File modes the deployer writes; 0640/0440/0400 are for files holding secrets (with an owner). */
+export type FileModeBits = "0400" | "0440" | "0600" | "0640" | "0644" | "0700";
+
+/** Mode and owner of one extra file; absent means 0644 root-owned (plain config). */
+export interface FileMode {
+  mode: FileModeBits;
+  uid?: number;
+  gid?: number;
+}
+
 /** Writes stdin to `path` atomically (temp file + rename) with `mode`; parents are created 0700/0755. */
-export function writeFileCommand(path: string, mode: "0600" | "0644" | "0700"): string {
+export function writeFileCommand(
+  path: string,
+  mode: FileModeBits,
+  owner?: { uid?: number; gid?: number },
+): string {
   const dir = posix.dirname(path);
   const tmp = `${dir}/.${posix.basename(path)}.homelab-tmp`;
   const umask = mode === "0644" ? "022" : "077";
-  return `umask ${umask} && mkdir -p ${q(dir)} && cat > ${q(tmp)} && chmod ${mode} ${q(tmp)} && mv -f ${q(tmp)} ${q(path)}`;
+  const chown =
+    owner && (owner.uid !== undefined || owner.gid !== undefined)
+      ? ` && chown ${owner.uid ?? ""}:${owner.gid ?? ""} ${q(tmp)}`
+      : "";
+  // Secret files sit in a directory a non-root container must traverse: keep it 0755, the file guards itself.
+  const mkdir =
+    mode === "0644" || owner !== undefined
+      ? `umask 022 && mkdir -p ${q(dir)} && umask ${umask}`
+      : `mkdir -p ${q(dir)}`;
+  return `umask ${umask} && ${mkdir} && cat > ${q(tmp)} && chmod ${mode} ${q(tmp)}${chown} && mv -f ${q(tmp)} ${q(path)}`;
 }
 
 export type ComposeFlavor = "docker compose" | "docker-compose";

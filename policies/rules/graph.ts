@@ -123,10 +123,11 @@ export const ingressTlsSso = graphRule(
 export const metricsScraped = graphRule(
   {
     name: "metrics-scraped",
-    description: "Every service that exposes metrics is scraped by Prometheus.",
+    description:
+      "Everything that exposes metrics (services of both nodes, node-exporter on every host and VM, the gateway, dockerd, Proxmox VE) is scraped by Prometheus, which loads its rule files and sends alerts to an Alertmanager.",
     severity: "medium",
     remediationSteps:
-      "Prometheus targets are generated from the graph: give the service a published port reachable from the storage node, or fix its metrics port/path.",
+      "Prometheus targets are generated from the graph: give the service a published port reachable from the storage node (or a network shared with Prometheus), set homelab:monitoring.scrapeTokens for endpoints that need a token, and run the alertmanager preset in Prometheus's stack.",
     stacks: ["storage"],
   },
   (args, report) => {
@@ -137,6 +138,10 @@ export const metricsScraped = graphRule(
       for (const e of facts.expected)
         if (!scraped.has(`${e.target}${e.path}`))
           report(`${e.service} exposes ${e.target}${e.path} but no scrape job covers it`, r.urn);
+      if (facts.prometheus === true && (facts.alertmanagers ?? []).length === 0)
+        report("Prometheus has no Alertmanager to send to: no alert reaches anyone", r.urn);
+      if (facts.prometheus === true && (facts.ruleFiles ?? []).length === 0)
+        report("Prometheus loads no rule files: nothing can alert", r.urn);
     }
   },
 );

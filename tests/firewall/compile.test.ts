@@ -158,16 +158,14 @@ describe("firewall compiler (reference config)", () => {
     const fw2 = compileFirewall(
       referenceModel((raw) => raw.flows.push(flow("any", "service:grafana", { protocol: "tcp" }))),
     );
-    const rules = fw2.rules.filter((r) => r.origin.kind === "flow" && r.origin.flow === 13);
-    expect(rules.map((r) => r.id)).toEqual([
-      "management/flow-13",
-      "servers/flow-13",
-      "trusted/flow-13",
-      "iot/flow-13",
-      "cameras/flow-13",
-      "guest/flow-13",
-      "wireguard/flow-13",
-    ]);
+    // The appended flow's index is the reference's flow count.
+    const n = referenceModel().config.flows.length;
+    const rules = fw2.rules.filter((r) => r.origin.kind === "flow" && r.origin.flow === n);
+    expect(rules.map((r) => r.id)).toEqual(
+      ["management", "servers", "trusted", "iot", "cameras", "guest", "wireguard"].map(
+        (i) => `${i}/flow-${n}`,
+      ),
+    );
     expect(rules[0]).toMatchObject({
       destination: { kind: "alias", name: "host_storage_node" },
       destinationPort: { kind: "port", port: 3000 },

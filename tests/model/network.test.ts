@@ -113,6 +113,7 @@ describe("network model", () => {
     const errs = errorsOf(() => undefined, { has: () => true, isSecret: (k) => k !== "unifiMongoPassword" });
     expect(errs).toEqual([
       "homelab:unifiMongoPassword: is stored in plain text but must be a secret (used at homelab:stacks[2].services[0].env.MONGO_PASS); run: pulumi config set --secret unifiMongoPassword <value> --stack network",
+      "homelab:unifiMongoPassword: is stored in plain text but must be a secret (used at homelab:stacks[2].services[1].env.MONGO_INITDB_ROOT_PASSWORD); run: pulumi config set --secret unifiMongoPassword <value> --stack network",
     ]);
   });
 

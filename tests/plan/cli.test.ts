@@ -98,7 +98,7 @@ describe("npm run plan (real program under Pulumi mocks)", () => {
 
   it("exits 1 naming rule and resource for a privileged container and an unbacked dataset", () => {
     const text = readFileSync(join(ROOT, "Pulumi.storage.yaml"), "utf8")
-      .replace("        - name: open-webui\n", "        - name: open-webui\n          privileged: true\n")
+      .replace("          name: open-webui\n", "          name: open-webui\n          privileged: true\n")
       .replace(/ {8}- name: standard\n[\s\S]*?(?= {4}usage:)/, "");
     const path = join(mkdtempSync(join(tmpdir(), "plan-")), "Pulumi.storage.yaml");
     writeFileSync(path, text);
@@ -135,7 +135,7 @@ describe("npm run plan (real program under Pulumi mocks)", () => {
         policy: "encrypted-secrets",
         level: "mandatory",
         message: expect.stringContaining(
-          "homelab:unifiMongoPassword is used as a secret (at homelab:stacks[2].services[0].env.MONGO_PASS) but is stored in plain text",
+          "homelab:unifiMongoPassword is used as a secret (at homelab:stacks[2].services[0].env.MONGO_PASS, homelab:stacks[2].services[1].env.MONGO_INITDB_ROOT_PASSWORD) but is stored in plain text",
         ),
       }),
     );

@@ -145,6 +145,7 @@ describe("ComposeStack facts are read back from the rendered compose file", () =
       memory: "64M",
       cpus: 0.5,
       user: "1000:1000",
+      runAs: { uid: 1000, gid: 1000 },
       rootReason: "r",
       capDrop: ["ALL"],
       capAdd: ["NET_BIND_SERVICE"],

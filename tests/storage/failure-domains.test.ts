@@ -73,6 +73,7 @@ describe("failure domains", () => {
       "haproxy",
       "home-assistant",
       "unifi",
+      "unifi-db",
     ]);
     expect(network.alwaysOnAffected.sort()).toEqual(["frigate", "home-assistant"]);
     expect(network.routesDown).toHaveLength(referenceContract().routes.length);

@@ -23,7 +23,7 @@ const plan = (config: string) =>
 
 describe("storage plan (real CLI)", () => {
   it("exits 1 naming always-on-independent when an alwaysOn service runs on the storage node", () => {
-    const anchor = "        - name: open-webui\n";
+    const anchor = "        - preset: open-webui\n";
     const r = plan(
       variant(anchor, `        - { preset: home-assistant, name: home-assistant-2 }\n${anchor}`),
     );
@@ -39,7 +39,12 @@ describe("storage plan (real CLI)", () => {
   });
 
   it("exits 2 naming the config path when a daemon override weakens the Docker baseline", () => {
-    const r = plan(variant("    daemon: {}", '    daemon: { hosts: ["tcp://0.0.0.0:2375"] }'));
+    const r = plan(
+      variant(
+        '    daemon: { "metrics-addr": "10.0.20.10:9323" }',
+        '    daemon: { "metrics-addr": "10.0.20.10:9323", hosts: ["tcp://0.0.0.0:2375"] }',
+      ),
+    );
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain(

@@ -166,4 +166,28 @@ describe("storage node resources (Pulumi mocks)", () => {
       expect.objectContaining({ hostPath: PROMETHEUS_CONFIG_HOST_PATH, readOnly: true }),
     );
   });
+
+  it("delivers the monitoring stack's credential files as secrets, 0400 and owned by the reading container", () => {
+    const project = byType("pulumi-nodejs:dynamic/compose:Project").find((r) => r.name === "monitoring")!;
+    expect(project.secretPaths).toContain("files");
+    expect(project.inputs["fileModes"]).toEqual({
+      "/etc/homelab/prometheus/secrets/home-assistant.token": { mode: "0400", uid: 65534, gid: 65534 },
+      "/etc/homelab/alertmanager/secrets/ntfy.bearer": { mode: "0400", uid: 65534, gid: 65534 },
+      "/etc/homelab/alertmanager/secrets/email.password": { mode: "0400", uid: 65534, gid: 65534 },
+    });
+    // No other stack gets files with secrets.
+    for (const p of byType("pulumi-nodejs:dynamic/compose:Project").filter((r) => r.name !== "monitoring"))
+      expect([p.name, p.inputs["fileModes"]]).toEqual([p.name, {}]);
+  });
+
+  it("installs node-exporter and the health timers on the storage node, over the management connection", () => {
+    const install = byType("command:remote:Command").find(
+      (c) => c.name === "storage-node-monitoring-install",
+    )!;
+    expect(install).toBeDefined();
+    expect(String(install.inputs["create"])).toContain("systemctl enable --now homelab-health.timer");
+    const monitoring = one("homelab:storage:Monitoring");
+    expect(monitoring.inputs["alertmanagers"]).toEqual(["alertmanager:9093"]);
+    expect(monitoring.inputs["ruleFiles"]).toEqual(["/etc/prometheus/rules/*.yml"]);
+  });
 });

@@ -239,8 +239,8 @@ describe("socket proxy", () => {
     expect(
       issuesOf(() => checkSocketProxies(bad.config.stacks, bad.config.dockerHost.socketProxy.allow)),
     ).toEqual([
-      "homelab:stacks[2].services[3].env.POST: must be 0: the socket proxy is read-only",
-      expect.stringMatching(/^homelab:stacks\[2\]\.services\[3\]\.env\.EXEC: enables an API section/),
+      "homelab:stacks[2].services[4].env.POST: must be 0: the socket proxy is read-only",
+      expect.stringMatching(/^homelab:stacks\[2\]\.services\[4\]\.env\.EXEC: enables an API section/),
     ]);
   });
 
@@ -333,13 +333,39 @@ describe("Prometheus scrape targets", () => {
   const plan = scrapePlan(reference());
   const at = (job: string) => plan.targets.filter((t) => t.job === job).map((t) => t.address);
 
-  it("scrapes every node-exporter, service with metrics on both nodes, and the backup server", () => {
-    expect(at("node").sort()).toEqual(["10.0.20.10:9100", "10.0.20.11:9100"]);
+  it("scrapes node-exporter on every host the program installs it on, and every service with metrics", () => {
+    // storage node, network node, the PBS VM (analysis/monitoring/host.ts installs them natively).
+    expect(at("node").sort()).toEqual(["10.0.20.10:9100", "10.0.20.11:9100", "10.0.20.2:9100"]);
     expect(at("prometheus")).toEqual(["localhost:9090"]);
-    expect(at("grafana")).toEqual(["10.0.20.10:3000"]);
+    // Grafana and Alertmanager share monitoring-backend with Prometheus: scraped by service name.
+    expect(at("grafana")).toEqual(["grafana:3000"]);
+    expect(at("alertmanager")).toEqual(["alertmanager:9093"]);
+    expect(plan.alertmanagers).toEqual(["alertmanager:9093"]);
+    expect(at("docker")).toEqual(["10.0.20.10:9323"]);
+    expect(at("gateway-exporter")).toEqual(["10.0.10.1:9100"]);
+    expect(plan.targets.find((t) => t.job === "pve")).toMatchObject({
+      address: "10.0.10.10",
+      metricsPath: "/pve",
+      exporter: { address: "pve-exporter:9221", params: { cluster: ["1"], node: ["1"] } },
+    });
     expect(at("home-assistant")).toEqual(["10.0.20.2:8123"]);
     expect(at("haproxy")).toEqual(["10.0.20.2:8405"]);
-    expect(plan.targets.find((t) => t.job === "home-assistant")?.metricsPath).toBe("/api/prometheus");
+    expect(plan.targets.find((t) => t.job === "home-assistant")).toMatchObject({
+      metricsPath: "/api/prometheus",
+      bearerFile: "/etc/prometheus/secrets/home-assistant.token",
+    });
+    expect(plan.gaps).toEqual([]);
+  });
+
+  it("leaves Home Assistant unscraped, with the reason, when its token is not configured", () => {
+    const noToken = scrapePlan(reference((r) => (r.monitoring.scrapeTokens = {})));
+    expect(noToken.targets.find((t) => t.job === "home-assistant")).toBeUndefined();
+    expect(noToken.gaps).toContainEqual(
+      expect.objectContaining({
+        service: "home-assistant",
+        reason: expect.stringContaining("homelab:monitoring.scrapeTokens.home-assistant"),
+      }),
+    );
   });
 
   it("reports what it cannot scrape instead of inventing a target", () => {
@@ -362,13 +388,15 @@ describe("Prometheus scrape targets", () => {
   it("follows the graph: a new service with metrics becomes a target", () => {
     const plan2 = scrapePlan(
       reference((r) =>
-        r.stacks[2].services.push({
-          preset: "node-exporter",
-          name: "node-exporter-2",
-          ports: [{ address: "10.0.20.10", published: 9101, target: 9100 }],
+        r.stacks[0].services.push({
+          preset: "haproxy",
+          name: "haproxy-2",
+          ports: [{ address: "10.0.20.10", published: 18405, target: 8405 }],
         }),
       ),
     );
-    expect(plan2.targets.filter((t) => t.job === "node")).toHaveLength(3);
+    expect(plan2.targets.filter((t) => t.job === "haproxy-2").map((t) => t.address)).toEqual([
+      "10.0.20.10:18405",
+    ]);
   });
 });
