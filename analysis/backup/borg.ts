@@ -534,29 +534,20 @@ hb_exit
 
 function renderLock(sink: S3Sink): string {
   if (!sink.archiveLock)
-    return `hb_sink_lock() { echo "export: $1 is not locked (the vault has no Object Lock)"; }
-`;
+    return `hb_sink_lock() { echo "export: $1 is not locked (the vault has no Object Lock)"; }\n`;
   const { mode, days } = sink.archiveLock;
   return `HB_LOCK_MODE=${shq(mode)}
 HB_LOCK_DAYS=${days}
-hb_retention_mode() {
-  # Prints the export's lock mode, or nothing when it has none (S3 answers that with an error).
-  hb_aws s3api get-object-retention --bucket "$HB_BUCKET" --key "$1" --query Retention.Mode --output text 2>/dev/null || true
-}
 hb_sink_lock() {
-  # Object Lock on the current version of an export. Without s3:BypassGovernanceRetention the writer can
-  # set or extend a lock, never shorten or remove it; the bucket policy refuses a shorter one.
-  local key=$1 mode until
-  mode=$(hb_retention_mode "$key")
-  if [ -z "$mode" ] || [ "$mode" = None ]; then
-    until=$(date -u -d "+$((HB_LOCK_DAYS + ${LOCK_MARGIN_DAYS})) days" +%Y-%m-%dT%H:%M:%SZ)
-    hb_aws s3api put-object-retention --bucket "$HB_BUCKET" --key "$key" \
-      --retention "Mode=$HB_LOCK_MODE,RetainUntilDate=$until"
-    mode=$(hb_retention_mode "$key")
-  fi
-  # The metric must never say ok for an export that is not locked.
-  [ "$mode" = "$HB_LOCK_MODE" ] || { echo "export: $key is not locked ($HB_LOCK_MODE expected, got '$mode')" >&2; return 1; }
-  echo "export: $key locked ($mode)"
+  # Object Lock on the current version of an export: S3 answers success only once the lock is set.
+  # Without s3:BypassGovernanceRetention the writer can set or extend a lock, never shorten or remove it,
+  # so setting "now + days" again (a rerun after an interrupted upload) never fails on an existing lock.
+  # (The writer has no s3:GetObject, and therefore no HeadObject to read a lock back.)
+  local key=$1 until
+  until=$(date -u -d "+$((HB_LOCK_DAYS + ${LOCK_MARGIN_DAYS})) days" +%Y-%m-%dT%H:%M:%SZ)
+  hb_aws s3api put-object-retention --bucket "$HB_BUCKET" --key "$key" \\
+    --retention "Mode=$HB_LOCK_MODE,RetainUntilDate=$until"
+  echo "export: $key locked ($HB_LOCK_MODE until $until)"
 }
 `;
 }

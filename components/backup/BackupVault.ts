@@ -40,9 +40,9 @@ export const RETENTION_SLACK_DAYS = 31;
  * - s3:ListBucket on hot/ and archive/ keys: sync compares size and mtime from the listing alone, so no
  *   s3:GetObject: a stolen key cannot read the plain-text export tars;
  * - s3:PutObject on hot/* and archive/* (covers multipart upload parts);
- * - with Object Lock: s3:PutObjectRetention and s3:GetObjectRetention on archive/* only. The export job
- *   locks each export and checks the lock took. Without s3:BypassGovernanceRetention (denied in the
- *   bucket policy too) PutObjectRetention can set or extend a lock, never shorten or remove it.
+ * - with Object Lock: s3:PutObjectRetention on archive/* only: the export job locks each export. Without
+ *   s3:BypassGovernanceRetention (denied in the bucket policy too) it can set or extend a lock, never
+ *   shorten or remove it.
  * No delete, no bucket configuration, no lifecycle, policy or IAM changes (also denied in the bucket
  * policy). Overwrites stay possible on hot/ (the live repository mirror must be updated): its history is
  * the versioning plus the noncurrent-version retention, which the vault-history policy checks.
@@ -68,7 +68,7 @@ export function writerPolicy(a: { bucketArn: string; objectLock: boolean }): str
     statements.push({
       Sid: "LockArchiveExports",
       Effect: "Allow",
-      Action: ["s3:PutObjectRetention", "s3:GetObjectRetention"],
+      Action: "s3:PutObjectRetention",
       Resource: `${a.bucketArn}/${ARCHIVE_PREFIX}*`,
     });
   return doc(statements);
