@@ -160,6 +160,8 @@ export function parseDrillArgs(argv: string[]): DrillArgs {
     throw new UsageError(
       "--repo and --offsite exclude each other: --offsite downloads the repository itself",
     );
+  else if (values["metrics-dir"] !== undefined)
+    throw new UsageError("--metrics-dir does not apply to --offsite (it reports the node's own drill)");
   return {
     dataset,
     config: values.config!,
