@@ -41,10 +41,12 @@ export const vault = z
     noncurrentVersionExpireDays: z.number().int().positive().default(30),
     abortMultipartDays: z.number().int().positive().default(7),
     /**
-     * > 0 creates the bucket with Object Lock enabled, without default retention: the export job sets
-     * retention per archive/ object, and the bucket policy refuses a shorter one (see BackupVault).
+     * Days each archive/ export is locked (S3 Object Lock, set per export by the export job; see
+     * BackupVault). Default 180, Deep Archive's minimum storage duration: the lock costs nothing extra.
+     * 0 turns the lock off, and the vault-history policy then fails the plan.
      */
-    objectLockDays: z.number().int().min(0).default(0),
+    objectLockDays: z.number().int().min(0).default(180),
+    /** GOVERNANCE stops the writer; COMPLIANCE also stops administrators and root (see BackupVault). */
     objectLockMode: z.enum(["GOVERNANCE", "COMPLIANCE"]).default("GOVERNANCE"),
     /** Automatic rotation period of the vault's customer-managed KMS key (KMS allows 90-2560). */
     kmsKeyRotationDays: z.number().int().min(90).max(2560).default(365),

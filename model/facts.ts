@@ -8,6 +8,7 @@ export const FACT_TYPES = {
   composeStack: "homelab:compose:ComposeStack",
   datasets: "homelab:storage:Datasets",
   borgJobs: "homelab:backup:BorgJobs",
+  backupVault: "homelab:backup:BackupVault",
   ingress: "homelab:network:Ingress",
   monitoring: "homelab:storage:Monitoring",
   firewall: "homelab:network:Firewall",
@@ -78,6 +79,17 @@ export interface BorgJobFacts {
     node: "network" | "storage";
     backupClass: "critical" | "standard" | "none";
   }[];
+}
+
+/** The vault's layout and the lock every export gets, for the history policy (vault-history). */
+export interface VaultFacts {
+  bucket: string;
+  /** Live repository mirrors (overwritten and appended). */
+  hotPrefix: string;
+  /** Write-once exports. */
+  archivePrefix: string;
+  /** Object Lock retention the export job sets on each archive/ object; absent without Object Lock. */
+  archiveLock?: { mode: "GOVERNANCE" | "COMPLIANCE"; days: number };
 }
 
 export interface IngressFacts {

@@ -3,7 +3,7 @@
  * restore-drill CLI and the plan, so all three agree on classes, datasets and paths.
  */
 import type { StorageModel } from "../../model";
-import type { BorgDatasetInput, BorgRenderInput, BorgSink } from "./borg";
+import type { BorgDatasetInput, BorgRenderInput, BorgSink, S3Sink } from "./borg";
 
 /**
  * Datasets that get a Borg job: those whose backup class has a Borg class configured. A dataset whose
@@ -25,6 +25,17 @@ export function borgDatasets(model: StorageModel): BorgDatasetInput[] {
   return [...local, ...remote];
 }
 
+/** The vault as the jobs see it: bucket, region and the lock every archive/ export gets. */
+export function s3SinkFromModel(model: StorageModel): S3Sink {
+  const v = model.config.backup.vault;
+  return {
+    kind: "s3",
+    bucket: v.name,
+    region: v.region,
+    ...(v.objectLockDays > 0 ? { archiveLock: { mode: v.objectLockMode, days: v.objectLockDays } } : {}),
+  };
+}
+
 export function borgInputFromModel(model: StorageModel, sink?: BorgSink): BorgRenderInput {
   const c = model.config;
   return {
@@ -37,7 +48,7 @@ export function borgInputFromModel(model: StorageModel, sink?: BorgSink): BorgRe
       exportToArchive: k.exportToArchive,
     })),
     datasets: borgDatasets(model),
-    sink: sink ?? { kind: "s3", bucket: c.backup.vault.name, region: c.backup.vault.region },
+    sink: sink ?? s3SinkFromModel(model),
     networkNode: {
       address: model.network.networkNode.address,
       port: model.network.networkNode.sshPort,

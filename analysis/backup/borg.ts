@@ -36,8 +36,25 @@ export interface BorgDatasetInput {
   node: "storage" | "network";
 }
 
+/** The S3 vault as the jobs write to it. */
+export interface S3Sink {
+  kind: "s3";
+  bucket: string;
+  region: string;
+  /** Another S3 endpoint (an S3-compatible service, or a test server); AWS when absent. */
+  endpointUrl?: string;
+  /** Object Lock retention every archive/ export gets (the vault's objectLockDays / objectLockMode). */
+  archiveLock?: { mode: "GOVERNANCE" | "COMPLIANCE"; days: number };
+}
+
 /** Where exports and the hot copy go. `dir` is a local directory (tests, or an external disk). */
-export type BorgSink = { kind: "s3"; bucket: string; region: string } | { kind: "dir"; path: string };
+export type BorgSink = S3Sink | { kind: "dir"; path: string };
+
+/**
+ * Days added to every export's retention, so that S3's count of remaining whole days never falls below
+ * the bucket policy's minimum (components/backup/BackupVault.ts RETENTION_MARGIN_DAYS has the same).
+ */
+export const LOCK_MARGIN_DAYS = 1;
 
 export interface BorgPaths {
   repoRoot: string;
@@ -499,9 +516,12 @@ export_one() {
   export HB_EXPECTED_SIZE
   if hb_sink_exists "$key"; then
     echo "export: $key already exists (write-once), nothing to do"
+    # An earlier run may have stopped between the upload and the lock.
+    hb_sink_lock "$key"
     return 0
   fi
   borg export-tar --lock-wait 3600 "::$archive" - | hb_encrypt | hb_sink_put "$key"
+  hb_sink_lock "$key"
   echo "export: wrote $key"
 }
 
@@ -512,12 +532,34 @@ hb_exit
 `;
 }
 
+function renderLock(sink: S3Sink): string {
+  if (!sink.archiveLock)
+    return `hb_sink_lock() { echo "export: $1 is not locked (the vault has no Object Lock)"; }\n`;
+  const { mode, days } = sink.archiveLock;
+  return `HB_LOCK_MODE=${shq(mode)}
+HB_LOCK_DAYS=${days}
+hb_sink_lock() {
+  # Object Lock on the current version of an export: S3 answers success only once the lock is set.
+  # Without s3:BypassGovernanceRetention the writer can set or extend a lock, never shorten or remove it,
+  # so setting "now + days" again (a rerun after an interrupted upload) never fails on an existing lock.
+  # (The writer has no s3:GetObject, and therefore no HeadObject to read a lock back.)
+  local key=$1 until
+  until=$(date -u -d "+$((HB_LOCK_DAYS + ${LOCK_MARGIN_DAYS})) days" +%Y-%m-%dT%H:%M:%SZ)
+  hb_aws s3api put-object-retention --bucket "$HB_BUCKET" --key "$key" \\
+    --retention "Mode=$HB_LOCK_MODE,RetainUntilDate=$until"
+  echo "export: $key locked ($HB_LOCK_MODE until $until)"
+}
+`;
+}
+
 function renderSink(sink: BorgSink): string {
   if (sink.kind === "dir")
     return `# Sink: local directory ${sink.path} (same layout as the bucket).
 HB_SINK_DIR=${shq(sink.path)}
 hb_sink_env() { :; }
 hb_sink_exists() { [ -e "$HB_SINK_DIR/$1" ]; }
+# A directory has no Object Lock; the export is write-once by the existence check alone.
+hb_sink_lock() { :; }
 hb_sink_put() {
   local dest="$HB_SINK_DIR/$1"
   mkdir -p -- "$(dirname -- "$dest")"
@@ -530,28 +572,33 @@ hb_sync_dir() {
   hb_list_files "$1" | hb_sink_put "$2.files"
 }
 `;
+  const aws = sink.endpointUrl
+    ? `hb_aws() { aws --endpoint-url ${shq(sink.endpointUrl)} "$@"; }`
+    : `hb_aws() { aws "$@"; }`;
   return `# Sink: s3://${sink.bucket} with the writer credentials (put + list, no get, no delete).
 HB_BUCKET=${shq(sink.bucket)}
+${aws}
 hb_sink_env() {
   export AWS_SHARED_CREDENTIALS_FILE="\${CREDENTIALS_DIRECTORY:?}/aws-credentials"
   export AWS_CONFIG_FILE=/dev/null AWS_DEFAULT_REGION=${shq(sink.region)}
 }
 hb_sink_exists() {
   # HeadObject needs GetObject, which the writer does not have; ListBucket is enough.
-  [ "$(aws s3api list-objects-v2 --bucket "$HB_BUCKET" --prefix "$1" --max-items 1 --query 'length(Contents || \`[]\`)' --output text)" != 0 ]
+  [ "$(hb_aws s3api list-objects-v2 --bucket "$HB_BUCKET" --prefix "$1" --max-items 1 --query 'length(Contents || \`[]\`)' --output text)" != 0 ]
 }
 hb_sink_put() {
   # --expected-size lets the CLI pick parts large enough for multi-TiB streams (10,000-part limit).
-  aws s3 cp --only-show-errors --expected-size "\${HB_EXPECTED_SIZE:-1099511627776}" - "s3://$HB_BUCKET/$1"
+  hb_aws s3 cp --only-show-errors --expected-size "\${HB_EXPECTED_SIZE:-1099511627776}" - "s3://$HB_BUCKET/$1"
 }
 hb_sync_dir() {
   # No --delete: the writer cannot delete. Segments freed by compact stay behind until versioned
-  # clean-up; the file list uploaded last names the files of the current repository state.
+  # clean-up; the file list uploaded last names the files of the current repository state, and a
+  # restore picks, for each listed file, the version that was current when that list was written.
   # The lock with-lock holds right now must not travel: a restored copy would look locked.
-  aws s3 sync --only-show-errors --no-progress --exclude 'lock.*' "$1" "s3://$HB_BUCKET/$2"
+  hb_aws s3 sync --only-show-errors --no-progress --exclude 'lock.*' "$1" "s3://$HB_BUCKET/$2"
   hb_list_files "$1" | hb_sink_put "$2.files"
 }
-`;
+${renderLock(sink)}`;
 }
 
 function renderCommon(p: BorgPaths, sink: BorgSink): string {

@@ -213,7 +213,9 @@ export function costSection(input: CostSectionInput): {
         resource: input.vaultUrn,
       });
 
-  const cost = costJson(vaultCost(vaultLifecycle(input.vault), input.usage, input.prices ?? PRICES));
+  const cost = costJson(
+    vaultCost(vaultLifecycle(input.vault), input.usage, input.prices ?? PRICES, input.vault.objectLockDays),
+  );
   if (cost.budget.overBudget)
     violations.push({
       policy: COST_POLICY,

@@ -290,6 +290,8 @@ export function vaultCost(
   config: LifecycleConfiguration,
   usage: UsageProfile,
   prices: PriceBook = PRICES,
+  /** Days each archive/ export is under Object Lock (the vault's objectLockDays); 0 without a lock. */
+  archiveLockDays = 0,
 ): VaultCost {
   const retentionDays = usage.retentionMonths * DAYS_PER_MONTH;
   const objGiB = usage.averageObjectMiB / 1024;
@@ -322,7 +324,10 @@ export function vaultCost(
     add(ARCHIVE_PREFIX, false, streamSplit(exportRate, life, timeline));
     const reached = timeline.filter((s) => s.fromDay < life);
     archiveFinal = reached[reached.length - 1]!.storageClass;
-    const nve = archive.noncurrentVersionExpiration?.noncurrentDays;
+    // After the expiry the export is a noncurrent version until the noncurrent expiry removes it, and never
+    // before its Object Lock ends: S3's lifecycle skips a locked version and removes it once unlocked.
+    const nveRule = archive.noncurrentVersionExpiration?.noncurrentDays;
+    const nve = nveRule === undefined ? undefined : Math.max(nveRule, archiveLockDays - life);
     if (archive.expiration?.days !== undefined && nve !== undefined)
       add(ARCHIVE_PREFIX, true, [{ storageClass: archiveFinal, gib: exportRate * nve }]);
     const exportObjects = usage.dataGiB / objGiB;
@@ -402,7 +407,8 @@ export function vaultCost(
     },
     assumptions: [
       `hot/ holds the live repository: ${usage.dataGiB} GiB + ${usage.dailyChangeGiB} GiB/day kept ${retentionDays} days (the mirror removes pruned segments)`,
-      `archive/ gets one full export (${usage.dataGiB} GiB) every ${DAYS_PER_MONTH} days`,
+      `archive/ gets one full export (${usage.dataGiB} GiB) every ${DAYS_PER_MONTH} days` +
+        (archiveLockDays > 0 ? `, each under Object Lock for ${archiveLockDays} days` : ""),
       `objects average ${usage.averageObjectMiB} MiB; a month is ${DAYS_PER_MONTH} days; prices ${prices.region} ${prices.collected}`,
       `restores download at ${mbps} Mbit/s; egress after ${prices.egress.freeGiBPerMonth} GiB free per month`,
     ],

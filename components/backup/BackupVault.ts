@@ -9,6 +9,7 @@ import {
   vaultLifecycleIssues,
 } from "../../analysis/backup/lifecycle-rules";
 import { ConfigError, formatPath, type VaultConfig } from "../../model";
+import { FACT_TYPES, type VaultFacts } from "../../model/facts";
 
 export interface BackupVaultArgs {
   vault: VaultConfig;
@@ -17,23 +18,36 @@ export interface BackupVaultArgs {
 type Statement = Record<string, unknown>;
 const doc = (Statement: Statement[]) => JSON.stringify({ Version: "2012-10-17", Statement });
 
+/** The AWS partition of a region (ARNs differ in China and GovCloud). */
+export const partitionOf = (region: string): string =>
+  region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+
 /**
- * The writer's identity policy. Only what an `aws s3 sync` (hot/ mirror) and an upload of an export need:
- * - s3:ListBucket on hot/ and archive/ keys: sync compares size and mtime from the listing alone, so no
- *   s3:GetObject (and no kms:Decrypt of whole objects through GetObject): a stolen key cannot read the
- *   plain-text export tars;
- * - s3:PutObject on hot/* and archive/* (covers multipart upload parts);
- * - s3:PutObjectRetention on archive/* when Object Lock is on: the export job locks each export;
- * - kms:GenerateDataKey for new objects and kms:Decrypt, which S3 itself needs to complete a multipart
- *   upload of a KMS-encrypted object; both only via S3 in the vault's region. kms:Encrypt is not used by S3.
- * No delete, no bucket configuration, no lifecycle or policy changes (also denied in the bucket policy).
+ * The bucket's ARN from its configured name: known at preview (a new bucket's `arn` output is not), so
+ * the writer's S3 policy and the policies that judge it can be read before anything is created.
  */
-export function writerPolicy(a: {
-  bucketArn: string;
-  keyArn: string;
-  region: string;
-  objectLock: boolean;
-}): string {
+export const bucketArnOf = (v: Pick<VaultConfig, "name" | "region">): string =>
+  `arn:${partitionOf(v.region)}:s3:::${v.name}`;
+
+/**
+ * How far beyond the configured retention the writer may lock: the export job adds LOCK_MARGIN_DAYS
+ * (analysis/backup/borg.ts); far above it a lock is a cost bomb, not protection.
+ */
+export const RETENTION_SLACK_DAYS = 31;
+
+/**
+ * The writer's S3 policy. Only what an `aws s3 sync` (hot/ mirror) and an upload of an export need:
+ * - s3:ListBucket on hot/ and archive/ keys: sync compares size and mtime from the listing alone, so no
+ *   s3:GetObject: a stolen key cannot read the plain-text export tars;
+ * - s3:PutObject on hot/* and archive/* (covers multipart upload parts);
+ * - with Object Lock: s3:PutObjectRetention on archive/* only: the export job locks each export. Without
+ *   s3:BypassGovernanceRetention (denied in the bucket policy too) it can set or extend a lock, never
+ *   shorten or remove it.
+ * No delete, no bucket configuration, no lifecycle, policy or IAM changes (also denied in the bucket
+ * policy). Overwrites stay possible on hot/ (the live repository mirror must be updated): its history is
+ * the versioning plus the noncurrent-version retention, which the vault-history policy checks.
+ */
+export function writerPolicy(a: { bucketArn: string; objectLock: boolean }): string {
   const prefixes = [HOT_PREFIX, ARCHIVE_PREFIX];
   const statements: Statement[] = [
     {
@@ -49,13 +63,6 @@ export function writerPolicy(a: {
       Action: "s3:PutObject",
       Resource: prefixes.map((p) => `${a.bucketArn}/${p}*`),
     },
-    {
-      Sid: "EncryptWithVaultKeyViaS3",
-      Effect: "Allow",
-      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-      Resource: a.keyArn,
-      Condition: { StringEquals: { "kms:ViaService": `s3.${a.region}.amazonaws.com` } },
-    },
   ];
   if (a.objectLock)
     statements.push({
@@ -68,10 +75,56 @@ export function writerPolicy(a: {
 }
 
 /**
+ * The writer's KMS policy, separate from the S3 one because the key's ARN is only known once the key
+ * exists: kms:GenerateDataKey for new objects and kms:Decrypt, which S3 itself needs to complete a
+ * multipart upload of a KMS-encrypted object; both only via S3 in the vault's region.
+ */
+export function writerKmsPolicy(a: { keyArn: string; region: string }): string {
+  return doc([
+    {
+      Sid: "EncryptWithVaultKeyViaS3",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: a.keyArn,
+      Condition: { StringEquals: { "kms:ViaService": `s3.${a.region}.amazonaws.com` } },
+    },
+  ]);
+}
+
+/**
+ * What an identity that runs the offsite restore drill (docs/runbooks/restore-drill.md) needs, and no
+ * more: list versions, read objects and versions, read their locks, request a restore from Deep Archive,
+ * and decrypt through S3. No write of any kind.
+ */
+export function restoreReaderPolicy(a: { bucketArn: string; keyArn: string; region: string }): string {
+  return doc([
+    {
+      Sid: "ListVersions",
+      Effect: "Allow",
+      Action: ["s3:ListBucket", "s3:ListBucketVersions"],
+      Resource: a.bucketArn,
+    },
+    {
+      Sid: "ReadBackups",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectRetention", "s3:RestoreObject"],
+      Resource: [HOT_PREFIX, ARCHIVE_PREFIX].map((p) => `${a.bucketArn}/${p}*`),
+    },
+    {
+      Sid: "DecryptViaS3",
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: a.keyArn,
+      Condition: { StringEquals: { "kms:ViaService": `s3.${a.region}.amazonaws.com` } },
+    },
+  ]);
+}
+
+/**
  * Bucket policy: guard rails that hold whatever IAM policies are attached later.
  * TLS only; objects only with this KMS key; the writer can never delete or reconfigure; with Object Lock,
- * hot/ stays unlockable (the live repository must be prunable) and archive/ retention cannot be shorter
- * than configured.
+ * hot/ stays unlockable (the live repository must be prunable), archive/ retention cannot be shorter
+ * than configured, and the writer can neither switch the mode nor lock far beyond the configured days.
  */
 export function bucketPolicy(a: {
   bucketArn: string;
@@ -90,13 +143,18 @@ export function bucketPolicy(a: {
       Condition: { Bool: { "aws:SecureTransport": "false" } },
     },
     {
-      // IfExists: a PUT without headers gets the bucket default (this key); UploadPart carries none.
+      // Only when the header is present and names something else. A PUT without it gets the bucket
+      // default (this key), and UploadPart never carries it: a StringNotEquals(IfExists) alone would be
+      // true for a missing key and deny every part of a multipart upload.
       Sid: "DenyNonKmsPuts",
       Effect: "Deny",
       Principal: "*",
       Action: "s3:PutObject",
       Resource: `${a.bucketArn}/*`,
-      Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption": "aws:kms" } },
+      Condition: {
+        StringNotEquals: { "s3:x-amz-server-side-encryption": "aws:kms" },
+        Null: { "s3:x-amz-server-side-encryption": "false" },
+      },
     },
     {
       Sid: "DenyOtherKmsKeys",
@@ -104,7 +162,10 @@ export function bucketPolicy(a: {
       Principal: "*",
       Action: "s3:PutObject",
       Resource: `${a.bucketArn}/*`,
-      Condition: { StringNotEqualsIfExists: { "s3:x-amz-server-side-encryption-aws-kms-key-id": a.keyArn } },
+      Condition: {
+        StringNotEquals: { "s3:x-amz-server-side-encryption-aws-kms-key-id": a.keyArn },
+        Null: { "s3:x-amz-server-side-encryption-aws-kms-key-id": "false" },
+      },
     },
     {
       Sid: "WriterNeverDeletesOrReconfigures",
@@ -116,6 +177,7 @@ export function bucketPolicy(a: {
         "s3:GetObject",
         "s3:GetObjectVersion",
         "s3:BypassGovernanceRetention",
+        "s3:PutObjectLegalHold",
         "s3:PutLifecycleConfiguration",
         "s3:PutBucketPolicy",
         "s3:DeleteBucketPolicy",
@@ -123,6 +185,7 @@ export function bucketPolicy(a: {
         "s3:PutBucketObjectLockConfiguration",
         "s3:PutEncryptionConfiguration",
         "s3:PutBucketPublicAccessBlock",
+        "s3:PutReplicationConfiguration",
         "s3:DeleteBucket",
       ],
       Resource: all,
@@ -146,8 +209,43 @@ export function bucketPolicy(a: {
         Resource: `${a.bucketArn}/${ARCHIVE_PREFIX}*`,
         Condition: { NumericLessThan: { "s3:object-lock-remaining-retention-days": String(a.lock.days) } },
       },
+      {
+        // A compromised writer could otherwise lock every export in COMPLIANCE mode for a century: no
+        // history lost, but a bill nobody can stop.
+        Sid: "WriterLocksOnlyAsConfigured",
+        Effect: "Deny",
+        Principal: { AWS: a.writerArn },
+        Action: ["s3:PutObject", "s3:PutObjectRetention"],
+        Resource: `${a.bucketArn}/${ARCHIVE_PREFIX}*`,
+        Condition: {
+          NumericGreaterThan: {
+            "s3:object-lock-remaining-retention-days": String(a.lock.days + RETENTION_SLACK_DAYS),
+          },
+        },
+      },
+      {
+        Sid: "WriterLockModeAsConfigured",
+        Effect: "Deny",
+        Principal: { AWS: a.writerArn },
+        Action: ["s3:PutObject", "s3:PutObjectRetention"],
+        Resource: `${a.bucketArn}/${ARCHIVE_PREFIX}*`,
+        Condition: {
+          StringNotEquals: { "s3:object-lock-mode": a.lock.mode },
+          Null: { "s3:object-lock-mode": "false" },
+        },
+      },
     );
   return doc(statements);
+}
+
+/** The facts the vault-history policy reads (model/facts.ts VaultFacts). */
+export function vaultFacts(v: VaultConfig): VaultFacts {
+  return {
+    bucket: v.name,
+    hotPrefix: HOT_PREFIX,
+    archivePrefix: ARCHIVE_PREFIX,
+    ...(v.objectLockDays > 0 ? { archiveLock: { mode: v.objectLockMode, days: v.objectLockDays } } : {}),
+  };
 }
 
 /**
@@ -155,12 +253,23 @@ export function bucketPolicy(a: {
  * exports (to Deep Archive after archiveAfterDays), SSE-KMS with a rotating customer key, versioning, no
  * public access, TLS only, and a put-and-list-only writer whose access key is a secret output (issue 5).
  *
- * Object Lock: enabled on the bucket when objectLockDays > 0, but WITHOUT a default retention. A default
- * retention applies to every new object version in the bucket; it would lock the hot/ repository mirror,
- * whose pruned segments and noncurrent versions must be removable. Retention is set per export by the
- * export job (s3:PutObjectRetention on archive/* only), and the bucket policy refuses a shorter one. One
- * bucket with two prefixes keeps one key, one policy and one writer; a separate archive bucket would
- * double that for the same per-object lock semantics.
+ * History that survives a compromised storage node (the node holds the writer key):
+ * - archive/ exports are locked with S3 Object Lock (objectLockDays, default 180: as long as Deep
+ *   Archive bills anyway). Object Lock is enabled through a BucketObjectLockConfiguration WITHOUT a
+ *   default retention: a default retention applies to every new version in the bucket and would lock
+ *   the hot/ mirror, whose pruned segments and noncurrent versions must stay removable. The export job
+ *   sets the retention of each export (s3:PutObjectRetention on archive/* only); the bucket policy
+ *   refuses a shorter one, another mode or one far beyond the configured days. A locked version cannot
+ *   be deleted or shortened by the writer in either mode (no s3:BypassGovernanceRetention), and an
+ *   overwrite only adds a version on top. GOVERNANCE is the default mode: it stops the writer, while an
+ *   administrator holding s3:BypassGovernanceRetention can still correct a mistake (a wrong retention on
+ *   terabytes of exports); COMPLIANCE also stops the administrator and the root user, and cannot be
+ *   undone by anyone until the date passes.
+ * - hot/ (the live repository, overwritten and appended by `aws s3 sync`) keeps every overwritten
+ *   version for noncurrentVersionExpireDays; the writer cannot delete versions or change the lifecycle.
+ *   The vault-history policy checks that this outlasts the backup-freshness alert window plus a
+ *   response time.
+ * One bucket with two prefixes keeps one key, one policy and one writer.
  */
 export class BackupVault extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
@@ -173,7 +282,8 @@ export class BackupVault extends pulumi.ComponentResource {
   readonly archiveObjectLock: { mode: "GOVERNANCE" | "COMPLIANCE"; days: number } | undefined;
 
   constructor(name: string, args: BackupVaultArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:backup:BackupVault", name, {}, opts);
+    // The component's inputs are the facts the vault-history policy reads (layout, export lock).
+    super(FACT_TYPES.backupVault, name, vaultFacts(args.vault), opts);
     const v = args.vault;
     // The config schema rejects these already; checked again so no construction path creates resources
     // from rules S3 would refuse half-way through an update.
@@ -204,13 +314,10 @@ export class BackupVault extends pulumi.ComponentResource {
 
     const bucket = new s3.Bucket(
       `${name}-bucket`,
-      {
-        region,
-        bucket: v.name,
-        // Object Lock can only be switched on, never off: set it at creation when asked for.
-        ...(lock ? { objectLockEnabled: true } : {}),
-        forceDestroy: false,
-      },
+      // No objectLockEnabled here: the provider replaces the bucket when it changes (terraform-provider-aws
+      // internal/service/s3/bucket.go: object_lock_enabled is ForceNew), and this bucket is protected.
+      // BucketObjectLockConfiguration below enables it on new and existing buckets alike.
+      { region, bucket: v.name, forceDestroy: false },
       { ...parent, protect: true },
     );
     const bucketOpts = { parent: this, dependsOn: [bucket] };
@@ -235,6 +342,14 @@ export class BackupVault extends pulumi.ComponentResource {
       },
       bucketOpts,
     );
+    if (lock)
+      new s3.BucketObjectLockConfiguration(
+        `${name}-object-lock`,
+        // Enabled, no default retention (see the class comment). Object Lock can never be switched off.
+        { region, bucket: bucket.bucket, objectLockEnabled: "Enabled" },
+        // S3 enables Object Lock on an existing bucket only once versioning is on.
+        { parent: this, dependsOn: [versioning] },
+      );
     const publicAccess = new s3.BucketPublicAccessBlock(
       `${name}-public-access`,
       {
@@ -264,14 +379,16 @@ export class BackupVault extends pulumi.ComponentResource {
     const writer = new iam.User(`${name}-writer`, { name: `${v.name}-writer`, path: "/homelab/" }, parent);
     new iam.UserPolicy(
       `${name}-writer-policy`,
+      // A plain string: known at preview, so the vault-history policy judges it before anything exists.
       {
         user: writer.name,
-        policy: pulumi
-          .all([bucket.arn, key.arn])
-          .apply(([bucketArn, keyArn]) =>
-            writerPolicy({ bucketArn, keyArn, region, objectLock: lock !== undefined }),
-          ),
+        policy: writerPolicy({ bucketArn: bucketArnOf(v), objectLock: lock !== undefined }),
       },
+      parent,
+    );
+    new iam.UserPolicy(
+      `${name}-writer-kms-policy`,
+      { user: writer.name, policy: key.arn.apply((keyArn) => writerKmsPolicy({ keyArn, region })) },
       parent,
     );
     const accessKey = new iam.AccessKey(`${name}-writer-key`, { user: writer.name }, parent);

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderBorgAlerts } from "../../analysis/backup/alerts";
 import { renderBorg, shq, type BorgRender, type RenderedFile } from "../../analysis/backup/borg";
-import { borgDatasets, borgInputFromModel } from "../../analysis/backup/borg-model";
+import { borgDatasets, borgInputFromModel, s3SinkFromModel } from "../../analysis/backup/borg-model";
 import type { StorageModel } from "../../model";
 import type { BorgJobFacts } from "../../model/facts";
 import { commandConnection, type SecretResolver, type SshConnection } from "../context";
@@ -119,10 +119,18 @@ export class BorgJobs extends pulumi.ComponentResource {
     this.alertRules = renderBorgAlerts(preview.expectations);
     this.repositories = preview.repositories.map((r) => r.path);
     this.timers = preview.timers;
-    const region = model.config.backup.vault.region;
     const input = borgInputFromModel(model);
+    // The vault's actual bucket, and the Object Lock retention it promises for every export.
+    const sink = s3SinkFromModel(model);
     const rendered = vault.bucketName.apply((bucket) =>
-      renderBorg({ ...input, sink: { kind: "s3", bucket, region } }),
+      renderBorg({
+        ...input,
+        sink: {
+          ...sink,
+          bucket,
+          ...(vault.archiveObjectLock ? { archiveLock: vault.archiveObjectLock } : {}),
+        },
+      }),
     );
 
     // Children do not inherit the component's dependsOn: pass the datasets on explicitly.

@@ -1,8 +1,12 @@
 import type { StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { validateLifecycle } from "../../analysis/backup/lifecycle";
 import { lifecycleFromInputs } from "../../analysis/backup/cost-report";
+import { detectionDays, historyFindings, type ObjectLockState } from "../../analysis/backup/history";
+import { parsePolicy, PolicyError } from "../../analysis/backup/iam-policy";
+import { ARCHIVE_PREFIX, HOT_PREFIX } from "../../analysis/backup/lifecycle-rules";
+import { FACT_TYPES, type BorgJobFacts, type VaultFacts } from "../../model/facts";
 import type { HomelabPolicy } from "../types";
-import { bucketLabel, bucketViews, kmsKeyOf, S3, type BucketView } from "./s3-graph";
+import { bucketLabel, bucketViews, iamPrincipals, kmsKeyOf, S3, type BucketView } from "./s3-graph";
 
 type Check = (v: BucketView, args: StackValidationArgs) => string[];
 
@@ -177,6 +181,82 @@ export const vaultLifecycleCosts = bucketRule({
           .map((w) => w.message) ?? []),
 });
 
+/** Days to respond once the freshness alert fires, unless the pack config says otherwise. */
+export const DEFAULT_RESPONSE_DAYS = 14;
+
+function objectLockOf(v: BucketView): ObjectLockState {
+  const cfg = v.parts.objectLock?.[0];
+  if (cfg) {
+    // The provider's default for objectLockEnabled is "Enabled" (the only value S3 accepts).
+    const enabled = (cfg.props["objectLockEnabled"] ?? "Enabled") === "Enabled";
+    const rule = cfg.props["rule"] as
+      { defaultRetention?: { mode?: string; days?: number; years?: number } } | undefined;
+    return { enabled, ...(rule?.defaultRetention ? { defaultRetention: rule.defaultRetention } : {}) };
+  }
+  return { enabled: v.bucket.props["objectLockEnabled"] === true };
+}
+
+export const vaultHistory: HomelabPolicy = {
+  name: "vault-history",
+  description:
+    "A compromised backup writer cannot destroy history: it cannot erase versions, bypass locks, or change lifecycle, versioning, Object Lock, the bucket policy or its own IAM; what it can overwrite keeps old versions longer than the backup-freshness alert window plus a response time; and archive/ exports cannot be overwritten (Object Lock or If-None-Match-only writes).",
+  enforcementLevel: "mandatory",
+  severity: "critical",
+  stacks: ["storage"],
+  remediationSteps:
+    "Keep the BackupVault's writer policy and bucket policy; set homelab:backup.vault.objectLockDays > 0 and noncurrentVersionExpireDays >= the alert window + responseDays (the message gives the number).",
+  configSchema: { properties: { responseDays: { type: "integer", minimum: 0 } } },
+  validateStack: (args, report) => {
+    const views = bucketViews(args.resources).filter((v) => !v.isLogTarget);
+    if (views.length === 0) return args.notApplicable("no backup bucket in this stack");
+    const responseDays = args.getConfig<{ responseDays?: number }>().responseDays ?? DEFAULT_RESPONSE_DAYS;
+    const principals = iamPrincipals(args.resources);
+    const schedules = args.resources
+      .filter((r) => r.type === FACT_TYPES.borgJobs && Array.isArray(r.props["jobs"]))
+      .flatMap((r) => (r.props as unknown as BorgJobFacts).jobs.map((j) => j.schedule));
+    let detection: number;
+    try {
+      detection = detectionDays(schedules);
+    } catch (e) {
+      report(`cannot derive the backup-freshness alert window: ${(e as Error).message}`);
+      return;
+    }
+    for (const v of views) {
+      const name = bucketLabel(v);
+      const facts = args.resources.find(
+        (r) =>
+          r.type === FACT_TYPES.backupVault &&
+          (r.urn === v.bucket.opts.parent || r.props["bucket"] === v.bucket.props["bucket"]),
+      )?.props as unknown as VaultFacts | undefined;
+      const lc = v.parts.lifecycle?.[0];
+      const versioning = (
+        v.parts.versioning?.[0]?.props["versioningConfiguration"] as { status?: string } | undefined
+      )?.status;
+      try {
+        const findings = historyFindings({
+          bucketArn: String(v.bucket.props["arn"] ?? `arn:aws:s3:::${name}`),
+          versioning,
+          objectLock: objectLockOf(v),
+          lifecycle: lc ? lifecycleFromInputs(lc.props) : undefined,
+          bucketPolicies: (v.parts.policy ?? []).flatMap((p) => {
+            const doc = parsePolicy(p.props["policy"]);
+            return doc ? [{ kind: "resource" as const, doc, source: p.name }] : [];
+          }),
+          principals,
+          layout: { hot: facts?.hotPrefix ?? HOT_PREFIX, archive: facts?.archivePrefix ?? ARCHIVE_PREFIX },
+          archiveLock: facts?.archiveLock,
+          detectionDays: detection,
+          responseDays,
+        });
+        for (const f of findings) report(`bucket ${name}: ${f.message}`, v.bucket.urn);
+      } catch (e) {
+        if (!(e instanceof PolicyError)) throw e;
+        report(`bucket ${name}: cannot evaluate its policies (${e.message}); simplify them`, v.bucket.urn);
+      }
+    }
+  },
+} as StackValidationPolicy & HomelabPolicy;
+
 export const backupVaultPolicies: HomelabPolicy[] = [
   vaultEncryption,
   vaultVersioning,
@@ -184,5 +264,6 @@ export const backupVaultPolicies: HomelabPolicy[] = [
   vaultTlsOnly,
   vaultLifecycle,
   vaultLifecycleCosts,
+  vaultHistory,
 ];
 export { S3 };

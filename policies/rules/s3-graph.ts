@@ -1,4 +1,6 @@
 import type { PolicyResource } from "@pulumi/policy";
+import { parsePolicy, type AttachedPolicy } from "../../analysis/backup/iam-policy";
+import type { Principal } from "../../analysis/backup/history";
 
 /** @pulumi/aws v7 splits a bucket's settings into separate resources; these are their type tokens. */
 export const S3 = {
@@ -13,7 +15,74 @@ export const S3 = {
   kmsKey: "aws:kms/key:Key",
 } as const;
 
+/** IAM resources that give a principal permissions (inline and managed policies of users and roles). */
+export const IAM = {
+  user: "aws:iam/user:User",
+  role: "aws:iam/role:Role",
+  userPolicy: "aws:iam/userPolicy:UserPolicy",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  policy: "aws:iam/policy:Policy",
+  userPolicyAttachment: "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+  rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+} as const;
+
 type Part = Exclude<keyof typeof S3, "bucket" | "kmsKey">;
+
+/**
+ * The resource that `prop` of `r` names: through the engine's property dependencies first (known at
+ * preview), else by equal name, id or ARN.
+ */
+function referenced(
+  r: PolicyResource,
+  prop: string,
+  candidates: PolicyResource[],
+  keys: string[],
+): PolicyResource | undefined {
+  const urns = new Set(candidates.map((c) => c.urn));
+  const dep = (r.propertyDependencies?.[prop] ?? []).find((d) => urns.has(d.urn));
+  if (dep) return candidates.find((c) => c.urn === dep.urn);
+  const value = r.props[prop];
+  if (value === undefined) return undefined;
+  return candidates.find((c) => keys.some((k) => c.props[k] !== undefined && c.props[k] === value));
+}
+
+/**
+ * A principal's ARN, or at preview (when `arn` is not known yet) the pattern every ARN of it matches:
+ * arn:<partition>:iam::<account>:user<path><name> (the account is the only unknown part).
+ */
+function principalArn(p: PolicyResource): string {
+  const arn = p.props["arn"];
+  if (typeof arn === "string" && arn !== "") return arn;
+  const name = p.props["name"];
+  if (typeof name !== "string") return p.urn;
+  const kind = p.type === IAM.user ? "user" : "role";
+  return `arn:*:iam::*:${kind}${String(p.props["path"] ?? "/")}${name}`;
+}
+
+/**
+ * Every IAM user and role of the stack with its identity policies (inline and attached managed ones).
+ * Group memberships are not followed: the homelab's writer is a user with an inline policy.
+ */
+export function iamPrincipals(resources: PolicyResource[]): Principal[] {
+  const of = (type: string) => resources.filter((r) => r.type === type);
+  const managed = of(IAM.policy);
+  const principals = [...of(IAM.user), ...of(IAM.role)];
+  return principals.map((p) => {
+    const isUser = p.type === IAM.user;
+    const inline = of(isUser ? IAM.userPolicy : IAM.rolePolicy).filter(
+      (x) => referenced(x, isUser ? "user" : "role", [p], ["name", "id"]) !== undefined,
+    );
+    const attached = of(isUser ? IAM.userPolicyAttachment : IAM.rolePolicyAttachment)
+      .filter((x) => referenced(x, isUser ? "user" : "role", [p], ["name", "id"]) !== undefined)
+      .map((x) => referenced(x, "policyArn", managed, ["arn", "id"]))
+      .filter((x): x is PolicyResource => x !== undefined);
+    const policies: AttachedPolicy[] = [...inline, ...attached].flatMap((x) => {
+      const doc = parsePolicy(x.props["policy"]);
+      return doc ? [{ kind: "identity" as const, doc, source: x.name }] : [];
+    });
+    return { name: p.name, arn: principalArn(p), policies };
+  });
+}
 
 export interface BucketView {
   bucket: PolicyResource;

@@ -37,3 +37,30 @@ describe("vault lifecycle is validated while parsing config, before any resource
     expect(resolveWith({ kmsKeyRotationDays: 30 })).toThrow(/homelab:backup\.vault\.kmsKeyRotationDays/);
   });
 });
+
+describe("docs/backup-vault.md configuration table", () => {
+  it("states the schema's defaults (objectLockDays 180, GOVERNANCE, ...)", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { vault } = await import("../../model/backup");
+    const parsed = vault.parse({ name: "homelab-backups", region: "eu-central-1" }) as Record<
+      string,
+      unknown
+    >;
+    const doc = readFileSync(join(__dirname, "..", "..", "docs", "backup-vault.md"), "utf8");
+    const section = doc.split("## Configuration (`homelab:backup.vault`)")[1]!.split("\n## ")[0]!;
+    const rows = section
+      .split("\n")
+      .filter((l) => /^\| `\w+` /.test(l))
+      .map((l) => l.split("|").map((c) => c.trim()));
+    expect(rows.length).toBeGreaterThan(8);
+    for (const [, field, def] of rows) {
+      const key = field!.replace(/`/g, "");
+      const want = parsed[key];
+      const shown = def!.replace(/`/g, "");
+      if (want === undefined) expect([key, shown]).toEqual([key, expect.stringMatching(/^none/)]);
+      else expect([key, shown]).toEqual([key, String(want)]);
+    }
+    expect(parsed["objectLockDays"]).toBe(180);
+  });
+});

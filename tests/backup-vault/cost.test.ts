@@ -112,6 +112,31 @@ describe("vault steady state", () => {
     expect(early.earlyDeletionUsdPerMonth).toBeCloseTo((1500 * 0.00099 * 149) / 30, 6);
   });
 
+  it("keeps an export billed until its Object Lock ends, when the lock outlasts expiry + noncurrent days", () => {
+    // Expiry at 400 + 30 noncurrent days = 430: a 365-day lock changes nothing.
+    const locked365 = vaultCost(vaultLifecycle(vault), usage, undefined, 365);
+    expect(locked365.totalUsdPerMonth).toBeCloseTo(c.totalUsdPerMonth, 9);
+    // A 500-day lock keeps each expired export 100 days instead of 30 as a noncurrent version.
+    const locked500 = vaultCost(vaultLifecycle(vault), usage, undefined, 500);
+    const tail = (x: typeof c) =>
+      x.holdings.filter((h) => h.prefix === "archive/" && h.noncurrent).reduce((n, h) => n + h.gib, 0);
+    expect(tail(c)).toBeCloseTo((1500 / 30) * 30, 6);
+    expect(tail(locked500)).toBeCloseTo((1500 / 30) * 100, 6);
+    expect(locked500.totalUsdPerMonth - c.totalUsdPerMonth).toBeCloseTo(
+      (1500 / 30) * 70 * 0.00099 +
+        (((1500 / 30) * 70 * 1024) / 256) * ((8 * 0.023 + 32 * 0.00099) / 1024 / 1024),
+      6,
+    );
+    expect(locked500.assumptions[1]).toMatch(/each under Object Lock for 500 days/);
+    // Locked bytes stay: a 180-day lock leaves 150 days in Deep Archive (30 early), a 210-day one 180.
+    const early = vaultLifecycle({ ...vault, archiveExpireDays: 60, noncurrentVersionExpireDays: 1 });
+    expect(vaultCost(early, usage, undefined, 180).earlyDeletionUsdPerMonth).toBeCloseTo(
+      (1500 * 0.00099 * 30) / 30,
+      6,
+    );
+    expect(vaultCost(early, usage, undefined, 210).earlyDeletionUsdPerMonth).toBe(0);
+  });
+
   it("estimates hot, archive-standard and archive-bulk restores with the downlink time", () => {
     expect(c.restore.map((r) => `${r.storageClass}/${r.tier}`)).toEqual([
       "STANDARD/immediate",

@@ -35,9 +35,12 @@ describe("BackupVault with Object Lock and access logging (Pulumi mocks)", () =>
     vault = ev.resources.find((r) => r.type === "homelab:backup:BackupVault")!;
   });
 
-  it("enables Object Lock on the bucket without a default retention (per-export retention)", () => {
-    expect(named("vault-bucket").inputs["objectLockEnabled"]).toBe(true);
-    expect(of("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")).toHaveLength(0);
+  it("enables Object Lock without a default retention (per-export retention), in COMPLIANCE mode", () => {
+    expect(named("vault-bucket").inputs["objectLockEnabled"]).toBeUndefined();
+    const [lock] = of("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration");
+    expect(lock!.inputs["rule"]).toBeUndefined();
+    expect(lock!.inputs["objectLockEnabled"]).toBe("Enabled");
+    expect(vault.inputs["archiveLock"]).toEqual({ mode: "COMPLIANCE", days: 365 });
   });
 
   it("lets the writer lock archive/ exports only, and the bucket refuses shorter locks and locks on hot/", () => {
@@ -52,6 +55,17 @@ describe("BackupVault with Object Lock and access logging (Pulumi mocks)", () =>
     expect(bucket.Statement.find((s: { Sid: string }) => s.Sid === "HotStaysUnlocked").Resource).toBe(
       "arn:aws:s3:::homelab-backups/hot/*",
     );
+    expect(
+      bucket.Statement.find((s: { Sid: string }) => s.Sid === "WriterLocksOnlyAsConfigured").Condition,
+    ).toEqual({
+      NumericGreaterThan: { "s3:object-lock-remaining-retention-days": "396" },
+    });
+    expect(
+      bucket.Statement.find((s: { Sid: string }) => s.Sid === "WriterLockModeAsConfigured").Condition,
+    ).toEqual({
+      StringNotEquals: { "s3:object-lock-mode": "COMPLIANCE" },
+      Null: { "s3:object-lock-mode": "false" },
+    });
   });
 
   it("uses the configured key rotation and an IA step before Deep Archive", () => {

@@ -23,6 +23,13 @@ export function planMocks(stackOutputs: Record<string, Record<string, unknown>>)
         state["bucket"] = bucket;
         state["arn"] = `arn:aws:s3:::${bucket}`;
       }
+      // IAM principals get ARNs in AWS's own format (account of getCallerIdentity below), so bucket policies
+      // naming them can be matched to the user by the vault-history policy.
+      if (args.type === "aws:iam/user:User" || args.type === "aws:iam/role:Role") {
+        const kind = args.type === "aws:iam/user:User" ? "user" : "role";
+        const path = String(args.inputs["path"] ?? "/");
+        state["arn"] = `arn:aws:iam::123456789012:${kind}${path}${String(args.inputs["name"] ?? args.name)}`;
+      }
       if (args.type.startsWith("aws:") && state["arn"] === undefined)
         state["arn"] = `arn:aws:mock:::${args.name}`;
       return { id: `${args.name}-id`, state };
