@@ -130,7 +130,16 @@ export async function inspect(client: OpnsenseClient, expect: GatewayExpectation
       `the gateway at ${client.url} does not have the interfaces the network stack needs; nothing was changed:\n` +
         problems.map((p) => `  - ${p}`).join("\n"),
     );
-  const wireguardEnabled = parseWireguardEnabled(await client.call(wireguardGeneralRequest()));
+  let wireguardEnabled: boolean;
+  try {
+    wireguardEnabled = parseWireguardEnabled(await client.call(wireguardGeneralRequest()));
+  } catch (e) {
+    throw new Error(
+      `could not read whether WireGuard is enabled (${(e as Error).message}); the API key's user needs ` +
+        `the privilege VPN: WireGuard: Configuration`,
+      { cause: e },
+    );
+  }
   return {
     version: version.version,
     series: seriesText(version.series),

@@ -172,3 +172,37 @@ export async function api(
   }
   return { status: res.status, json };
 }
+
+/** The reference segments as bootstrap leaves them on the gateway (docs/network-firewall.md). */
+export const REFERENCE_SEGMENTS = [
+  { name: "management", vlan: 10, key: "lan" },
+  { name: "servers", vlan: 20, key: "opt1" },
+  { name: "trusted", vlan: 30, key: "opt2" },
+  { name: "iot", vlan: 40, key: "opt3" },
+  { name: "cameras", vlan: 50, key: "opt4" },
+  { name: "guest", vlan: 60, key: "opt5" },
+];
+
+/**
+ * Double options for a gateway after the documented bootstrap: a VLAN device `vlan0.<tag>` on igc1 per
+ * segment, each assigned (management as lan, the others opt1..opt5) with the segment's name as its
+ * description; WAN on igc0. WireGuard is still off, as on a fresh install.
+ */
+export function bootstrapped(version: "25.7" | "26.1" | "26.7" = "26.7") {
+  const interfaces: Record<string, { if: string; descr: string; enable: string }> = {
+    wan: { if: "igc0", descr: "WAN", enable: "1" },
+  };
+  for (const s of REFERENCE_SEGMENTS)
+    interfaces[s.key] = { if: `vlan0.${s.vlan}`, descr: s.name, enable: "1" };
+  return {
+    version,
+    interfaces,
+    devices: ["igc0", "igc1"],
+    vlans: REFERENCE_SEGMENTS.map((s) => ({
+      if: "igc1",
+      tag: String(s.vlan),
+      vlanif: `vlan0.${s.vlan}`,
+      descr: s.name,
+    })),
+  };
+}
