@@ -78,7 +78,7 @@ function copyForRecovery(
   }
 }
 
-const describe = (r: Revision) =>
+const describeRevision = (r: Revision) =>
   `${r.id} (${new Date(r.time * 1000).toISOString()}, ${r.username || "unknown user"}: ${r.description || "no description"})`;
 
 /**
@@ -151,7 +151,7 @@ export async function applyChange(
           `applied it again; the change was not kept. ` +
           (undone === undefined
             ? "The revision list could not be read before the revert: check System > Configuration > History for changes made meanwhile. "
-            : `The revert undid ${undone.length} revision(s) saved since ${id}: ${undone.map(describe).join("; ")}. ` +
+            : `The revert undid ${undone.length} revision(s) saved since ${id}: ${undone.map(describeRevision).join("; ")}. ` +
               "This run made no other change in that window; anything else listed there must be made again. ") +
           "Fix the rule or the management flow and run again.",
       );
