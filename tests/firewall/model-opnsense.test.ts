@@ -1,6 +1,8 @@
 import { ConfigError, IssueList, resolveNetwork } from "../../model";
 import { aliasName, aliasNameProblems, descriptionProblems, portAliasName } from "../../model/opnsense-names";
 import { AliasNames } from "../../model/resolve-opnsense";
+import { compileFirewall } from "../../analysis/firewall";
+import { interfaceBindings } from "../../analysis/firewall/interfaces";
 import { allSecretsSet, networkFile, rawOf } from "../fixtures/reference";
 import { flow } from "./support";
 
@@ -51,6 +53,28 @@ describe("OPNsense interface binding in the model", () => {
     expect(errorsOf((r) => (r.segments[3].interface = { key: "wan" }))[0]).toMatch(
       /^homelab:segments\[3\]\.interface/,
     );
+  });
+});
+
+describe("OPNsense interface binding in the plan", () => {
+  it("lists each interface with its binding and rule count; a description binding is marked as looked up", () => {
+    const raw = rawOf(networkFile()) as Raw;
+    raw.segments[3].interface = { description: "IoT" };
+    const model = resolveNetwork(raw, allSecretsSet);
+    const rows = interfaceBindings(model, compileFirewall(model));
+    expect(rows.map((r) => r.interface)).toEqual([
+      "management",
+      "servers",
+      "trusted",
+      "iot",
+      "cameras",
+      "guest",
+      "wireguard",
+      "wan",
+    ]);
+    expect(rows[3]).toMatchObject({ binding: 'description "IoT" (looked up on the gateway)', key: null });
+    expect(rows[0]).toMatchObject({ binding: "key lan", key: "lan" });
+    expect(rows.reduce((n, r) => n + r.rules, 0)).toBe(compileFirewall(model).rules.length);
   });
 });
 
