@@ -5,20 +5,33 @@ import { deployNetworkStack, GATEWAY, type Deployment } from "./stack-harness";
 /**
  * The reference network stack against the oldest supported release: created, read back without a
  * diff, and deleted again through the serialized provider. 26.1 differs from 26.7 where it matters
- * here: alias get_item of a vanished UUID is HTTP 500, and get* carries no `%field` copies.
+ * here: alias get_item of a vanished UUID is HTTP 500, and get* carries no `%field` copies. Here every
+ * segment is bound by description (the default), so the rules' interface keys come from the lookup.
  */
 describe("the reference network stack through the serialized provider (double of opnsense/core 26.1)", () => {
   let double: OpnsenseDouble;
   let deployment: Deployment;
   beforeAll(async () => {
     double = await startDouble(bootstrapped("26.1"));
-    deployment = await deployNetworkStack(double);
+    deployment = await deployNetworkStack(double, { bindByDescription: true });
   }, 120_000);
   afterAll(() => double.close());
 
   it("creates every object, reads each back without a diff, and deletes them all", async () => {
     expect(deployment.errors).toEqual([]);
-    expect(deployment.created.find((c) => c.type === GATEWAY)?.outs).toMatchObject({ version: "26.1.11" });
+    expect(deployment.created.find((c) => c.type === GATEWAY)?.outs).toMatchObject({
+      version: "26.1.11",
+      interfaces: { management: "lan", servers: "opt1", iot: "opt3", guest: "opt5" },
+    });
+    const gateway = deployment.created.find((c) => c.type === GATEWAY)!;
+    expect((gateway.inputs["body"] as { segments: unknown[] }).segments[3]).toEqual({
+      segment: "iot",
+      vlan: 40,
+      path: "homelab:segments[3].interface",
+      description: "iot",
+    });
+    const iot = deployment.created.find((c) => c.name === "firewall-rule-iot-flow-6")!;
+    expect((iot.inputs["body"] as Record<string, string>)["interface"]).toBe("opt3");
     const provider = deployment.provider();
     for (const c of deployment.created) {
       const read = await provider.read(c.id, c.outs);

@@ -68,13 +68,20 @@ const wgPrivateKey = (): string =>
     .subarray(-32)
     .toString("base64");
 
+export interface StackOptions {
+  /** Bind every segment by its description (the segment's name) instead of the keys in the file. */
+  bindByDescription?: boolean;
+}
+
 /** The reference stack file pointed at the double, with peers whose private keys this test holds. */
-export function referenceAgainst(double: OpnsenseDouble): {
-  file: StackFile;
-  secrets: Record<string, string>;
-} {
+export function referenceAgainst(
+  double: Pick<OpnsenseDouble, "url" | "apiKey" | "apiSecret">,
+  opts: StackOptions = {},
+): { file: StackFile; secrets: Record<string, string> } {
   const file = networkFile();
   const all = structuredClone(file.all) as Record<string, unknown>;
+  if (opts.bindByDescription)
+    for (const s of all[`${NAMESPACE}:segments`] as Record<string, unknown>[]) delete s["interface"];
   const opnsense = { ...(all[`${NAMESPACE}:opnsense`] as Record<string, unknown>), url: double.url };
   all[`${NAMESPACE}:opnsense`] = opnsense;
   const wireguard = structuredClone(all[`${NAMESPACE}:wireguard`]) as {
@@ -119,8 +126,11 @@ function loadProvider(text: string): Provider {
   return module.exports["handler"]!();
 }
 
-export async function deployNetworkStack(double: OpnsenseDouble): Promise<Deployment> {
-  const { file, secrets } = referenceAgainst(double);
+export async function deployNetworkStack(
+  double: Pick<OpnsenseDouble, "url" | "apiKey" | "apiSecret">,
+  opts: StackOptions = {},
+): Promise<Deployment> {
+  const { file, secrets } = referenceAgainst(double, opts);
   // The provider's default backup directory, decided when it runs: a scratch one for the test.
   process.env["HOMELAB_OPNSENSE_BACKUP_DIR"] = mkdtempSync(join(tmpdir(), "opnsense-stack-backups-"));
   const pulumi = await import("@pulumi/pulumi");

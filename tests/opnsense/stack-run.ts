@@ -1,4 +1,3 @@
-import type { OpnsenseDouble } from "./double";
 import { deployNetworkStack } from "./stack-harness";
 
 /**
@@ -10,8 +9,7 @@ import { deployNetworkStack } from "./stack-harness";
 async function main(): Promise<void> {
   const [url, apiKey, apiSecret] = process.argv.slice(2);
   if (!url || !apiKey || !apiSecret) throw new Error("usage: stack-run.ts <url> <apiKey> <apiSecret>");
-  const target = { url, apiKey, apiSecret } as OpnsenseDouble;
-  const d = await deployNetworkStack(target);
+  const d = await deployNetworkStack({ url, apiKey, apiSecret });
   // Each resource depending on a failed one repeats its error: one line per distinct message.
   const errors = [...new Map(d.errors.map((e) => [`${e.name}\n${e.message}`, e])).values()].filter(
     (e) => e.name !== "<output>",
