@@ -187,6 +187,8 @@ export function optionsOf(spec: FieldSpec, ctx: FieldContext): Record<string, st
     case "relation":
       return ctx.relations[spec.relation] ?? {};
     case "vlanParent":
+      // Interfaces/FieldTypes/VlanInterfaceField.php: the devices ifconfig lists (not VLANs) plus the
+      // configured VLAN devices (for QinQ).
       return Object.fromEntries(ctx.devices.map((d) => [d, d]));
     default:
       return {};
