@@ -6,6 +6,30 @@ import { dataset } from "./storage";
 /** Trust decides defaults only (internet egress, logging); reachability always comes from explicit flows. */
 export const trust = z.enum(["management", "trusted", "servers", "untrusted", "isolated", "guest"]);
 
+/**
+ * How a segment is found on the gateway. OPNsense names every assigned interface `lan`, `wan` or
+ * `optN` itself (models/OPNsense/Interfaces: assignments), and filter rules must name that key
+ * (Base/FieldTypes/InterfaceField.php). Either write the key down, or let the provider look the
+ * interface up by the description given to it under Interfaces > Assignments (read-only, at preview
+ * and apply time). Without this field the description is the segment's name.
+ */
+export const interfaceBinding = z.union([
+  z.strictObject({
+    key: z
+      .string()
+      .regex(
+        /^(lan|opt[1-9][0-9]{0,3})$/,
+        "must be an OPNsense interface key: lan or optN (as Interfaces > Assignments shows it)",
+      ),
+  }),
+  z.strictObject({
+    description: z
+      .string()
+      .min(1, "must not be empty")
+      .max(255, "OPNsense interface descriptions are at most 255 characters"),
+  }),
+]);
+
 export const segment = z.object({
   name,
   vlan: z
@@ -17,6 +41,8 @@ export const segment = z.object({
   trust,
   internet: z.boolean().default(false),
   description: z.string().default(""),
+  /** The OPNsense interface this segment's VLAN is assigned to (see interfaceBinding). */
+  interface: interfaceBinding.optional(),
 });
 
 export const host = z.object({
@@ -86,14 +112,37 @@ export const wireguard = z.object({
     .min(1, "at least one admin peer is needed or the management surface is unreachable"),
 });
 
+/** Loopback addresses, the only place where the API may be spoken over plain http. */
+const LOOPBACK = /^(127(\.\d{1,3}){3}|\[::1\]|localhost)$/i;
+
+/** API credentials travel in every request's basic-auth header: https only, except on loopback. */
+export const opnsenseUrl = z
+  .string()
+  .url()
+  .superRefine((s, ctx) => {
+    if (!URL.canParse(s)) return; // .url() has reported it
+    const u = new URL(s);
+    if (u.protocol === "https:") return;
+    if (u.protocol === "http:" && LOOPBACK.test(u.hostname)) return;
+    ctx.addIssue({
+      code: "custom",
+      message:
+        `${u.protocol}// would send the API key and secret in clear text; use https://${u.host}` +
+        " (with caCertificate for a self-signed certificate)",
+    });
+  });
+
 export const opnsense = z.object({
-  url: z.string().url(),
+  url: opnsenseUrl,
   apiKey: secretRef,
   apiSecret: secretRef,
   /** Physical interface carrying the VLANs (e.g. igc1). */
   trunkInterface: z.string().min(1),
   wanInterface: z.string().min(1).default("wan"),
-  /** Accept a self-signed API certificate only when pinned by fingerprint. */
+  /**
+   * PEM of the CA that signed the gateway's web GUI certificate (or of that self-signed certificate
+   * itself). It is trusted for this connection only; the host name in `url` must still match it.
+   */
   caCertificate: z.string().optional(),
 });
 
@@ -128,6 +177,7 @@ export const networkConfig = z.object({
 export type NetworkConfigInput = z.input<typeof networkConfig>;
 export type NetworkConfig = z.output<typeof networkConfig>;
 export type Segment = z.output<typeof segment>;
+export type InterfaceBinding = z.output<typeof interfaceBinding>;
 export type Host = z.output<typeof host>;
 export type ServiceEndpoint = z.output<typeof serviceEndpoint>;
 export type Flow = z.output<typeof flow>;

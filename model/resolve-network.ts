@@ -5,18 +5,22 @@ import {
   networkConfig,
   type Flow,
   type Host,
+  type InterfaceBinding,
   type NetworkConfig,
   type Route,
   type Segment,
   type ServiceEndpoint,
 } from "./network";
 import { parseStackConfig } from "./parse";
+import { bindingOf, checkBindings, checkOpnsenseNames } from "./resolve-opnsense";
 import { checkSecrets, collectSecretRefs, type SecretSource, type SecretUse } from "./secrets";
 
 export interface ResolvedSegment extends Segment {
   range: Ipv4Range;
   /** The gateway's address on this VLAN (first usable address by convention). */
   gateway: string;
+  /** How the provider finds this segment's OPNsense interface (key, or description to look up). */
+  binding: InterfaceBinding;
 }
 export interface ResolvedHost extends Host {
   segmentRef: ResolvedSegment;
@@ -82,7 +86,7 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     for (const other of segments)
       if (overlaps(range, other.range))
         issues.add(["segments", i, "cidr"], `${s.cidr} overlaps ${other.cidr} of segment "${other.name}"`);
-    const seg = { ...s, range, gateway: intToIp(range.first + 1) };
+    const seg = { ...s, range, gateway: intToIp(range.first + 1), binding: bindingOf(s) };
     segments.push(seg);
     segmentsByName.set(s.name, seg);
   });
@@ -218,6 +222,9 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
   checkDirectoryAgainstStacks(config.services, nodeHostNames, config.stacks, (i, field, msg) =>
     issues.add(["services", i, field], msg),
   );
+
+  checkBindings(config, issues);
+  checkOpnsenseNames(config, issues);
 
   const secretUses = collectSecretRefs(config);
   checkSecrets(secretUses, secrets, issues, "network");

@@ -1,6 +1,14 @@
 import { contains, parseCidr, type Ipv4Range } from "../../model/net";
 import type { Endpoint, NetworkModel, ResolvedFlow, ResolvedSegment } from "../../model/resolve-network";
-import { aliasDescription, aliasName, PRIVATE_ALIAS, TUNNEL_ALIAS } from "./names";
+import { descriptionProblems } from "../../model/opnsense-names";
+import {
+  aliasDescription,
+  aliasName,
+  portAliasEntries,
+  portAliasName,
+  PRIVATE_ALIAS,
+  TUNNEL_ALIAS,
+} from "./names";
 import { flowTraffic, RFC1918, type PortRange } from "./traffic";
 import {
   interfaceKey,
@@ -67,8 +75,6 @@ class AliasTable {
   }
 }
 
-const rangeText = (r: PortRange): string => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`);
-
 /** Compiles the model's intents into the gateway's configuration. Pure: same model, same output. */
 export function compileFirewall(model: NetworkModel): CompiledFirewall {
   const c = model.config;
@@ -114,9 +120,8 @@ export function compileFirewall(model: NetworkModel): CompiledFirewall {
       const r = ranges[0]!;
       return r.from === r.to ? { kind: "port", port: r.from } : { kind: "range", from: r.from, to: r.to };
     }
-    const sorted = [...ranges].sort((a, b) => a.from - b.from || a.to - b.to);
-    const content = [...new Set(sorted.map(rangeText))];
-    const name = aliasName("ports", content.map((t) => t.replace("-", "to")).join("_"));
+    const content = portAliasEntries(ranges);
+    const name = portAliasName(content);
     aliases.add({
       name,
       type: "port",
@@ -371,6 +376,19 @@ export function compileFirewall(model: NetworkModel): CompiledFirewall {
     };
   });
 
+  // The model refuses config that would produce these (resolve-opnsense.ts, with config paths); this
+  // guards the compiler itself against producing a text the gateway would refuse.
+  const texts = [
+    ...rules.map((r) => r.description),
+    ...vlans.map((v) => v.description),
+    ...portForwards.map((f) => f.description),
+    ...hostOverrides.map((h) => h.description),
+  ];
+  for (const t of texts) {
+    const problems = descriptionProblems(t);
+    if (problems.length > 0)
+      throw new Error(`compiled description ${JSON.stringify(t)} ${problems.join("; ")}`);
+  }
   return { vlans, aliases: aliases.all(), rules, portForwards, hostOverrides, interfaces };
 }
 

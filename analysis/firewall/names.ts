@@ -1,27 +1,36 @@
-import { createHash } from "node:crypto";
+import { MAX_DESCRIPTION_BYTES } from "../../model/opnsense-names";
 
-const MAX_ALIAS = 31;
+// The naming rules live in the model, which checks every derived name against them with its config path.
+export {
+  aliasName,
+  PRIVATE_ALIAS,
+  TUNNEL_ALIAS,
+  portAliasEntries,
+  portAliasName,
+} from "../../model/opnsense-names";
 
-/**
- * OPNsense alias names match /^[_a-zA-Z][a-zA-Z0-9][_a-zA-Z0-9]{0,29}$/ and may not be pf keywords or
- * service names. A fixed prefix per kind keeps them clear of both and of each other; names that would be
- * too long keep a readable head and a short hash, so two long names never collide.
- */
-export function aliasName(prefix: "net" | "host" | "ports", name: string): string {
-  const plain = `${prefix}_${name.replace(/[^a-zA-Z0-9]/g, "_")}`;
-  if (plain.length <= MAX_ALIAS) return plain;
-  const hash = createHash("sha256").update(name).digest("hex").slice(0, 6);
-  return `${plain.slice(0, MAX_ALIAS - hash.length - 1)}_${hash}`;
+/** Cuts `text` to at most `max` UTF-8 bytes without splitting a character. */
+export function truncateBytes(text: string, max: number): string {
+  let out = "";
+  let used = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, "utf8");
+    if (used + n > max) break;
+    out += ch;
+    used += n;
+  }
+  return out;
 }
 
-/** Fixed aliases: not prefixed like the generated ones, so no segment or host name can produce them. */
-export const PRIVATE_ALIAS = "private_nets";
-export const TUNNEL_ALIAS = "wg_tunnel";
-
-/** Alias descriptions only accept letters, digits, whitespace and . - , _ (and non-ASCII), up to 255. */
+/**
+ * Alias descriptions: letters, digits, whitespace and . - , _ (and non-ASCII), cut to the 255 bytes of
+ * Base/FieldTypes/DescriptionField.php (a byte limit: its regex has no `u` flag).
+ */
 export const aliasDescription = (text: string): string =>
-  text
-    .replace(/[^\t\n 0-9a-zA-Z.\-,_\u00A0-\uFFFF]/g, " ")
-    .replace(/ {2,}/g, " ")
-    .trim()
-    .slice(0, 255) || "homelab";
+  truncateBytes(
+    text
+      .replace(/[^\t 0-9a-zA-Z.\-,_\u00A0-\uFFFF]/g, " ")
+      .replace(/ {2,}/g, " ")
+      .trim(),
+    MAX_DESCRIPTION_BYTES,
+  ).trim() || "homelab";

@@ -17,21 +17,34 @@ import type {
  * compares equal to what was written.
  */
 
-/** How compiled interfaces are named on the gateway. */
+/** How compiled interfaces are named on the gateway: the interface keys filter rules must carry. */
 export interface InterfaceNames {
-  /** Identifier of the interface a segment's VLAN device is assigned to. */
+  /** Key (`lan`, `optN`) of the interface a segment's VLAN device is assigned to. */
   segment(name: string): string;
   wireguard: string;
   wan: string;
 }
 
 /**
- * Segments are assigned under their own name as identifier; WireGuard rules go on the interface group
- * OPNsense creates for all WireGuard instances.
+ * The group interface WireGuard registers once it is enabled (src/etc/inc/plugins.inc.d/wireguard.inc,
+ * wireguard_interfaces(): key and device `wireguard`, type group); it is never assigned by hand.
  */
-export const defaultInterfaceNames = (wanInterface: string): InterfaceNames => ({
-  segment: (name) => name,
-  wireguard: "wireguard",
+export const WIREGUARD_GROUP = "wireguard";
+
+/**
+ * Names from the segments' resolved interface keys. A segment without a key is a bug in the caller:
+ * the provider resolves every binding before a rule is written.
+ */
+export const interfaceNames = (
+  segmentKeys: Readonly<Record<string, string>>,
+  wanInterface: string,
+): InterfaceNames => ({
+  segment: (name) => {
+    const key = segmentKeys[name];
+    if (key === undefined) throw new Error(`segment ${name} has no resolved OPNsense interface key`);
+    return key;
+  },
+  wireguard: WIREGUARD_GROUP,
   wan: wanInterface,
 });
 
@@ -98,12 +111,16 @@ export const aliasBody = (a: Alias): Record<string, string> => ({
   description: a.description,
 });
 
+/**
+ * Without `vlanif`: the device name is the object's key, which the provider writes into it. It is the
+ * name the interface assignment uses (Interfaces/Api/VlanSettingsController.php keeps a posted `vlanif`
+ * as is and refuses to rename an assigned device), found on the gateway by the preflight.
+ */
 export const vlanBody = (v: VlanDevice): Record<string, string> => ({
   if: v.parent,
   tag: String(v.tag),
   pcp: "0",
   descr: v.description,
-  vlanif: v.device,
 });
 
 /** Manual filter association ("pass" blank): the WAN filter rules are compiled and analysed like all others. */

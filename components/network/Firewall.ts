@@ -3,27 +3,35 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   aliasBody,
   compileFirewall,
-  defaultInterfaceNames,
   filterRuleBody,
   hostOverrideBody,
   interfaceKey,
+  interfaceNames,
   portForwardBody,
   vlanBody,
   type Address,
   type CompiledFirewall,
   type FilterRule,
-  type InterfaceNames,
+  type InterfaceRef,
 } from "../../analysis/firewall";
 import type { NetworkModel } from "../../model";
 import type { OpnsenseConnection } from "../opnsense/connection";
+import { OpnsenseGateway, type SegmentBinding } from "../opnsense/OpnsenseGateway";
 import { OpnsenseObject, type OpnsenseKind } from "../opnsense/OpnsenseObject";
 
 export interface FirewallArgs {
   model: NetworkModel;
   opnsense: OpnsenseConnection;
-  /** How segments, the tunnel and WAN are named on the gateway; defaults documented in opnsense-body.ts. */
-  interfaceNames?: InterfaceNames;
 }
+
+/** Each segment's binding as the gateway preflight checks it (model: segments[i].interface). */
+export const segmentBindings = (model: NetworkModel): SegmentBinding[] =>
+  model.segments.map((s, i) => ({
+    segment: s.name,
+    vlan: s.vlan,
+    path: `homelab:segments[${i}].interface`,
+    ...s.binding,
+  }));
 
 const aliasesOf = (r: FilterRule): string[] => {
   const names: string[] = [];
@@ -37,7 +45,7 @@ const aliasesOf = (r: FilterRule): string[] => {
 /** Pulumi names allow more, but these also end up in URNs people read: keep them plain. */
 const slug = (s: string): string => s.replace(/[^a-zA-Z0-9-]+/g, "-").replace(/^-|-$/g, "");
 
-/** VLANs, aliases, default-deny filter rules, port forward and DNS overrides on OPNsense (issue 3). */
+/** VLANs, aliases, default-deny filter rules, port forward and DNS overrides on OPNsense. */
 export class Firewall extends pulumi.ComponentResource {
   /** What is deployed, as typed data: the reachability analysis and policies read this, not the API. */
   readonly compiled: CompiledFirewall;
@@ -47,6 +55,8 @@ export class Firewall extends pulumi.ComponentResource {
   readonly rules: ReadonlyMap<string, OpnsenseObject>;
   readonly portForwards: OpnsenseObject[];
   readonly hostOverrides: OpnsenseObject[];
+  /** The preflight every object here depends on (version, interface keys, WireGuard switched on). */
+  readonly gateway: OpnsenseGateway;
 
   constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
     const compiled = compileFirewall(args.model);
@@ -55,26 +65,75 @@ export class Firewall extends pulumi.ComponentResource {
     const facts: FirewallFacts = { config: args.model.config, compiled };
     super(FACT_TYPES.firewall, name, facts, opts);
     const { model, opnsense } = args;
-    const names = args.interfaceNames ?? defaultInterfaceNames(model.config.opnsense.wanInterface);
+    const wan = model.config.opnsense.wanInterface;
     this.compiled = compiled;
+
+    // Nothing is written before the gateway passed its preflight: every object depends on it.
+    const gateway = new OpnsenseGateway(
+      `${name}-gateway`,
+      {
+        connection: opnsense,
+        expect: {
+          segments: segmentBindings(model),
+          wan,
+          wireguard: compiled.rules.some((r) => r.interface.kind === "wireguard"),
+        },
+      },
+      { parent: this },
+    );
+    this.gateway = gateway;
+    // A segment bound by key is known from config (the offline plan shows it; the preflight verifies
+    // it before any write). A segment bound by description is only known once the preflight looked it
+    // up on the gateway: a preview shows those rules' bodies as unknown.
+    const configKeys: Record<string, string> = {};
+    for (const s of model.segments) if ("key" in s.binding) configKeys[s.name] = s.binding.key;
+    const segmentsOf = (r: { interface: InterfaceRef; source?: Address; destination?: Address }) => {
+      const refs = [
+        r.interface,
+        ...[r.source, r.destination].flatMap((a) => (a?.kind === "interfaceAddress" ? [a.interface] : [])),
+      ];
+      return refs.flatMap((i) => (i.kind === "segment" ? [i.segment] : []));
+    };
+    const bodyOf = <T extends { interface: InterfaceRef; source?: Address; destination?: Address }>(
+      r: T,
+      build: (r: T, n: ReturnType<typeof interfaceNames>) => Record<string, unknown>,
+    ): pulumi.Input<Record<string, unknown>> =>
+      segmentsOf(r).every((seg) => seg in configKeys)
+        ? build(r, interfaceNames(configKeys, wan))
+        : gateway.interfaces.apply((found) => build(r, interfaceNames({ ...configKeys, ...found }, wan)));
 
     // The key is written into the object's name/description field by the provider: for rules it is
     // the description, which carries the rule id and so is unique.
     const object = (
       resource: string,
       kind: OpnsenseKind,
-      key: string,
-      body: Record<string, unknown>,
+      key: pulumi.Input<string>,
+      body: pulumi.Input<Record<string, unknown>>,
       dependsOn: pulumi.Resource[] = [],
+      extra: pulumi.CustomResourceOptions = {},
     ) =>
       new OpnsenseObject(
         `${name}-${resource}`,
         { connection: opnsense, kind, key, body },
-        { parent: this, dependsOn },
+        { parent: this, dependsOn: [gateway, ...dependsOn], ...extra },
       );
 
+    // VLAN devices are made during bootstrap (the API is reached over one of them, and an interface can
+    // only be assigned to an existing device): they are adopted by the device name their assignment
+    // uses and kept in line with the segment, and never deleted by a destroy, which the gateway refuses
+    // for an assigned device (VlanSettingsController::delItemAction) and which would cut management.
     const vlans = new Map(
-      compiled.vlans.map((v) => [v.segment, object(`vlan-${v.segment}`, "vlan", v.description, vlanBody(v))]),
+      compiled.vlans.map((v) => [
+        v.segment,
+        object(
+          `vlan-${v.segment}`,
+          "vlan",
+          gateway.devices.apply((found) => found?.[v.segment] ?? v.device),
+          vlanBody(v),
+          [],
+          { retainOnDelete: true },
+        ),
+      ]),
     );
     const aliases = new Map(
       compiled.aliases.map((a) => [a.name, object(`alias-${slug(a.name)}`, "alias", a.name, aliasBody(a))]),
@@ -92,7 +151,7 @@ export class Firewall extends pulumi.ComponentResource {
       const iface = interfaceKey(r.interface);
       // The logged block goes in last (and out first): never a moment with the block and without the allows.
       if (r.origin.kind === "defaultDeny") deps.push(...(passByInterface.get(iface) ?? []));
-      const rule = object(`rule-${slug(r.id)}`, "filterRule", r.description, filterRuleBody(r, names), deps);
+      const rule = object(`rule-${slug(r.id)}`, "filterRule", r.description, bodyOf(r, filterRuleBody), deps);
       rules.set(r.id, rule);
       if (r.action === "pass") passByInterface.set(iface, [...(passByInterface.get(iface) ?? []), rule]);
     }
@@ -103,7 +162,7 @@ export class Firewall extends pulumi.ComponentResource {
         `forward-${f.port}`,
         "portForward",
         f.description,
-        portForwardBody(f, names),
+        bodyOf(f, portForwardBody),
         // The redirect is useless (and looks broken) until the WAN rule that passes it exists.
         wanRules
           .filter((r) => r.origin.kind === "portForward" && r.origin.port === f.port)

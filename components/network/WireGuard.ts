@@ -32,7 +32,7 @@ function checkedOrPreview<T>(compute: () => T, placeholder: T): T {
   }
 }
 
-/** WireGuard server on the gateway and admin peers routed to management only (issue 3). */
+/** WireGuard server on the gateway and admin peers routed to management only. */
 export class WireGuard extends pulumi.ComponentResource {
   /** Client configs per peer; secret because they hold the peers' private keys. */
   readonly peerConfigs: pulumi.Output<Record<string, string>>;
@@ -48,25 +48,8 @@ export class WireGuard extends pulumi.ComponentResource {
     // secret Output only because it is computed from one; nothing else about it is sensitive.
     const serverPublicKey = serverKey.apply((k) => checkedOrPreview(() => wireGuardPublicKey(k), ""));
 
-    // Peers first: the instance lists its peers by UUID (Server.xml `peers`), so it depends on them.
-    this.peers = wg.peers.map(
-      (p) =>
-        new OpnsenseObject(
-          `${name}-peer-${p.name}`,
-          {
-            connection: opnsense,
-            kind: "wireguardPeer",
-            key: p.name,
-            body: peerBody({
-              name: p.name,
-              publicKey: p.publicKey,
-              address: p.address,
-              ...(p.presharedKey ? { presharedKey: secrets(p.presharedKey) } : {}),
-            }),
-          },
-          { parent: this },
-        ),
-    );
+    // The instance first; each peer names it in `servers`, which is how OPNsense attaches a peer
+    // (ClientController::setClientAction rewrites the instances' `peers` from it on every add/set).
     const prefix = wg.tunnelCidr.split("/")[1];
     this.server = new OpnsenseObject(
       `${name}-server`,
@@ -79,10 +62,29 @@ export class WireGuard extends pulumi.ComponentResource {
           publicKey: serverPublicKey,
           listenPort: wg.listenPort,
           tunnelAddress: `${wg.serverAddress}/${prefix}`,
-          peerUuids: pulumi.all(this.peers.map((p) => p.uuid)).apply((ids) => ids.join(",")),
         }),
       },
-      { parent: this, dependsOn: this.peers },
+      { parent: this },
+    );
+    this.peers = wg.peers.map(
+      (p) =>
+        new OpnsenseObject(
+          `${name}-peer-${p.name}`,
+          {
+            connection: opnsense,
+            kind: "wireguardPeer",
+            key: p.name,
+            body: peerBody({
+              name: p.name,
+              publicKey: p.publicKey,
+              address: p.address,
+              server: this.server.uuid,
+              ...(p.presharedKey ? { presharedKey: secrets(p.presharedKey) } : {}),
+            }),
+          },
+          // Deleted before the instance (delClient also takes the peer out of the instance's list).
+          { parent: this, dependsOn: [this.server] },
+        ),
     );
 
     const allowedIps = peerAllowedIps(model);

@@ -28,20 +28,63 @@ export interface CallOptions {
   text?: boolean;
 }
 
-export type ApiError = Error & { status?: number; code?: string };
+export type ApiError = Error & {
+  status?: number;
+  code?: string;
+  /** `errorMessage` of an api.php error reply (a UserException's text, or "Endpoint not found"). */
+  errorMessage?: string;
+  /**
+   * HTTP 404 `{"errorMessage":"Endpoint not found"}`: no such controller or action on this gateway
+   * (src/opnsense/www/api.php catches the router's DispatchException). Never "object gone".
+   */
+  endpointMissing?: boolean;
+};
+
+function errorMessageOf(text: string): string | undefined {
+  try {
+    const json = JSON.parse(text) as unknown;
+    if (
+      typeof json === "object" &&
+      json !== null &&
+      typeof (json as Record<string, unknown>)["errorMessage"] === "string"
+    )
+      return (json as Record<string, string>)["errorMessage"];
+  } catch {
+    // not JSON: a web server page
+  }
+  return undefined;
+}
 
 function httpError(req: ApiRequest, status: number, text: string, scrub: (t: string) => string): ApiError {
   const what = `${req.method} /api/${req.path}`;
-  if (status === 401 || status === 403)
+  if (status === 401)
     return Object.assign(
       new Error(
-        `${what}: HTTP ${status}, the API key/secret was refused (check the key and its user's privileges)`,
+        `${what}: HTTP 401, the API key/secret was refused (check the key and secret in the stack config)`,
       ),
       { status },
     );
-  // A short excerpt helps with PHP errors.
-  const excerpt = scrub(text.replace(/\s+/g, " ").trim()).slice(0, 200);
-  return Object.assign(new Error(`${what}: HTTP ${status}${excerpt ? ` ${excerpt}` : ""}`), { status });
+  if (status === 403)
+    return Object.assign(
+      new Error(
+        `${what}: HTTP 403, the API key's user lacks the privilege for this endpoint ` +
+          `(System > Access > Users; see docs/opnsense-provider.md for the list)`,
+      ),
+      { status },
+    );
+  const errorMessage = errorMessageOf(text);
+  if (status === 404 && errorMessage === "Endpoint not found")
+    return Object.assign(new Error(`${what}: HTTP 404, this gateway has no such endpoint`), {
+      status,
+      errorMessage,
+      endpointMissing: true,
+    });
+  // A UserException's message (e.g. "Cannot delete alias ... Currently in use by ...") or an excerpt.
+  const detail = scrub((errorMessage ?? text).replace(/\s+/g, " ").trim()).slice(0, 400);
+  return Object.assign(new Error(`${what}: HTTP ${status}${detail ? ` ${detail}` : ""}`), {
+    status,
+    ...(errorMessage !== undefined ? { errorMessage: scrub(errorMessage) } : {}),
+  });
 }
 
 export interface OpnsenseClient {

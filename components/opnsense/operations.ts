@@ -9,31 +9,74 @@ import {
   setRequest,
   type ApiFields,
 } from "./requests";
-import { findByKey, parseApplied, parseDeleted, parseGet, parseSaved, parseSearchRows } from "./responses";
+import {
+  findByKey,
+  listsUuid,
+  parseApplied,
+  parseDeleted,
+  parseGet,
+  parseSaved,
+  parseSearchRows,
+  type SearchRow,
+} from "./responses";
 import { backoffDelay, isTransient, type RetryPolicy } from "./retry";
 
 /** Object-level operations: each one a few API calls, composed from the pure request/response parts. */
+
+/** An endpoint the gateway does not have is a configuration problem, never a vanished object. */
+function missingEndpoint(kind: OpnsenseKind, e: unknown): Error | undefined {
+  if (!(e as ApiError).endpointMissing) return undefined;
+  const since = ENDPOINTS[kind].since;
+  return new Error(
+    `${(e as Error).message}: the gateway has no API for ${kind} (${ENDPOINTS[kind].base}, OPNsense ` +
+      `${since.major}.${since.minor} or later); nothing was changed and state was kept`,
+  );
+}
+
+async function search(client: OpnsenseClient, kind: OpnsenseKind): Promise<SearchRow[]> {
+  try {
+    return parseSearchRows(await client.call(searchRequest(kind)));
+  } catch (e) {
+    throw missingEndpoint(kind, e) ?? e;
+  }
+}
 
 export async function findUuid(
   client: OpnsenseClient,
   kind: OpnsenseKind,
   key: string,
 ): Promise<string | undefined> {
-  return findByKey(kind, parseSearchRows(await client.call(searchRequest(kind))), key);
+  return findByKey(kind, await search(client, kind), key);
 }
 
-/** The object's fields, or undefined when the UUID is unknown (empty reply or HTTP 404). */
+/**
+ * The object's fields, or undefined when the gateway no longer has it. A get* reply without the object
+ * is confirmed against search*, which lists every object of the kind: getBase answers an unknown UUID
+ * with `[]`, but the alias controller answers it with HTTP 500 on 26.1 (array_keys(null) in
+ * AliasController::getItemAction) and with the other aliases' option map on 26.7. "Endpoint not found"
+ * is an error, so a refresh never drops an object because the gateway lacks (or lost) the API.
+ */
 export async function readObject(
   client: OpnsenseClient,
   kind: OpnsenseKind,
   uuid: string,
 ): Promise<ApiFields | undefined> {
+  let failure: unknown;
   try {
-    return parseGet(kind, await client.call(getRequest(kind, uuid)));
+    const fields = parseGet(kind, await client.call(getRequest(kind, uuid)));
+    if (fields !== undefined) return fields;
   } catch (e) {
-    if ((e as ApiError).status === 404) return undefined;
-    throw e;
+    const missing = missingEndpoint(kind, e);
+    if (missing) throw missing;
+    failure = e;
   }
+  if (!listsUuid(await search(client, kind), uuid)) return undefined;
+  throw (
+    failure ??
+    new Error(
+      `${kind} ${uuid} is listed by ${ENDPOINTS[kind].search} but ${ENDPOINTS[kind].get} returned no object`,
+    )
+  );
 }
 
 export interface Created {
@@ -83,8 +126,11 @@ export async function createOrAdopt(
 }
 
 /**
- * Sets the object to the body. When its UUID is gone (deleted by hand, or a different gateway URL) the
- * object is adopted by key or added again, so the program's intent holds; the returned UUID says which.
+ * Sets the object to the body, reading first. set* on an unknown but well-formed UUID is an upsert
+ * (ApiMutableModelControllerBase::setBase since 2022: it adds the object under that UUID and answers
+ * "saved"), so a failing set cannot tell that the object is gone; and upserting a vanished UUID would
+ * duplicate an object someone re-made by hand. A vanished object is adopted by key or added again;
+ * the returned UUID says which.
  */
 export async function updateObject(
   client: OpnsenseClient,
@@ -94,20 +140,18 @@ export async function updateObject(
   body: Record<string, unknown>,
   pacing: Pacing,
 ): Promise<string> {
-  try {
-    parseSaved(kind, key, await client.call(setRequest(kind, uuid, key, body)));
-    return uuid;
-  } catch (e) {
-    // setBase answers an unknown UUID with a bare {result: "failed"}: no validations.
-    const refusal = e as { rejected?: boolean; validations?: string };
-    if (!refusal.rejected || refusal.validations || (await readObject(client, kind, uuid)) !== undefined)
-      throw e;
+  if ((await readObject(client, kind, uuid)) === undefined) {
     pacing.log(`opnsense: ${kind} ${uuid} is gone; adopting or adding ${JSON.stringify(key)} again`);
     return (await createOrAdopt(client, kind, key, body, pacing)).uuid;
   }
+  parseSaved(kind, key, await client.call(setRequest(kind, uuid, key, body)));
+  return uuid;
 }
 
-/** Deletes; an object already gone is fine. Returns whether the firewall changed. */
+/**
+ * Deletes; `{result: "not found"}` (delBase) means it is already gone. A refusal such as an alias still
+ * in use is HTTP 500 with the controller's errorMessage, passed on as the error.
+ */
 export async function deleteObject(
   client: OpnsenseClient,
   kind: OpnsenseKind,
@@ -116,12 +160,12 @@ export async function deleteObject(
   try {
     return parseDeleted(await client.call(delRequest(kind, uuid))) === "deleted";
   } catch (e) {
-    if ((e as ApiError).status === 404) return false;
-    throw e;
+    throw missingEndpoint(kind, e) ?? e;
   }
 }
 
 /** The kind's apply/reconfigure: without it a saved change is only in config.xml, not running. */
 export async function applyKind(client: OpnsenseClient, kind: OpnsenseKind): Promise<void> {
-  parseApplied(ENDPOINTS[kind].apply, await client.call(applyRequest(kind)));
+  const e = ENDPOINTS[kind];
+  parseApplied(e.apply, e.applied, await client.call(applyRequest(kind)));
 }

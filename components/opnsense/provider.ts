@@ -1,19 +1,25 @@
-import { homedir } from "node:os";
-import { join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
+import { aliasNameProblems, descriptionProblems } from "../../model/opnsense-names";
+import { defaultBackupDir } from "./backups";
 import { createClient, type OpnsenseClient } from "./client";
 import { diffProps, type ObjectProps } from "./diff";
 import { ENDPOINTS, KINDS, isKind } from "./endpoints";
+import { checkVersion, ensure, inspect, type GatewayExpectation, type GatewayFacts } from "./gateway";
+import { lockRegistry } from "./lock";
 import { createOrAdopt, deleteObject, readObject, updateObject } from "./operations";
 import { redactor } from "./redact";
 import { project } from "./responses";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry";
-import { applyChange, type ChangeLock } from "./safeApply";
+import { applyChange, type ChangeOp } from "./safeApply";
+import type { GatewayVersion } from "./version";
 
 /**
- * The dynamic provider behind OpnsenseObject. Pulumi serializes this object's closure into the state,
- * so it only reaches node built-ins and this folder's modules (no @pulumi/pulumi at run time, no
- * classes, no module state beyond the settings captured below).
+ * The dynamic provider behind OpnsenseObject and OpnsenseGateway. Pulumi serializes this object's
+ * closure into the state, so it only reaches node built-ins and pure modules of this repository (no
+ * @pulumi/pulumi at run time, no classes). Everything that depends on the machine running it (the backup
+ * directory, the clock) is decided when an operation runs, never captured when the closure is serialized.
+ * The engine's dynamic-provider host loads one instance per serialized text and keeps it for the whole
+ * run, so the per-gateway write lock and version check below are shared by every resource of a run.
  */
 
 export interface ProviderSettings {
@@ -22,8 +28,13 @@ export interface ProviderSettings {
   probeAttempts: number;
   probeTimeoutMs: number;
   probeDelayMs: number;
-  /** Where safe apply keeps pre-change configurations; `null` keeps none. */
-  backupDir: string | null;
+  /**
+   * Where safe apply keeps pre-change configurations: a directory, `null` for none. Absent, it is
+   * $HOMELAB_OPNSENSE_BACKUP_DIR or ~/.homelab/opnsense-backups of whoever runs the deployment.
+   */
+  backupDir?: string | null;
+  /** Copies kept per gateway, newest first. */
+  backupsKept: number;
   sleep: (ms: number) => Promise<void>;
   log: (line: string) => void;
 }
@@ -34,38 +45,84 @@ const DEFAULTS: ProviderSettings = {
   probeAttempts: 3,
   probeTimeoutMs: 10_000,
   probeDelayMs: 3_000,
-  backupDir: join(homedir(), ".homelab", "opnsense-backups"),
+  backupsKept: 20,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   log: (line) => void process.stderr.write(`${line}\n`),
 };
 
-function asProps(raw: Record<string, unknown>): ObjectProps {
-  return raw as unknown as ObjectProps;
+/** The resource's `kind` for the gateway preflight (OpnsenseGateway). */
+export const GATEWAY_KIND = "gateway";
+
+export interface GatewayProps {
+  url: string;
+  caCertificate?: string;
+  apiKey: string;
+  apiSecret: string;
+  kind: typeof GATEWAY_KIND;
+  key: string;
+  body: GatewayExpectation;
+}
+
+type AnyProps = Partial<ObjectProps> | Partial<GatewayProps>;
+
+const asProps = (raw: Record<string, unknown>): ObjectProps => raw as unknown as ObjectProps;
+const asGateway = (raw: Record<string, unknown>): GatewayProps => raw as unknown as GatewayProps;
+const isGateway = (raw: Record<string, unknown>): boolean => raw["kind"] === GATEWAY_KIND;
+
+/** Loopback is the only place plain http is accepted: elsewhere the credentials would travel in clear text. */
+const LOOPBACK = /^(127(\.\d{1,3}){3}|\[::1\]|localhost)$/i;
+
+export function urlProblem(url: unknown): string | undefined {
+  if (typeof url !== "string" || !URL.canParse(url)) return "url must be the gateway's https address";
+  const u = new URL(url);
+  if (u.protocol === "https:") return undefined;
+  if (u.protocol === "http:" && LOOPBACK.test(u.hostname)) return undefined;
+  return `url ${u.protocol}//${u.host} would send the API key and secret in clear text; use https:// (plain http only on loopback)`;
 }
 
 /** Every value that must never be printed: the credentials and the kind's key material fields. */
-function secretsOf(p: Partial<ObjectProps>): string[] {
-  const body = p.body ?? {};
+function secretsOf(p: AnyProps): string[] {
+  const body = (p.body ?? {}) as Record<string, unknown>;
   const fields = p.kind !== undefined && isKind(p.kind) ? (ENDPOINTS[p.kind].secretFields ?? []) : [];
   return [p.apiKey, p.apiSecret, ...fields.map((f) => body[f])].filter(
     (v): v is string => typeof v === "string",
   );
 }
 
+/** Values not known during a preview (an output of a resource still to be created). */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const hasUnknown = (v: unknown): boolean =>
+  v === UNKNOWN || (typeof v === "object" && v !== null && Object.values(v).some(hasUnknown));
+
+const factsChanged = (
+  olds: Partial<GatewayFacts>,
+  facts: GatewayFacts,
+  expect: GatewayExpectation,
+): boolean =>
+  JSON.stringify(olds.interfaces ?? {}) !== JSON.stringify(facts.interfaces) ||
+  JSON.stringify(olds.devices ?? {}) !== JSON.stringify(facts.devices) ||
+  olds.version !== facts.version ||
+  (expect.wireguard && !facts.wireguardEnabled);
+
 export function makeOpnsenseProvider(
   overrides: Partial<ProviderSettings> = {},
 ): pulumi.dynamic.ResourceProvider {
   const s: ProviderSettings = { ...DEFAULTS, ...overrides };
-  const lock: ChangeLock = {};
+  const lockFor = lockRegistry();
+  // One version check per gateway and run; a refusal stays a refusal for the rest of the run. A plain
+  // object: the closure serializer cannot rebuild a Map.
+  const versions: Record<string, Promise<GatewayVersion>> = {};
 
   /** Runs one provider operation with a client whose logs and errors are scrubbed of secrets. */
   async function guarded<T>(
-    p: Partial<ObjectProps>,
+    p: AnyProps,
     op: (client: OpnsenseClient, log: (l: string) => void) => Promise<T>,
   ): Promise<T> {
     const scrub = redactor(secretsOf(p));
     const log = (line: string) => s.log(scrub(line));
     try {
+      const bad = urlProblem(p.url);
+      if (bad !== undefined) throw new Error(bad);
       const client = createClient({
         url: String(p.url),
         apiKey: String(p.apiKey),
@@ -85,11 +142,15 @@ export function makeOpnsenseProvider(
     }
   }
 
+  const supported = (client: OpnsenseClient): Promise<GatewayVersion> =>
+    (versions[client.url] ??= checkVersion(client));
+
   const safety = (log: (l: string) => void) => ({
     probeAttempts: s.probeAttempts,
     probeTimeoutMs: s.probeTimeoutMs,
     probeDelayMs: s.probeDelayMs,
-    backupDir: s.backupDir ?? undefined,
+    backupDir: () => (s.backupDir === null ? undefined : (s.backupDir ?? defaultBackupDir())),
+    backupsKept: s.backupsKept,
     sleep: s.sleep,
     log,
   });
@@ -99,97 +160,167 @@ export function makeOpnsenseProvider(
   // UUID is the `uuid` output.
   const current = (id: string, p: ObjectProps) => (typeof p.uuid === "string" && p.uuid !== "" ? p.uuid : id);
 
+  /** Version first, then the change under the gateway's write lock (see safeApply.ts). */
+  const change = async (
+    client: OpnsenseClient,
+    p: ObjectProps,
+    op: ChangeOp,
+    fn: () => Promise<boolean>,
+    log: (l: string) => void,
+  ) => {
+    await supported(client);
+    await applyChange(client, p.kind, label(p), op, fn, safety(log), lockFor(client.url));
+  };
+
+  function checkObject(p: Partial<ObjectProps>, failures: pulumi.dynamic.CheckFailure[]): void {
+    if (!isKind(p.kind)) {
+      failures.push({
+        property: "kind",
+        reason: `kind must be one of ${[...KINDS, GATEWAY_KIND].join(", ")}`,
+      });
+      return;
+    }
+    const e = ENDPOINTS[p.kind];
+    if (typeof p.key !== "string" || p.key.trim() === "") {
+      if (p.key !== UNKNOWN) failures.push({ property: "key", reason: "key must be a non-empty string" });
+      return;
+    }
+    const problems =
+      p.kind === "alias"
+        ? aliasNameProblems(p.key)
+        : ["description", "descr"].includes(e.keyField)
+          ? descriptionProblems(p.key).map((x) => `${e.keyField} ${x}`)
+          : [];
+    for (const reason of problems)
+      failures.push({ property: "key", reason: `${p.kind} key ${JSON.stringify(p.key)}: ${reason}` });
+  }
+
+  async function gatewayCheck(p: GatewayProps, failures: pulumi.dynamic.CheckFailure[]): Promise<void> {
+    const b = p.body as Partial<GatewayExpectation> | undefined;
+    if (typeof b !== "object" || b === null || !Array.isArray(b.segments) || typeof b.wan !== "string") {
+      failures.push({ property: "body", reason: "body must hold segments, wan and wireguard" });
+      return;
+    }
+    // The read-only lookup of a preview: a wrong version or a missing interface fails here, before any write.
+    if (hasUnknown(p) || urlProblem(p.url) !== undefined) return;
+    try {
+      await guarded(p, (client) => inspect(client, p.body));
+    } catch (e) {
+      failures.push({ property: "body", reason: (e as Error).message });
+    }
+  }
+
   return {
     async check(_olds, news) {
       const failures: pulumi.dynamic.CheckFailure[] = [];
-      const p = news as Partial<ObjectProps>;
-      if (!isKind(p.kind))
-        failures.push({ property: "kind", reason: `kind must be one of ${KINDS.join(", ")}` });
-      if (typeof p.key !== "string" || p.key.trim() === "")
-        failures.push({ property: "key", reason: "key must be a non-empty string" });
-      else if (isKind(p.kind) && ENDPOINTS[p.kind].keyPattern && !ENDPOINTS[p.kind].keyPattern!.test(p.key))
-        failures.push({
-          property: "key",
-          reason: `${p.kind} key ${JSON.stringify(p.key)} must match ${String(ENDPOINTS[p.kind].keyPattern)} (it is the object's ${ENDPOINTS[p.kind].keyField})`,
-        });
-      if (typeof p.body !== "object" || p.body === null || Array.isArray(p.body))
+      const p = news as Record<string, unknown>;
+      if (p["url"] !== UNKNOWN) {
+        const bad = urlProblem(p["url"]);
+        if (bad !== undefined) failures.push({ property: "url", reason: bad });
+      }
+      const body = p["body"];
+      if (body !== UNKNOWN && (typeof body !== "object" || body === null || Array.isArray(body)))
         failures.push({ property: "body", reason: "body must be an object of the API's fields" });
-      if (typeof p.url !== "string" || !/^https?:\/\//.test(p.url))
-        failures.push({ property: "url", reason: "url must be the gateway's http(s) address" });
+      if (isGateway(p)) await gatewayCheck(asGateway(p), failures);
+      else checkObject(p as Partial<ObjectProps>, failures);
       return { inputs: news, failures };
     },
 
     async diff(_id, olds, news) {
+      if (isGateway(news)) {
+        // The lookup runs on every preview and update: a changed assignment reaches the rules.
+        const n = asGateway(news);
+        const facts = await guarded(n, (client) => inspect(client, n.body));
+        const changes =
+          JSON.stringify(olds["body"]) !== JSON.stringify(n.body) ||
+          olds["url"] !== n.url ||
+          factsChanged(olds as Partial<GatewayFacts>, facts, n.body);
+        return { changes, replaces: [], deleteBeforeReplace: false };
+      }
       const d = diffProps(asProps(olds), asProps(news));
       return { changes: d.changes, replaces: d.replaces, deleteBeforeReplace: false };
     },
 
     async create(inputs) {
+      if (isGateway(inputs)) {
+        const g = asGateway(inputs);
+        const facts = await guarded(g, (client, log) =>
+          lockFor(client.url).shared(() => ensure(client, g.body, log)),
+        );
+        return { id: `gateway-${new URL(g.url).host}`, outs: { ...inputs, ...facts } };
+      }
       const p = asProps(inputs);
       return guarded(p, async (client, log) => {
         let uuid = "";
-        await applyChange(
+        await change(
           client,
-          p.kind,
-          label(p),
+          p,
+          "create",
           async () => {
             uuid = (await createOrAdopt(client, p.kind, p.key, p.body, pacing(log))).uuid;
             return true;
           },
-          safety(log),
-          lock,
+          log,
         );
         return { id: uuid, outs: { ...inputs, uuid } };
       });
     },
 
     async read(id, props) {
+      if (isGateway(props)) {
+        const g = asGateway(props);
+        const facts = await guarded(g, (client) => inspect(client, g.body));
+        return { id, props: { ...props, ...facts } };
+      }
       const p = asProps(props);
       return guarded(p, async (client) => {
+        await supported(client);
         const uuid = current(id, p);
         const fields = await readObject(client, p.kind, uuid);
         // An empty id tells the engine the object is gone (deleted on the firewall).
         if (fields === undefined) return { id: "", props };
-        const keyField = ENDPOINTS[p.kind].keyField;
+        const e = ENDPOINTS[p.kind];
         const body = p.body ? project(fields, p.body) : fields;
-        const key = typeof fields[keyField] === "string" ? fields[keyField] : p.key;
+        const raw = fields[e.keyField];
+        const key = typeof raw === "string" ? raw : p.key;
         return { id, props: { ...props, key, body, uuid } };
       });
     },
 
     async update(id, olds, news) {
+      if (isGateway(news)) {
+        const g = asGateway(news);
+        const facts = await guarded(g, (client, log) =>
+          lockFor(client.url).shared(() => ensure(client, g.body, log)),
+        );
+        return { outs: { ...news, ...facts } };
+      }
       const o = asProps(olds);
       const n = asProps(news);
       return guarded(n, async (client, log) => {
         let uuid = current(id, o);
         // Credential or CA rotation only refreshes state; no call, no filter reload.
         if (diffProps(o, n).remote.length > 0)
-          await applyChange(
+          await change(
             client,
-            n.kind,
-            label(n),
+            n,
+            "update",
             async () => {
               uuid = await updateObject(client, n.kind, uuid, n.key, n.body, pacing(log));
               return true;
             },
-            safety(log),
-            lock,
+            log,
           );
         return { outs: { ...news, uuid } };
       });
     },
 
     async delete(id, props) {
+      // The preflight owns nothing on the gateway; WireGuard stays switched on.
+      if (isGateway(props)) return;
       const p = asProps(props);
       await guarded(p, (client, log) =>
-        applyChange(
-          client,
-          p.kind,
-          label(p),
-          () => deleteObject(client, p.kind, current(id, p)),
-          safety(log),
-          lock,
-        ),
+        change(client, p, "delete", () => deleteObject(client, p.kind, current(id, p)), log),
       );
     },
   };

@@ -83,6 +83,10 @@ export function setRequest(
   };
 }
 
+/**
+ * POSTs carry `{}`: with a JSON content type and an empty body the API answers HTTP 400 "Invalid JSON
+ * syntax" (Base/ApiControllerBase.php parseJsonBodyData).
+ */
 export function delRequest(kind: OpnsenseKind, uuid: string): ApiRequest {
   const e = ENDPOINTS[kind];
   return { method: "POST", path: `${e.base}/${e.del}/${uuidSegment(uuid)}`, body: {} };
@@ -112,6 +116,28 @@ export function revertBackupRequest(id: string): ApiRequest {
 
 export function probeRequest(): ApiRequest {
   return { method: "GET", path: SYSTEM.probe };
+}
+
+export function firmwareStatusRequest(): ApiRequest {
+  // GET only: a POST makes statusAction run a synchronous `firmware probe` against the mirror first.
+  return { method: "GET", path: SYSTEM.firmwareStatus };
+}
+
+export function interfacesInfoRequest(): ApiRequest {
+  return { method: "GET", path: SYSTEM.interfacesInfo };
+}
+
+export function wireguardGeneralRequest(): ApiRequest {
+  return { method: "GET", path: SYSTEM.wireguardGeneralGet };
+}
+
+/** ApiMutableModelControllerBase::setAction takes the model's fields under its name, `general`. */
+export function enableWireguardRequest(): ApiRequest {
+  return { method: "POST", path: SYSTEM.wireguardGeneralSet, body: { general: { enabled: "1" } } };
+}
+
+export function wireguardReconfigureRequest(): ApiRequest {
+  return { method: "POST", path: SYSTEM.wireguardReconfigure, body: {} };
 }
 
 /** `https://fw.lan` or `https://fw.lan/api/` both address the API root. */

@@ -18,14 +18,22 @@ export function parseSearchRows(json: unknown): SearchRow[] {
   return json["rows"].filter((r): r is SearchRow => isRecord(r) && isUuid(r["uuid"]));
 }
 
+/** The value a row's key field holds, undecorated (see KindEndpoints.rowKey). */
+function rowKeyOf(kind: OpnsenseKind, row: SearchRow): unknown {
+  const e = ENDPOINTS[kind];
+  const v = row[e.keyField];
+  return typeof v === "string" && e.rowKey ? e.rowKey(v) : v;
+}
+
 /**
  * The UUID of the object carrying `key` in the kind's key field, if any. Automatic and legacy rows
- * (anti-lockout, non-MVC rules) have no UUID and are never adopted. Two objects carrying the same key
- * are a conflict a person has to resolve: guessing could adopt (and later delete) the wrong one.
+ * (anti-lockout, non-MVC rules, static aliases like `bogons` or `__lan_network`) have no UUID and are
+ * never adopted. Two objects carrying the same key are a conflict a person has to resolve: guessing
+ * could adopt (and later delete) the wrong one.
  */
 export function findByKey(kind: OpnsenseKind, rows: SearchRow[], key: string): string | undefined {
   const field = ENDPOINTS[kind].keyField;
-  const hits = rows.filter((r) => r[field] === key);
+  const hits = rows.filter((r) => rowKeyOf(kind, r) === key);
   if (hits.length > 1)
     throw new Error(
       `${hits.length} ${kind} objects carry the key ${JSON.stringify(key)} in "${field}" ` +
@@ -40,19 +48,25 @@ function isOptionMap(value: Record<string, unknown>): boolean {
   return entries.length > 0 && entries.every((o) => isRecord(o) && "selected" in o && "value" in o);
 }
 
-/** Renders get* values the way add/set take them: selected options become a comma-separated list. */
-function flatten(value: unknown): ApiValue {
+const isSelected = (o: unknown): boolean => {
+  const s = isRecord(o) ? o["selected"] : undefined;
+  return s === 1 || s === "1" || s === true;
+};
+
+/**
+ * Renders get* values the way add/set take them: the selected options of an option map become a list
+ * (joined by "," or the field's own separator), `%field` display copies (26.7, BaseField::getNodes) are
+ * dropped, containers stay nested.
+ */
+function flatten(value: unknown, separators: Record<string, string> = {}, field = ""): ApiValue {
   if (isRecord(value)) {
     if (isOptionMap(value))
       return Object.entries(value)
-        .filter(([, o]) => {
-          const s = (o as Record<string, unknown>)["selected"];
-          return s === 1 || s === "1" || s === true;
-        })
+        .filter(([, o]) => isSelected(o))
         .map(([k]) => k)
-        .join(",");
+        .join(separators[field] ?? ",");
     const out: ApiFields = {};
-    for (const [k, v] of Object.entries(value)) out[k] = flatten(v);
+    for (const [k, v] of Object.entries(value)) if (!k.startsWith("%")) out[k] = flatten(v, separators, k);
     return out;
   }
   if (value === null || value === undefined) return "";
@@ -61,15 +75,21 @@ function flatten(value: unknown): ApiValue {
 }
 
 /**
- * The object from get*: `{<wrapper>: {...}}`. OPNsense answers an unknown UUID with `[]` (getBase finds
- * no node), so an empty or wrapper-less reply means the object is gone: `undefined`.
+ * The object from get*: `{<wrapper>: {...}}`, or undefined when the reply holds no object. getBase
+ * answers an unknown UUID with `[]`; AliasController::getItemAction (26.7) still adds every alias to
+ * `content`, so an object only counts when its key field is there.
  */
 export function parseGet(kind: OpnsenseKind, json: unknown): ApiFields | undefined {
   if (!isRecord(json)) return undefined;
-  const node = json[ENDPOINTS[kind].wrapper];
-  if (!isRecord(node) || Object.keys(node).length === 0) return undefined;
-  return flatten(node) as ApiFields;
+  const e = ENDPOINTS[kind];
+  const node = json[e.wrapper];
+  if (!isRecord(node) || !(e.keyField in node)) return undefined;
+  return flatten(node, e.listSeparators) as ApiFields;
 }
+
+/** Whether a search reply lists the UUID (search* lists every object of the kind). */
+export const listsUuid = (rows: SearchRow[], uuid: string): boolean =>
+  rows.some((r) => r.uuid.toLowerCase() === uuid.toLowerCase());
 
 /** Keeps the fields this program manages so a refresh shows drift in them and ignores the rest. */
 export function project(fields: ApiFields, like: Record<string, unknown>): ApiFields {
@@ -118,21 +138,77 @@ export function parseDeleted(json: unknown): "deleted" | "gone" {
   throw new Error(`unexpected delete reply ${JSON.stringify(json)}`);
 }
 
-/** apply / reconfigure: `{status: "ok"}` (configd output, sometimes with trailing newlines). */
-export function parseApplied(what: string, json: unknown): void {
-  const status = isRecord(json) ? String(json["status"] ?? "").trim() : "";
-  if (status === "" || /fail|error/i.test(status))
-    throw new Error(`${what} did not apply: status ${JSON.stringify(status || json)}`);
+/**
+ * apply / reconfigure. Most answer `{status: <configd output>}`: "OK\n\n" from filter apply
+ * (FilterBaseController::applyAction), "ok" from vlan/alias/unbound; "Error (n)" on failure (configd
+ * modules/actions/script.py). WireGuard's ServiceController::reconfigureAction answers `{result: "ok"}`.
+ */
+export function parseApplied(what: string, style: "status" | "result", json: unknown): void {
+  const value = isRecord(json) ? String(json[style] ?? "").trim() : "";
+  const ok = style === "result" ? value === "ok" : value !== "" && !/fail|error/i.test(value);
+  if (!ok) throw new Error(`${what} did not apply: answered ${JSON.stringify(json)}`);
 }
 
-/** The newest configuration revision from core/backup/backups/this (OPNsense sorts newest first). */
-export function parseNewestBackup(json: unknown): string | undefined {
+export interface Revision {
+  id: string;
+  time: number;
+  description: string;
+  username: string;
+}
+
+/** core/backup/backups/this: `{items: [{id, time, description, username, ...}]}`, sorted newest first here too. */
+export function parseRevisions(json: unknown): Revision[] {
   if (!isRecord(json) || !Array.isArray(json["items"])) throw new Error("backup list reply has no items");
-  const items = json["items"].filter(
-    (i): i is { id: string; time?: unknown } => isRecord(i) && typeof i["id"] === "string",
-  );
-  items.sort((a, b) => Number(b.time ?? 0) - Number(a.time ?? 0));
-  return items[0]?.id;
+  return json["items"]
+    .filter((i): i is Record<string, unknown> => isRecord(i) && typeof i["id"] === "string")
+    .map((i) => ({
+      id: String(i["id"]),
+      time: Number(i["time"] ?? 0),
+      description: String(i["description"] ?? ""),
+      username: String(i["username"] ?? ""),
+    }))
+    .sort((a, b) => b.time - a.time);
+}
+
+/** The newest configuration revision from core/backup/backups/this. */
+export function parseNewestBackup(json: unknown): string | undefined {
+  return parseRevisions(json)[0]?.id;
+}
+
+export interface GatewayInterface {
+  /** `lan`, `wan`, `optN`; "" when the device is not assigned. */
+  identifier: string;
+  device: string;
+  description: string;
+  /** The 802.1Q tag of a VLAN device, null for others. */
+  vlanTag: number | null;
+}
+
+/** interfaces/overview/interfaces_info: searchRecordsetBase rows of OverviewController::parseIfInfo. */
+export function parseInterfaces(json: unknown): GatewayInterface[] {
+  if (!isRecord(json) || !Array.isArray(json["rows"])) throw new Error("interfaces_info reply has no rows");
+  return json["rows"].filter(isRecord).map((r) => ({
+    identifier: typeof r["identifier"] === "string" ? r["identifier"] : "",
+    device: String(r["device"] ?? ""),
+    description: String(r["description"] ?? ""),
+    vlanTag:
+      r["vlan_tag"] === null || r["vlan_tag"] === undefined || r["vlan_tag"] === ""
+        ? null
+        : Number(r["vlan_tag"]),
+  }));
+}
+
+/** wireguard/general/get: `{general: {enabled: "0"|"1"}}` (Wireguard/General.xml, default 0). */
+export function parseWireguardEnabled(json: unknown): boolean {
+  const general = isRecord(json) ? json["general"] : undefined;
+  if (!isRecord(general)) throw new Error(`wireguard/general/get answered ${JSON.stringify(json)}`);
+  return String(general["enabled"]) === "1";
+}
+
+/** diagnostics/interface/get_interface_names: `{<device>: <description>}`. */
+export function parseInterfaceNames(json: unknown): Record<string, string> {
+  if (!isRecord(json)) throw new Error("get_interface_names reply is not an object");
+  return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, String(v)]));
 }
 
 export function parseReverted(json: unknown): void {

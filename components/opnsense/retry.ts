@@ -11,26 +11,27 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 8000 };
 
 /** Gateway errors from the web server while PHP-FPM/configd restart; everything else is an answer. */
-const TRANSIENT_STATUS = new Set([502, 503, 504]);
+// Arrays, not Sets: Pulumi's closure serializer copies captured objects by value and cannot rebuild a Set.
+const TRANSIENT_STATUS: readonly number[] = [502, 503, 504];
 /**
  * Connection-level failures seen while the firewall reloads: reset and refused (web server restarting),
  * timeouts (states flushed). A refused connection is retried as well because reconfigure restarts the
  * GUI's web server on some kinds.
  */
-const TRANSIENT_CODES = new Set([
+const TRANSIENT_CODES: readonly string[] = [
   "ECONNRESET",
   "ECONNREFUSED",
   "ETIMEDOUT",
   "EPIPE",
   "ESOCKETTIMEDOUT",
   "EAI_AGAIN",
-]);
+];
 
 export function isTransient(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const e = error as { status?: unknown; code?: unknown };
-  if (typeof e.status === "number") return TRANSIENT_STATUS.has(e.status);
-  return typeof e.code === "string" && TRANSIENT_CODES.has(e.code);
+  if (typeof e.status === "number") return TRANSIENT_STATUS.includes(e.status);
+  return typeof e.code === "string" && TRANSIENT_CODES.includes(e.code);
 }
 
 /** Exponential backoff with jitter in [50%, 100%] so parallel resources do not retry in lockstep. */

@@ -1,7 +1,7 @@
 import {
   aliasBody,
   compileFirewall,
-  defaultInterfaceNames,
+  interfaceNames,
   filterRuleBody,
   hostOverrideBody,
   interfaceKey,
@@ -188,7 +188,24 @@ describe("firewall compiler (reference config)", () => {
 
 describe("OPNsense request bodies", () => {
   const fw = compileFirewall(referenceModel());
-  const names = defaultInterfaceNames("wan");
+  // The reference gateway's assignments (Pulumi.network.yaml binds the segments to these keys).
+  const keys = {
+    management: "lan",
+    servers: "opt1",
+    trusted: "opt2",
+    iot: "opt3",
+    cameras: "opt4",
+    guest: "opt5",
+  };
+  const names = interfaceNames(keys, "wan");
+
+  it("names each segment's interface by its OPNsense key, never by the segment's name", () => {
+    expect(filterRuleBody(byId(fw, "iot/flow-6"), names)).toMatchObject({ interface: "opt3" });
+    expect(filterRuleBody(byId(fw, "wireguard/flow-11"), names)).toMatchObject({ interface: "wireguard" });
+    expect(() => filterRuleBody(byId(fw, "iot/flow-6"), interfaceNames({}, "wan"))).toThrow(
+      /segment iot has no resolved OPNsense interface key/,
+    );
+  });
 
   it("writes filter rules with the fields of Firewall/Filter.xml", () => {
     const body = filterRuleBody(byId(fw, "servers/flow-8"), names);
@@ -197,7 +214,7 @@ describe("OPNsense request bodies", () => {
       sequence: String(byId(fw, "servers/flow-8").sequence),
       action: "pass",
       quick: "1",
-      interface: "servers",
+      interface: "opt1",
       direction: "in",
       ipprotocol: "inet",
       protocol: "TCP",
@@ -234,12 +251,12 @@ describe("OPNsense request bodies", () => {
       content: "80\n8000:8010",
       description: "d",
     });
+    // The device name (vlanif) is the object's key, written by the provider.
     expect(vlanBody(fw.vlans[3]!)).toEqual({
       if: "igc1",
       tag: "40",
       pcp: "0",
       descr: "iot: smart plugs, TVs, sensors",
-      vlanif: "vlan0.40",
     });
     expect(portForwardBody(fw.portForwards[0]!, names)).toMatchObject({
       interface: "wan",

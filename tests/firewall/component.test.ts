@@ -5,6 +5,7 @@ import { networkFile } from "../fixtures/reference";
 import { referenceModel } from "./support";
 
 const OPNSENSE = "pulumi-nodejs:dynamic/opnsense:Object";
+const GATEWAY = "pulumi-nodejs:dynamic/opnsense:Gateway";
 
 describe("Firewall component in the network program (Pulumi mocks)", () => {
   let ev: Evaluation;
@@ -24,7 +25,7 @@ describe("Firewall component in the network program (Pulumi mocks)", () => {
   });
 
   it("creates one OPNsense object per compiled VLAN, alias, rule, port forward and host override", () => {
-    expect(children.every((r) => r.type === OPNSENSE)).toBe(true);
+    expect(children.filter((r) => r.type !== OPNSENSE).map((r) => r.type)).toEqual([GATEWAY]);
     expect(of("vlan")).toHaveLength(6);
     expect(of("alias")).toHaveLength(compiled.aliases.length);
     expect(of("filterRule")).toHaveLength(compiled.rules.length);
@@ -39,7 +40,8 @@ describe("Firewall component in the network program (Pulumi mocks)", () => {
     const body = rule.inputs["body"] as Record<string, string>;
     expect(rule.inputs["key"]).toBe(body["description"]);
     expect(body).toMatchObject({
-      interface: "iot",
+      // The interface key the segment is bound to (Pulumi.network.yaml), not the segment's name.
+      interface: "opt3",
       action: "pass",
       quick: "1",
       direction: "in",
@@ -53,15 +55,38 @@ describe("Firewall component in the network program (Pulumi mocks)", () => {
       key: "net_iot",
       body: { name: "net_iot", type: "network", content: "10.0.40.0/24" },
     });
-    expect(named("firewall-vlan-iot").inputs["body"]).toMatchObject({
+    // The device name is the VLAN's key, found on the gateway by the preflight (unknown in a preview).
+    expect(named("firewall-vlan-iot").inputs["body"]).toEqual({
       if: "igc1",
       tag: "40",
-      vlanif: "vlan0.40",
+      pcp: "0",
+      descr: "iot: smart plugs, TVs, sensors",
     });
+    expect(named("firewall-vlan-iot").inputs["key"]).toEqual({ __pulumiUnknown: true });
     expect(named("firewall-forward-443").inputs["body"]).toMatchObject({
       target: "10.0.20.2",
       "local-port": "443",
     });
+  });
+
+  it("shows every segment's interface binding in the gateway preflight, which every OPNsense object depends on", () => {
+    const gateway = named("firewall-gateway");
+    expect(gateway.inputs["body"]).toEqual({
+      segments: [
+        { segment: "management", vlan: 10, path: "homelab:segments[0].interface", key: "lan" },
+        { segment: "servers", vlan: 20, path: "homelab:segments[1].interface", key: "opt1" },
+        { segment: "trusted", vlan: 30, path: "homelab:segments[2].interface", key: "opt2" },
+        { segment: "iot", vlan: 40, path: "homelab:segments[3].interface", key: "opt3" },
+        { segment: "cameras", vlan: 50, path: "homelab:segments[4].interface", key: "opt4" },
+        { segment: "guest", vlan: 60, path: "homelab:segments[5].interface", key: "opt5" },
+      ],
+      wan: "wan",
+      wireguard: true,
+    });
+    for (const r of children.filter((c) => c.type === OPNSENSE))
+      expect(r.dependencies).toContain(gateway.urn);
+    const wireguard = ev.resources.filter((r) => r.type === OPNSENSE && r.name.startsWith("wireguard-"));
+    expect(wireguard.length).toBeGreaterThan(0);
   });
 
   it("keeps the API credentials secret", () => {

@@ -49,6 +49,18 @@ describe("npm run plan: reachability section", () => {
     expect(defaultDeny(json)).toEqual([]);
   });
 
+  it("shows the OPNsense interface each segment's rules are written on", () => {
+    const json = JSON.parse(plan("--stack", "network", "--json").stdout);
+    expect(json.opnsenseInterfaces).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ interface: "management", vlan: 10, binding: "key lan", key: "lan" }),
+        expect.objectContaining({ interface: "iot", vlan: 40, binding: "key opt3", key: "opt3" }),
+        expect.objectContaining({ interface: "wireguard", key: "wireguard" }),
+        expect.objectContaining({ interface: "wan", key: "wan" }),
+      ]),
+    );
+  });
+
   it("prints the matrix in the text report", () => {
     const text = plan("--stack", "network").stdout;
     expect(text).toContain("Reachability (from compiled rules)");

@@ -92,14 +92,13 @@ describe("peer client configs", () => {
 });
 
 describe("OPNsense WireGuard bodies", () => {
-  it("describes the instance with its key, port, tunnel address and peers", () => {
+  it("describes the instance with its key, port and tunnel address, leaving its peers to the peers", () => {
     expect(
       serverBody({
         privateKey: "PRIV",
         publicKey: "PUB",
         listenPort: 51820,
         tunnelAddress: "10.0.99.1/24",
-        peerUuids: "u1,u2",
       }),
     ).toEqual({
       enabled: "1",
@@ -109,19 +108,21 @@ describe("OPNsense WireGuard bodies", () => {
       port: "51820",
       tunneladdress: "10.0.99.1/24",
       disableroutes: "0",
-      peers: "u1,u2",
     });
   });
 
-  it("pins each peer to its own /32 and carries the preshared key only when configured", () => {
-    expect(peerBody({ name: "admin-phone", publicKey: "K", address: "10.0.99.3" })).toEqual({
-      enabled: "1",
-      name: "admin-phone",
-      pubkey: "K",
-      tunneladdress: "10.0.99.3/32",
-    });
-    expect(peerBody({ name: "p", publicKey: "K", address: "10.0.99.4", presharedKey: "PSK" })).toMatchObject({
-      psk: "PSK",
-    });
+  it("pins each peer to its own /32, always names its instance, and carries the preshared key only when configured", () => {
+    expect(peerBody({ name: "admin-phone", publicKey: "K", address: "10.0.99.3", server: "S-UUID" })).toEqual(
+      {
+        enabled: "1",
+        name: "admin-phone",
+        pubkey: "K",
+        tunneladdress: "10.0.99.3/32",
+        servers: "S-UUID",
+      },
+    );
+    expect(
+      peerBody({ name: "p", publicKey: "K", address: "10.0.99.4", presharedKey: "PSK", server: "S-UUID" }),
+    ).toMatchObject({ psk: "PSK", servers: "S-UUID" });
   });
 });

@@ -1,6 +1,5 @@
-import { writeFileSync } from "node:fs";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { startDouble } from "./double";
@@ -79,7 +78,7 @@ describe("OpnsenseObject under Pulumi mocks (the offline plan)", () => {
           apiSecret: pulumi.secret("mock-api-secret-value"),
         },
         kind: "filterRule",
-        key: "homelab:lan->dns",
+        key: "DNS from the gateway [lan/dns]",
         body: { action: "pass", interface: "lan", destination_port: "53" },
       });
       return {};
@@ -91,7 +90,11 @@ describe("OpnsenseObject under Pulumi mocks (the offline plan)", () => {
     // Both credentials are secret inputs, even the one the caller passed as a plain Output.
     for (const k of ["apiKey", "apiSecret"])
       expect(reg.inputs[k]).toMatchObject({ [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270" });
-    expect(reg.inputs).toMatchObject({ kind: "filterRule", key: "homelab:lan->dns", url: "https://fw.lan" });
+    expect(reg.inputs).toMatchObject({
+      kind: "filterRule",
+      key: "DNS from the gateway [lan/dns]",
+      url: "https://fw.lan",
+    });
     const code = String(reg.inputs["__provider"]);
     expect(code).toContain("exports.handler");
     expect(code).not.toMatch(/mock-api-(key|secret)-value/);
@@ -134,17 +137,25 @@ describe("OpnsenseObject under Pulumi mocks (the offline plan)", () => {
 });
 
 describe("the serialized provider closure (as the engine's dynamic-provider host loads it)", () => {
-  it("creates, reads and deletes an object against the loopback HTTP double", async () => {
+  /** serializeFunction, then the text alone loaded the way require-from-string does in the host. */
+  async function loadSerialized(
+    settings: Parameters<typeof import("../../components/opnsense/provider").makeOpnsenseProvider>[0],
+  ) {
     const { makeOpnsenseProvider } = await import("../../components/opnsense/provider");
-    const backupDir = mkdtempSync(join(tmpdir(), "opnsense-closure-"));
-    const provider = makeOpnsenseProvider({ backupDir, log: () => undefined });
+    const provider = makeOpnsenseProvider(settings);
     const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
-    const file = join(backupDir, "provider.js");
+    const dir = mkdtempSync(join(tmpdir(), "opnsense-closure-"));
+    const file = join(dir, "provider.js");
     writeFileSync(file, serialized.text);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const loaded = (require(file) as { handler(): pulumi.dynamic.ResourceProvider }).handler();
+    return { text: serialized.text, loaded };
+  }
 
-    const double = await startDouble();
+  it("creates, reads and deletes an object against the double of opnsense/core 26.7", async () => {
+    const backupDir = mkdtempSync(join(tmpdir(), "opnsense-closure-"));
+    const { loaded } = await loadSerialized({ backupDir, log: () => undefined });
+    const double = await startDouble({ version: "26.7" });
     try {
       const created = await loaded.create(inputs(double, "alias"));
       expect(Object.keys(double.objects("firewall/alias"))).toEqual([created.id]);
@@ -153,6 +164,32 @@ describe("the serialized provider closure (as the engine's dynamic-provider host
       expect(double.objects("firewall/alias")).toEqual({});
       expect(double.applied).toEqual(["firewall/alias/reconfigure", "firewall/alias/reconfigure"]);
     } finally {
+      await double.close();
+    }
+  });
+
+  it("decides the backup directory when it runs, not when it is serialized", async () => {
+    const { text, loaded } = await loadSerialized({ log: () => undefined });
+    // The deploying machine's home at serialization time is nowhere in the state.
+    expect(text).not.toContain(homedir());
+    const home = mkdtempSync(join(tmpdir(), "opnsense-home-"));
+    const saved = { HOME: process.env["HOME"], DIR: process.env["HOMELAB_OPNSENSE_BACKUP_DIR"] };
+    process.env["HOME"] = home;
+    delete process.env["HOMELAB_OPNSENSE_BACKUP_DIR"];
+    const double = await startDouble({ version: "26.7" });
+    try {
+      await loaded.create(inputs(double, "alias"));
+      const dir = join(home, ".homelab", "opnsense-backups");
+      expect(readdirSync(dir)).toHaveLength(1);
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+      const elsewhere = mkdtempSync(join(tmpdir(), "opnsense-env-"));
+      process.env["HOMELAB_OPNSENSE_BACKUP_DIR"] = elsewhere;
+      await loaded.create(inputs(double, "alias", undefined, "other_alias"));
+      expect(readdirSync(elsewhere)).toHaveLength(1);
+    } finally {
+      process.env["HOME"] = saved.HOME;
+      if (saved.DIR === undefined) delete process.env["HOMELAB_OPNSENSE_BACKUP_DIR"];
+      else process.env["HOMELAB_OPNSENSE_BACKUP_DIR"] = saved.DIR;
       await double.close();
     }
   });

@@ -1,5 +1,8 @@
 import { canonicalBody, diffProps, type ObjectProps } from "../../components/opnsense/diff";
-import { ENDPOINTS, KINDS } from "../../components/opnsense/endpoints";
+import { ENDPOINTS, KINDS, MIN_SERIES, SYSTEM } from "../../components/opnsense/endpoints";
+import { createWriteLock } from "../../components/opnsense/lock";
+import { urlProblem } from "../../components/opnsense/provider";
+import { atLeast, parseFirmwareStatus } from "../../components/opnsense/version";
 import { redactor } from "../../components/opnsense/redact";
 import {
   addRequest,
@@ -27,7 +30,7 @@ const UUID = "0b4c6a8e-1f2d-4c3b-9a8e-7d6c5b4a3f21";
 
 describe("OPNsense request building (pure)", () => {
   it("wraps the body in the kind's node, writes the key into its key field and stringifies values", () => {
-    const r = addRequest("vlan", "homelab:vlan:iot", {
+    const r = addRequest("vlan", "vlan0.40", {
       if: "igc1",
       tag: 20,
       pcp: undefined,
@@ -36,19 +39,20 @@ describe("OPNsense request building (pure)", () => {
     });
     expect(r).toEqual({
       method: "POST",
-      path: "interfaces/vlan_settings/addItem",
+      path: "interfaces/vlan_settings/add_item",
       body: {
-        vlan: { if: "igc1", tag: "20", pcp: "", ports: "80,443", log: "1", descr: "homelab:vlan:iot" },
+        vlan: { if: "igc1", tag: "20", pcp: "", ports: "80,443", log: "1", vlanif: "vlan0.40" },
       },
     });
   });
 
   it("puts UUIDs in the path and refuses anything that is not one", () => {
-    expect(getRequest("filterRule", UUID.toUpperCase()).path).toBe(`firewall/filter/getRule/${UUID}`);
-    expect(setRequest("portForward", UUID, "k", {}).path).toBe(`firewall/d_nat/setRule/${UUID}`);
+    expect(getRequest("filterRule", UUID.toUpperCase()).path).toBe(`firewall/filter/get_rule/${UUID}`);
+    expect(setRequest("portForward", UUID, "k", {}).path).toBe(`firewall/d_nat/set_rule/${UUID}`);
     expect(delRequest("wireguardPeer", UUID)).toMatchObject({
       method: "POST",
-      path: `wireguard/client/delClient/${UUID}`,
+      path: `wireguard/client/del_client/${UUID}`,
+      body: {},
     });
     expect(() => getRequest("alias", "../../core/firmware/poweroff")).toThrow(/not an OPNsense UUID/);
     expect(() => revertBackupRequest("../config.xml")).toThrow(/not a backup id/);
@@ -69,14 +73,14 @@ describe("OPNsense request building (pure)", () => {
   it("searches all rows without a phrase, so the exact key comparison is ours", () => {
     expect(searchRequest("unboundHostOverride")).toEqual({
       method: "POST",
-      path: "unbound/settings/searchHostOverride",
+      path: "unbound/settings/search_host_override",
       body: { current: 1, rowCount: -1, searchPhrase: "" },
     });
   });
 
   it("addresses the API root whether or not the URL already ends in /api", () => {
-    expect(apiUrl("https://fw.lan", "firewall/alias/searchItem")).toBe(
-      "https://fw.lan/api/firewall/alias/searchItem",
+    expect(apiUrl("https://fw.lan", "firewall/alias/search_item")).toBe(
+      "https://fw.lan/api/firewall/alias/search_item",
     );
     expect(apiUrl("https://fw.lan:8443/api/", "x/y/z")).toBe("https://fw.lan:8443/api/x/y/z");
     expect(basicAuth("k", "s")).toBe(`Basic ${Buffer.from("k:s").toString("base64")}`);
@@ -87,7 +91,11 @@ describe("OPNsense request building (pure)", () => {
       const e = ENDPOINTS[kind];
       for (const v of [e.base, e.search, e.get, e.add, e.set, e.del, e.wrapper, e.keyField, e.apply])
         expect(v).toMatch(/\S/);
+      // snake_case: the form non-admin ACL patterns match (Core/ACL.php is case-sensitive).
+      for (const path of [e.base, e.search, e.get, e.add, e.set, e.del, e.apply])
+        expect(path).toMatch(/^[a-z_/]+$/);
     }
+    for (const path of Object.values(SYSTEM)) expect(path).toMatch(/^[a-z_/]+$/);
     expect(KINDS.filter((k) => ENDPOINTS[k].firewall).sort()).toEqual([
       "alias",
       "filterRule",
@@ -112,7 +120,7 @@ describe("OPNsense response parsing (pure)", () => {
     expect(() => findByKey("filterRule", dup, "k")).toThrow(/2 filterRule objects carry the key "k"/);
   });
 
-  it("flattens get option maps to the selected keys and treats [] as gone", () => {
+  it("flattens get option maps to the selected keys, drops %display copies, and treats [] as no object", () => {
     const fields = parseGet("filterRule", {
       rule: {
         action: { pass: { value: "Pass", selected: 1 }, block: { value: "Block", selected: 0 } },
@@ -122,6 +130,7 @@ describe("OPNsense response parsing (pure)", () => {
           wan: { value: "WAN", selected: 0 },
         },
         description: "k",
+        "%description": "shown",
         source: { net: "any" },
       },
     });
@@ -133,6 +142,10 @@ describe("OPNsense response parsing (pure)", () => {
     });
     expect(parseGet("filterRule", [])).toBeUndefined();
     expect(parseGet("filterRule", { rule: {} })).toBeUndefined();
+    // AliasController::getItemAction (26.7) on an unknown UUID: only the other aliases, no object.
+    expect(
+      parseGet("alias", { alias: { content: { bogons: { value: "bogons", selected: 0 } } } }),
+    ).toBeUndefined();
     expect(project(fields!, { action: "block", source: { net: "x" }, absent: "1" })).toEqual({
       action: "pass",
       source: { net: "any" },
@@ -146,8 +159,18 @@ describe("OPNsense response parsing (pure)", () => {
     ).toThrow('OPNsense did not save vlan "k": vlan.tag: out of range');
     expect(parseDeleted({ result: "deleted" })).toBe("deleted");
     expect(parseDeleted({ result: "not found" })).toBe("gone");
-    expect(() => parseApplied("firewall/filter/apply", { status: "failed" })).toThrow(/did not apply/);
-    expect(() => parseApplied("x", { status: "OK\n\n" })).not.toThrow();
+    expect(() => parseApplied("firewall/filter/apply", "status", { status: "failed" })).toThrow(
+      /did not apply/,
+    );
+    expect(() => parseApplied("firewall/filter/apply", "status", { status: "Error (1)\n\n" })).toThrow(
+      /did not apply/,
+    );
+    expect(() => parseApplied("x", "status", { status: "OK\n\n" })).not.toThrow();
+    // wireguard/service/reconfigure answers {result: "ok"} (Wireguard/Api/ServiceController.php).
+    expect(() => parseApplied("wireguard/service/reconfigure", "result", { result: "ok" })).not.toThrow();
+    expect(() => parseApplied("wireguard/service/reconfigure", "status", { result: "ok" })).toThrow(
+      /did not apply/,
+    );
   });
 
   it("picks the newest configuration revision", () => {
@@ -161,6 +184,85 @@ describe("OPNsense response parsing (pure)", () => {
       }),
     ).toBe("config-3.xml");
     expect(parseNewestBackup({ items: [] })).toBeUndefined();
+  });
+});
+
+describe("OPNsense alias content read back (pure)", () => {
+  it("reads content as its selected entries joined by newline, ignoring the other aliases listed", () => {
+    const fields = parseGet("alias", {
+      alias: {
+        name: "iot_hosts",
+        type: { host: { value: "Host(s)", selected: 1 }, network: { value: "Network(s)", selected: 0 } },
+        content: {
+          "10.0.20.10": { value: "10.0.20.10", selected: 1 },
+          "10.0.20.11": { value: "10.0.20.11", selected: 1 },
+          bogons: { value: "bogons", selected: 0, description: "bogon networks (internal)" },
+        },
+      },
+    })!;
+    expect(project(fields, { type: "host", content: "10.0.20.10\n10.0.20.11" })).toEqual({
+      type: "host",
+      content: "10.0.20.10\n10.0.20.11",
+    });
+    expect(canonicalBody(project(fields, { type: "", content: "" }))).toBe(
+      canonicalBody({ type: "host", content: "10.0.20.10\n10.0.20.11" }),
+    );
+  });
+});
+
+describe("OPNsense version gate (pure)", () => {
+  it("reads the series from core/firmware/status and compares numerically", () => {
+    expect(parseFirmwareStatus({ product: { product_version: "26.1.4_2", product_series: "26.1" } })).toEqual(
+      {
+        version: "26.1.4_2",
+        series: { major: 26, minor: 1 },
+      },
+    );
+    expect(parseFirmwareStatus({ product: { product_version: "26.10" } }).series).toEqual({
+      major: 26,
+      minor: 10,
+    });
+    expect(atLeast({ major: 26, minor: 7 }, MIN_SERIES)).toBe(true);
+    expect(atLeast({ major: 25, minor: 7 }, MIN_SERIES)).toBe(false);
+    expect(atLeast({ major: 27, minor: 1 }, MIN_SERIES)).toBe(true);
+    expect(() =>
+      parseFirmwareStatus({ status: "error", status_msg: "Firmware status check was aborted internally." }),
+    ).toThrow(/did not report the gateway's version: Firmware status check was aborted internally/);
+  });
+});
+
+describe("OPNsense URL rule (pure)", () => {
+  it("takes https anywhere and plain http only on loopback", () => {
+    expect(urlProblem("https://10.0.10.1")).toBeUndefined();
+    expect(urlProblem("http://127.0.0.1:8080")).toBeUndefined();
+    expect(urlProblem("http://[::1]:8080")).toBeUndefined();
+    expect(urlProblem("http://10.0.10.1")).toMatch(/clear text/);
+    expect(urlProblem("ftp://10.0.10.1")).toMatch(/clear text/);
+    expect(urlProblem("fw.lan")).toMatch(/https address/);
+  });
+});
+
+describe("OPNsense write lock (pure)", () => {
+  it("runs shared writes together and an exclusive one alone, first come first served", async () => {
+    const lock = createWriteLock();
+    const log: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const a = lock.shared(async () => {
+      log.push("a+");
+      await gate;
+      log.push("a-");
+    });
+    const b = lock.exclusive(async () => void log.push("b"));
+    const c = lock.shared(async () => void log.push("c"));
+    await new Promise((r) => setTimeout(r, 5));
+    // b waits for a; c (shared, but after b) waits for b.
+    expect(log).toEqual(["a+"]);
+    release();
+    await Promise.all([a, b, c]);
+    expect(log).toEqual(["a+", "a-", "b", "c"]);
+    await expect(lock.exclusive(async () => Promise.reject(new Error("x")))).rejects.toThrow("x");
+    await expect(lock.shared(async () => "next")).resolves.toBe("next");
   });
 });
 

@@ -5,6 +5,7 @@ import type { Violation } from "../../policies/run";
 import type { PlanResource } from "./graph";
 import { backupCostAnalysis } from "../../analysis/backup/cost-plan";
 import { monitoringAnalysis } from "../../analysis/monitoring/plan-section";
+import { interfaceBindingAnalysis } from "../../analysis/firewall/plan-section";
 
 export interface AnalysisContext {
   stack: "network" | "storage";
@@ -34,6 +35,7 @@ export interface PlanAnalysis {
  */
 export const analyses: PlanAnalysis[] = [
   reachabilityAnalysis,
+  interfaceBindingAnalysis,
   failureDomainsAnalysis,
   backupCostAnalysis,
   monitoringAnalysis,
