@@ -1,3 +1,5 @@
+import { checkAccess } from "./access";
+import { checkAcme, checkAcmeRuntimeMount } from "./acme";
 import { checkDirectoryAgainstStacks, checkStacks } from "./compose-checks";
 import { IssueList, suggest } from "./errors";
 import { contains, intToIp, overlaps, parseCidr, parseIpv4, type Ipv4Range } from "./net";
@@ -218,6 +220,17 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
   checkDirectoryAgainstStacks(config.services, nodeHostNames, config.stacks, (i, field, msg) =>
     issues.add(["services", i, field], msg),
   );
+
+  if (config.ingress.tls.acme) {
+    checkAcme(
+      config.ingress.tls.acme,
+      config.domain,
+      config.ingress.routes.map((r) => r.host),
+      issues,
+    );
+    checkAcmeRuntimeMount(config.stacks, issues);
+  }
+  checkAccess(config.access, config.segments, issues);
 
   const secretUses = collectSecretRefs(config);
   checkSecrets(secretUses, secrets, issues, "network");
