@@ -319,31 +319,37 @@ export function checkAcme(acme: AcmeConfig, domain: string, routeHosts: string[]
 /**
  * Where HAProxy's runtime API socket lives inside its container. The renewal job hands new certificates
  * to the running HAProxy through it (`set ssl cert` + `commit ssl cert`), so the haproxy service must
- * mount a host directory here (its root filesystem is read-only).
+ * mount a writable host directory here (its root filesystem is read-only). The reference mounts the
+ * subdirectory `run` of HAProxy's own dataset, which needs no backup (it is rendered on every deploy).
  */
 export const HAPROXY_RUNTIME_DIR = "/run/haproxy";
-/** The host directory the reference mounts there; the renewal job's installer creates it for HAProxy's uid. */
-export const HAPROXY_RUNTIME_HOST_DIR = "/var/lib/homelab/haproxy-runtime";
 
 interface StackLike {
   services: {
     name: string;
     preset?: string | undefined;
-    volumes: { hostPath?: string | undefined; target: string; readOnly: boolean }[];
+    volumes: {
+      dataset?: string | undefined;
+      hostPath?: string | undefined;
+      target: string;
+      readOnly: boolean;
+    }[];
   }[];
 }
 
-/** ACME delivery needs the runtime directory mounted writable into the haproxy service. */
+/** ACME delivery needs a writable directory mounted at HAPROXY_RUNTIME_DIR in the haproxy service. */
 export function checkAcmeRuntimeMount(stacks: StackLike[], issues: IssueList): void {
   stacks.forEach((stack, i) =>
     stack.services.forEach((s, j) => {
       if (s.preset !== "haproxy" && s.name !== "haproxy") return;
       const v = s.volumes.find((x) => x.target === HAPROXY_RUNTIME_DIR);
-      if (!v || v.hostPath === undefined || v.readOnly)
+      if (!v || v.readOnly) {
+        const config = s.volumes.find((x) => x.target === "/usr/local/etc/haproxy")?.dataset ?? "<dataset>";
         issues.add(
           ["stacks", i, "services", j, "volumes"],
-          `ingress.tls.acme hands renewed certificates to HAProxy through its runtime socket: add { hostPath: ${HAPROXY_RUNTIME_HOST_DIR}, target: ${HAPROXY_RUNTIME_DIR} } (writable)`,
+          `ingress.tls.acme hands renewed certificates to HAProxy through its runtime socket: add a writable mount { dataset: ${config}, subPath: run, target: ${HAPROXY_RUNTIME_DIR} }`,
         );
+      }
     }),
   );
 }

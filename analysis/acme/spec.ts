@@ -1,7 +1,8 @@
+import { posix } from "node:path";
 import type { NetworkModel } from "../../model";
 import { acmeDomains, HAPROXY_RUNTIME_DIR, type AcmeConfig } from "../../model/acme";
 import { NODE_EXPORTER_TEXTFILE_DIR } from "../../model/presets";
-import { ACME_CERT_FILE, ingressLayout, RUNTIME_SOCKET_FILE } from "../ingress/spec";
+import { ACME_CERT_FILE, datasetMountpoint, ingressLayout, RUNTIME_SOCKET_FILE } from "../ingress/spec";
 import type { LegoOptions } from "./lego";
 
 /**
@@ -65,12 +66,14 @@ export function acmeSpecFromModel(model: NetworkModel, acme: AcmeConfig): AcmeSp
   let haproxy: (typeof c.stacks)[number]["services"][number] | undefined;
   for (const st of c.stacks)
     for (const s of st.services) if (s.preset === "haproxy" || s.name === "haproxy") haproxy ??= s;
-  const runtime = haproxy?.volumes.find((v) => v.target === HAPROXY_RUNTIME_DIR)?.hostPath;
+  const mount = haproxy?.volumes.find((v) => v.target === HAPROXY_RUNTIME_DIR);
   // The model refuses ACME without this mount; this guards a hand-built model.
-  if (!haproxy || runtime === undefined)
+  if (!haproxy || !mount || (mount.dataset === undefined && mount.hostPath === undefined))
     throw new Error(
       `homelab:stacks: the haproxy service must mount a host directory at ${HAPROXY_RUNTIME_DIR}`,
     );
+  const base = mount.dataset !== undefined ? datasetMountpoint(mount.dataset) : mount.hostPath!;
+  const runtime = posix.join(base, mount.subPath ?? "");
   const owner = parseUser(haproxy.user);
   return {
     lego: {

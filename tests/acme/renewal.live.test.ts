@@ -249,7 +249,7 @@ describeLive("ACME issuance and renewal (pebble + lego + HAProxy on loopback)", 
     expect((await served()).fingerprint).toBe(fresh);
     // Probes saw the old certificate, then the new one, and never an error.
     expect(results.filter((x) => !x.ok)).toEqual([]);
-    expect(results.filter((x) => x.fingerprint === old).length).toBeGreaterThan(10);
+    expect(results.filter((x) => x.fingerprint === old).length).toBeGreaterThan(0);
     expect(results.filter((x) => x.fingerprint === fresh).length).toBeGreaterThan(0);
     // The connection opened before the renewal is still served, on its original certificate.
     expect(await request(kept, PORTAL)).toBe(200);
