@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { toContract, type NetworkContract, type NetworkModel } from "../model";
 import { ComposeStack } from "./compose/ComposeStack";
 import type { SecretResolver, SshConnection } from "./context";
+import { AccessNetwork } from "./network/AccessNetwork";
 import { Certificates } from "./network/Certificates";
 import { Firewall } from "./network/Firewall";
 import { Ingress } from "./network/Ingress";
@@ -20,6 +21,7 @@ export class NetworkNode extends pulumi.ComponentResource {
   readonly wireguard: WireGuard;
   readonly ingress: Ingress;
   readonly certificates: Certificates;
+  readonly access: AccessNetwork;
   readonly stacks: ComposeStack[];
 
   constructor(name: string, args: NetworkNodeArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -58,6 +60,8 @@ export class NetworkNode extends pulumi.ComponentResource {
           { parent: this, dependsOn: [this.firewall, this.certificates] },
         ),
     );
+    // The controller itself runs in one of the stacks.
+    this.access = new AccessNetwork("access", { model, secrets }, { parent: this, dependsOn: this.stacks });
     this.contract = toContract(model);
     this.registerOutputs({ contract: this.contract });
   }

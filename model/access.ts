@@ -58,8 +58,12 @@ export const portProfile = z.strictObject({
 export const switchPort = z.strictObject({
   port: z.union([portNumber, portRange]),
   profile: name,
-  /** What is plugged in: the uplink, an access point (a trunk), or an end device (access port). */
-  role: z.enum(["uplink", "ap", "access"]).default("access"),
+  /**
+   * What is plugged in: the uplink to the gateway or another switch, an access point, a host that needs
+   * several VLANs (a hypervisor), or an end device (an access port, which must never get a trunk that
+   * carries the management VLAN: policy access-network).
+   */
+  role: z.enum(["uplink", "ap", "host", "access"]).default("access"),
   description: z.string().default(""),
 });
 

@@ -215,7 +215,8 @@ export async function deleteObject(s: UnifiSession, kind: UnifiKind, id: string,
     return;
   }
   try {
-    await s.call("DELETE", `${COLLECTION[kind]}/${encodeURIComponent(id)}`);
+    // go-unifi sends an empty JSON object with a DELETE (fields/api.go.tmpl); so do we.
+    await s.call("DELETE", `${COLLECTION[kind]}/${encodeURIComponent(id)}`, {});
   } catch (e) {
     const x = e as ApiError;
     if (x.status === 404 || x.msg === "api.err.IdInvalid") return;

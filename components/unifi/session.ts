@@ -44,14 +44,16 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDe
 
 export type ApiError = Error & { status?: number; code?: string; rc?: string; msg?: string };
 
-const TRANSIENT_STATUS = new Set([429, 502, 503, 504]);
-const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN"]);
+// Arrays, not Sets: Pulumi's closure serializer copies module values, and a copied Set loses its
+// internal slots (Set.prototype.has then throws inside the engine's provider host).
+const TRANSIENT_STATUS = [429, 502, 503, 504];
+const TRANSIENT_CODES = ["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN"];
 
 export function isTransient(e: unknown): boolean {
   if (typeof e !== "object" || e === null) return false;
   const x = e as ApiError;
-  if (typeof x.status === "number") return TRANSIENT_STATUS.has(x.status);
-  return typeof x.code === "string" && TRANSIENT_CODES.has(x.code);
+  if (typeof x.status === "number") return TRANSIENT_STATUS.includes(x.status);
+  return typeof x.code === "string" && TRANSIENT_CODES.includes(x.code);
 }
 
 export function backoffDelay(attempt: number, p: RetryPolicy, random: () => number = Math.random): number {
@@ -171,7 +173,7 @@ export async function openSession(cfg: SessionConfig): Promise<UnifiSession> {
     const res = await withRetry(
       async () => {
         const r = await send("POST", paths.login, {}, { username: cfg.username, password: cfg.password });
-        if (TRANSIENT_STATUS.has(r.status)) throw apiError(`POST ${paths.login}`, r, cfg.scrub);
+        if (TRANSIENT_STATUS.includes(r.status)) throw apiError(`POST ${paths.login}`, r, cfg.scrub);
         return r;
       },
       cfg,

@@ -231,6 +231,13 @@ export async function startUnifiDouble(opts: { style?: Style } = {}): Promise<Un
       if (id === undefined) return ok(Object.values(items).map(clone));
       return ok(items[id] ? [clone(items[id])] : []);
     }
+    // [pg] fields/api.go.tmpl delete sends an empty JSON object as the body.
+    if (method === "DELETE" && id !== undefined) {
+      if (!items[id]) throw new Refusal(400, "api.err.IdInvalid");
+      if (items[id]!["attr_no_delete"] === true) throw new Refusal(400, "api.err.NoDelete");
+      delete items[id];
+      return ok([]);
+    }
     if (typeof body !== "object" || body === null) throw new Refusal(400, "api.err.InvalidPayload");
     const f = clone(body as Fields);
     if (method === "POST" && id === undefined) {
@@ -250,12 +257,6 @@ export async function startUnifiDouble(opts: { style?: Style } = {}): Promise<Un
       const saved = { ...validate(coll, f, id), _id: id, site_id: "site" };
       items[id] = saved;
       return ok([clone(saved)]);
-    }
-    if (method === "DELETE" && id !== undefined) {
-      if (!items[id]) throw new Refusal(400, "api.err.IdInvalid");
-      if (items[id]!["attr_no_delete"] === true) throw new Refusal(400, "api.err.NoDelete");
-      delete items[id];
-      return ok([]);
     }
     return [404, { meta: { rc: "error", msg: "api.err.NotFound" }, data: [] }];
   }

@@ -4,6 +4,7 @@ import { failureDomainsAnalysis } from "../../analysis/failure/plan-section";
 import type { Violation } from "../../policies/run";
 import type { PlanResource } from "./graph";
 import { backupCostAnalysis } from "../../analysis/backup/cost-plan";
+import { accessNetworkAnalysis } from "../../analysis/access/plan-section";
 
 export interface AnalysisContext {
   stack: "network" | "storage";
@@ -31,4 +32,9 @@ export interface PlanAnalysis {
  * Analyses the plan runs after evaluating the program. Each is a pure function from the typed model and
  * the recorded graph (see analysis/); add one line here to put a new section in every report.
  */
-export const analyses: PlanAnalysis[] = [reachabilityAnalysis, failureDomainsAnalysis, backupCostAnalysis];
+export const analyses: PlanAnalysis[] = [
+  reachabilityAnalysis,
+  accessNetworkAnalysis,
+  failureDomainsAnalysis,
+  backupCostAnalysis,
+];
