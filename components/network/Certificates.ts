@@ -1,6 +1,7 @@
 import { Command } from "@pulumi/command/remote/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderAcmeAlerts } from "../../analysis/acme/alerts";
+import { shellQuote } from "../../analysis/compose/secret-env";
 import { renderEnvFile, renderInstallScript, renderUninstallScript } from "../../analysis/acme/scripts";
 import { ACME_UNIT, acmeSpecFromModel } from "../../analysis/acme/spec";
 import type { NetworkModel } from "../../model";
@@ -66,7 +67,12 @@ export class Certificates extends pulumi.ComponentResource {
           renderEnvFile({ ...spec.env, ...Object.fromEntries(credentials.map(([k], i) => [k, values[i]!])) }),
         ),
     );
-    const install = renderInstallScript(spec);
+    // The job is system configuration (units, /etc, packages): as root, through sudo for the deploy
+    // user (which needs passwordless sudo on the network node, as for the Borg jobs' zfs calls). The
+    // script is an argument, stdin stays lego.env.
+    const user = args.connection.user;
+    const asRoot = (script: string) => (user === "root" ? script : `sudo -n sh -c ${shellQuote(script)}`);
+    const install = asRoot(renderInstallScript(spec));
     this.installer = new Command(
       "acme-renewal",
       {
@@ -75,7 +81,7 @@ export class Certificates extends pulumi.ComponentResource {
         // certificate exists yet. stdin carries lego.env (the credentials), never the command line.
         create: install,
         update: install,
-        delete: renderUninstallScript(spec),
+        delete: asRoot(renderUninstallScript(spec)),
         stdin: envFile,
       },
       { parent: this },

@@ -32,6 +32,8 @@ describe("Certificates under Pulumi mocks (the reference: ACME)", () => {
     const stdin = String(ev.policyInputs.get(cmd.urn)!["stdin"]);
     expect(stdin).toContain("export CF_DNS_API_TOKEN='marker-acmeDnsApiToken'");
     expect(String(cmd.inputs["create"])).toContain("systemctl enable --now homelab-acme.timer");
+    // The reference deploy user is not root: the installer runs through sudo, stdin untouched.
+    expect(String(cmd.inputs["create"])).toMatch(/^sudo -n sh -c '#!\/bin\/sh\n/);
     expect(String(cmd.inputs["delete"])).toContain("systemctl disable --now homelab-acme.timer");
   });
 

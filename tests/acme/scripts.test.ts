@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { legoGlobalArgs } from "../../analysis/acme/lego";
+import { shellQuote } from "../../analysis/compose/secret-env";
 import {
   renderEnvFile,
   renderInstallScript,
@@ -142,7 +143,10 @@ describe("the installer (run for real into temp directories, without apt and sys
       };
       mkdirSync(p("fast/apps/haproxy"), { recursive: true });
       const env = renderEnvFile({ CF_DNS_API_TOKEN: TOKEN, CLOUDFLARE_TTL: "120" });
-      const r = run("sh", ["-c", renderInstallScript(s, { withoutSystem: true })], { input: env });
+      // As the deploy runs it (`sudo -n sh -c <script>`, here without sudo): the script is an argument,
+      // lego.env arrives on stdin.
+      const script = renderInstallScript(s, { withoutSystem: true });
+      const r = run("sh", ["-c", `sh -c ${shellQuote(script)}`], { input: env });
       expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: "" });
       expect(r.stdout).toBe("installed homelab-acme (schedule *-*-* 03,15:00:00)\n");
       expect(r.stdout + r.stderr).not.toContain("tok'en");
