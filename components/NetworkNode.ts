@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { toContract, type NetworkContract, type NetworkModel } from "../model";
 import { ComposeStack } from "./compose/ComposeStack";
 import type { SecretResolver, SshConnection } from "./context";
+import { AccessNetwork } from "./network/AccessNetwork";
+import { Certificates } from "./network/Certificates";
 import { Firewall } from "./network/Firewall";
 import { Ingress } from "./network/Ingress";
 import { WireGuard } from "./network/WireGuard";
@@ -20,6 +22,8 @@ export class NetworkNode extends pulumi.ComponentResource {
   readonly firewall: Firewall;
   readonly wireguard: WireGuard;
   readonly ingress: Ingress;
+  readonly certificates: Certificates;
+  readonly access: AccessNetwork;
   readonly stacks: ComposeStack[];
 
   constructor(name: string, args: NetworkNodeArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -48,12 +52,14 @@ export class NetworkNode extends pulumi.ComponentResource {
       user: c.networkNode.ssh.user,
       privateKey: secrets(c.networkNode.ssh.privateKey),
     };
+    // Before the stacks: HAProxy cannot start until the first certificate is issued.
+    this.certificates = new Certificates("certificates", { model, secrets, connection }, parent);
     this.stacks = c.stacks.map(
       (stack) =>
         new ComposeStack(
           stack.name,
           { node: "network", stack, datasets: c.datasets, connection, secrets, files: this.ingress.files },
-          { parent: this, dependsOn: [this.firewall] },
+          { parent: this, dependsOn: [this.firewall, this.certificates] },
         ),
     );
     // node-exporter and the health timers (its pool, the ingress certificate's expiry) on this host too.
@@ -72,6 +78,8 @@ export class NetworkNode extends pulumi.ComponentResource {
       },
       parent,
     );
+    // The controller itself runs in one of the stacks.
+    this.access = new AccessNetwork("access", { model, secrets }, { parent: this, dependsOn: this.stacks });
     this.contract = toContract(model);
     this.registerOutputs({ contract: this.contract });
   }

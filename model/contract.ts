@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { cidr, fqdn, ipv4, name, port, protocol } from "./common";
 import { dataset } from "./storage";
+import { INGRESS_CERTIFICATE_NAME } from "./acme";
 import type { NetworkModel } from "./resolve-network";
 import type { ComposeService } from "./services";
 
@@ -18,6 +19,12 @@ export const networkContract = z.object({
   routes: z.array(z.object({ host: fqdn, service: name, public: z.boolean() })),
   networkNode: z.object({ host: name, address: ipv4, sshPort: port, sshUser: z.string() }),
   datasets: z.array(dataset),
+  /**
+   * The ingress certificate when the network node renews it through ACME: Prometheus on the storage node
+   * loads the renewal job's alert rules for it (the job's metrics come through the network node's
+   * node-exporter).
+   */
+  acme: z.strictObject({ certificate: name, renewDays: z.number().int().positive() }).optional(),
   /** Services that run on the network node, for failure-domain and scrape analysis. */
   networkServices: z.array(
     z.object({
@@ -66,6 +73,9 @@ export function toContract(model: NetworkModel): NetworkContract {
       sshUser: c.networkNode.ssh.user,
     },
     datasets: c.datasets,
+    ...(c.ingress.tls.acme
+      ? { acme: { certificate: INGRESS_CERTIFICATE_NAME, renewDays: c.ingress.tls.acme.renewDays } }
+      : {}),
     networkServices: c.stacks.flatMap((st) =>
       st.services.map((s) => ({
         name: s.name,

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { cidr, fqdn, ipv4, name, port, portSpec, protocol, secretRef } from "./common";
+import { accessConfig, wifiNetwork } from "./access";
+import { ingressTls } from "./acme";
 import { composeStack } from "./services";
 import { dataset } from "./storage";
 
@@ -43,6 +45,8 @@ export const segment = z.object({
   description: z.string().default(""),
   /** The OPNsense interface this segment's VLAN is assigned to (see interfaceBinding). */
   interface: interfaceBinding.optional(),
+  /** Wi-Fi networks that put their clients on this segment (see model/access.ts). */
+  wifi: z.array(wifiNetwork).default([]),
 });
 
 export const host = z.object({
@@ -150,7 +154,8 @@ export const ingress = z.object({
   host: name,
   httpsPort: port.default(443),
   httpPort: port.default(80),
-  tls: z.object({ certificate: secretRef, key: secretRef }),
+  /** ACME (the default in the reference) or a static certificate (see model/acme.ts). */
+  tls: ingressTls,
   sso: z.object({ service: name, portalHost: fqdn }),
   routes: z.array(route).default([]),
 });
@@ -172,6 +177,8 @@ export const networkConfig = z.object({
   networkNode,
   datasets: z.array(dataset).default([]),
   stacks: z.array(composeStack).default([]),
+  /** The network controller's Wi-Fi and switch port configuration (see model/access.ts). */
+  access: accessConfig.optional(),
 });
 
 export type NetworkConfigInput = z.input<typeof networkConfig>;

@@ -1,3 +1,5 @@
+import { checkAccess } from "./access";
+import { checkAcme, checkAcmeRuntimeMount } from "./acme";
 import { checkDirectoryAgainstStacks, checkStacks } from "./compose-checks";
 import { IssueList, suggest } from "./errors";
 import { contains, intToIp, overlaps, parseCidr, parseIpv4, type Ipv4Range } from "./net";
@@ -225,6 +227,16 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
 
   checkBindings(config, issues);
   checkOpnsenseNames(config, issues);
+  if (config.ingress.tls.acme) {
+    checkAcme(
+      config.ingress.tls.acme,
+      config.domain,
+      config.ingress.routes.map((r) => r.host),
+      issues,
+    );
+    checkAcmeRuntimeMount(config.stacks, issues);
+  }
+  checkAccess(config.access, config.segments, issues);
 
   const secretUses = collectSecretRefs(config);
   checkSecrets(secretUses, secrets, issues, "network");

@@ -1,3 +1,4 @@
+import { accessNetwork } from "./rules/access-network";
 import { backupVaultPolicies } from "./rules/backup-vault";
 import { containerPolicies } from "./rules/containers";
 import { defaultDeny, intentsHonoured } from "./rules/default-deny";
@@ -14,4 +15,5 @@ export const policies: HomelabPolicy[] = [
   ...backupVaultPolicies,
   ...containerPolicies,
   ...graphPolicies,
+  accessNetwork,
 ];

@@ -73,6 +73,13 @@ export function renderHaproxyConfig(spec: IngressSpec): string {
     "global",
     "  log stdout format raw local0 info",
     `  lua-load ${spec.paths.lua}`,
+    ...(spec.paths.runtimeSocket
+      ? [
+          "  # Runtime API for the ACME renewal job: renewed certificates are loaded with",
+          "  # `set ssl cert` + `commit ssl cert`, without a reload (connections stay up).",
+          `  stats socket ${spec.paths.runtimeSocket} mode 600 level admin`,
+        ]
+      : []),
     `  ssl-default-bind-ciphers ${TLS12_CIPHERS}`,
     `  ssl-default-bind-ciphersuites ${TLS13_SUITES}`,
     "  ssl-default-bind-options prefer-client-ciphers ssl-min-ver TLSv1.2 no-tls-tickets",

@@ -2,7 +2,15 @@ import type { NetworkModel } from "../../model";
 import { renderAutheliaConfig } from "./authelia";
 import { renderHaproxyConfig } from "./haproxy";
 import { FORWARD_AUTH_LUA } from "./lua";
-import { AUTHELIA_CFG, CERT_FILE, HAPROXY_CFG, ingressLayout, ingressSpecFromModel, LUA_FILE } from "./spec";
+import {
+  ACME_CERT_FILE,
+  AUTHELIA_CFG,
+  CERT_FILE,
+  HAPROXY_CFG,
+  ingressLayout,
+  ingressSpecFromModel,
+  LUA_FILE,
+} from "./spec";
 
 export * from "./authelia";
 export * from "./haproxy";
@@ -10,10 +18,14 @@ export * from "./lua";
 export * from "./pem";
 export * from "./spec";
 
-/** The non-secret ingress files by host path, plus the host path where the secret TLS bundle goes. */
+/**
+ * The non-secret ingress files by host path, plus the host path of the TLS bundle: the deploy writes it
+ * from the secrets for a static certificate; the ACME renewal job writes it for `acme`.
+ */
 export interface RenderedIngress {
   files: Record<string, string>;
   certificatePath: string;
+  tls: "acme" | "static";
 }
 
 /** Everything the network node's ingress and SSO containers read, rendered from the model. */
@@ -31,6 +43,7 @@ export function renderIngress(model: NetworkModel): RenderedIngress {
         ...(layout.authelia.metricsPort !== undefined ? { metricsPort: layout.authelia.metricsPort } : {}),
       }),
     },
-    certificatePath: `${h}/${CERT_FILE}`,
+    certificatePath: `${h}/${model.config.ingress.tls.acme ? ACME_CERT_FILE : CERT_FILE}`,
+    tls: model.config.ingress.tls.acme ? "acme" : "static",
   };
 }

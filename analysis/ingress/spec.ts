@@ -1,4 +1,5 @@
 import type { ComposeService, NetworkModel } from "../../model";
+import { HAPROXY_RUNTIME_DIR } from "../../model/acme";
 
 /**
  * Everything the ingress renderers need, as plain data. Derived from the typed model by
@@ -9,8 +10,11 @@ export interface IngressSpec {
   domain: string;
   /** Where HAProxy listens inside its container (the targets of the compose port mappings). */
   bind: { address: string; https: number; http: number; metrics: number };
-  /** Paths as HAProxy sees them (inside the container). */
-  paths: { certificate: string; lua: string };
+  /**
+   * Paths as HAProxy sees them (inside the container). `runtimeSocket`: the admin-level runtime API
+   * socket the ACME renewal job hands new certificates through (absent with a static certificate).
+   */
+  paths: { certificate: string; lua: string; runtimeSocket?: string };
   sso: {
     portalHost: string;
     /** Authelia's forward-auth endpoint, reached directly over HTTP (e.g. http://10.0.20.2:9091/api/authz/forward-auth). */
@@ -48,6 +52,9 @@ export interface IngressLayout {
 
 export const AUTHZ_PATH = "/api/authz/forward-auth";
 export const CERT_FILE = "certs/ingress.pem";
+/** Where the ACME renewal job writes its bundle: another file, so a stack's stale-file cleanup never removes it. */
+export const ACME_CERT_FILE = "certs/acme.pem";
+export const RUNTIME_SOCKET_FILE = "admin.sock";
 export const LUA_FILE = "lua/authelia-forward-auth.lua";
 export const HAPROXY_CFG = "haproxy.cfg";
 export const AUTHELIA_CFG = "configuration.yml";
@@ -136,8 +143,9 @@ export function ingressSpecFromModel(model: NetworkModel): IngressSpec {
       metrics: layout.haproxy.metrics,
     },
     paths: {
-      certificate: `${layout.haproxy.containerDir}/${CERT_FILE}`,
+      certificate: `${layout.haproxy.containerDir}/${c.ingress.tls.acme ? ACME_CERT_FILE : CERT_FILE}`,
       lua: `${layout.haproxy.containerDir}/${LUA_FILE}`,
+      ...(c.ingress.tls.acme ? { runtimeSocket: `${HAPROXY_RUNTIME_DIR}/${RUNTIME_SOCKET_FILE}` } : {}),
     },
     sso: {
       portalHost: c.ingress.sso.portalHost,

@@ -9,6 +9,7 @@ import { posix } from "node:path";
 import type { ComposeService, ComposeStackConfig, StorageModel } from "../../model";
 import type { SecretRef } from "../../model/common";
 import { dataOwner } from "../../model/services";
+import { renderAcmeAlerts } from "../acme/alerts";
 import { renderBorgAlerts } from "../backup/alerts";
 import { renderBorg } from "../backup/borg";
 import { borgInputFromModel } from "../backup/borg-model";
@@ -67,6 +68,15 @@ export function ruleFiles(model: StorageModel): Record<string, string> {
   return {
     "homelab-borg.rules.yml": renderBorgAlerts(borg.expectations),
     "homelab-hosts.rules.yml": renderHostAlerts(),
+    // The network node's ACME renewal job (its metrics arrive through that node's node-exporter).
+    ...(model.network.acme
+      ? {
+          "homelab-acme.rules.yml": renderAcmeAlerts({
+            name: model.network.acme.certificate,
+            renewDays: model.network.acme.renewDays,
+          }),
+        }
+      : {}),
   };
 }
 

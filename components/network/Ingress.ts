@@ -35,23 +35,30 @@ export class Ingress extends pulumi.ComponentResource {
     super(FACT_TYPES.ingress, name, { ...ingressFacts(args.model, haproxyCfg) }, opts);
     const { model, secrets } = args;
     const tls = model.config.ingress.tls;
-    // Built only from the secret inputs, and marked secret again so a refactor cannot drop the flag.
-    const bundle = pulumi.secret(
-      pulumi.all([secrets(tls.certificate), secrets(tls.key)]).apply(([cert, key]) => {
-        try {
-          return combinePem(cert, key);
-        } catch (e) {
-          // A real update stops on a malformed bundle; a preview (and the offline plan, which feeds
-          // placeholder strings for secrets) still shows the graph. The value stays secret either way.
-          if (!pulumi.runtime.isDryRun()) throw e;
-          return `${cert}\n${key}\n`;
-        }
-      }),
-    );
     this.certificatePath = rendered.certificatePath;
-    this.files = pulumi.secret(
-      bundle.apply((pem) => ({ ...rendered.files, [rendered.certificatePath]: pem })),
-    );
+    if (tls.certificate !== undefined && tls.key !== undefined) {
+      // A static certificate (the opt-out): the deploy writes the bundle from the two secrets. Built only
+      // from the secret inputs, and marked secret again so a refactor cannot drop the flag.
+      const bundle = pulumi.secret(
+        pulumi.all([secrets(tls.certificate), secrets(tls.key)]).apply(([cert, key]) => {
+          try {
+            return combinePem(cert, key);
+          } catch (e) {
+            // A real update stops on a malformed bundle; a preview (and the offline plan, which feeds
+            // placeholder strings for secrets) still shows the graph. The value stays secret either way.
+            if (!pulumi.runtime.isDryRun()) throw e;
+            return `${cert}\n${key}\n`;
+          }
+        }),
+      );
+      this.files = pulumi.secret(
+        bundle.apply((pem) => ({ ...rendered.files, [rendered.certificatePath]: pem })),
+      );
+    } else {
+      // ACME: the renewal job on the node writes the bundle (components/network/Certificates.ts). Still
+      // secret as a whole, so the output's type does not depend on the mode.
+      this.files = pulumi.secret(pulumi.output(rendered.files));
+    }
     const byName = (suffix: string) =>
       Object.entries(rendered.files).find(([path]) => path.endsWith(suffix))?.[1] ?? "";
     this.haproxyConfig = byName("/haproxy.cfg");

@@ -36,7 +36,8 @@ describe("ingress layout and spec from the reference model", () => {
       "/fast/apps/haproxy/haproxy.cfg",
       "/fast/apps/haproxy/lua/authelia-forward-auth.lua",
     ]);
-    expect(renderIngress(reference()).certificatePath).toBe("/fast/apps/haproxy/certs/ingress.pem");
+    // The reference issues through ACME: the renewal job writes the bundle here (tests/acme).
+    expect(renderIngress(reference()).certificatePath).toBe("/fast/apps/haproxy/certs/acme.pem");
   });
 
   it("has one backend per service at the service's host address and port", () => {
@@ -49,7 +50,10 @@ describe("ingress layout and spec from the reference model", () => {
 
   it("fails with the config path when the proxy does not mount its config dataset", () => {
     const raw = rawOf(networkFile()) as { stacks: { name: string; services: { volumes?: unknown[] }[] }[] };
-    raw.stacks.find((s) => s.name === "ingress")!.services[0]!.volumes = [];
+    // Only HAProxy's runtime directory (which ACME needs) is left.
+    raw.stacks.find((s) => s.name === "ingress")!.services[0]!.volumes = [
+      { dataset: "fast/apps/haproxy", subPath: "run", target: "/run/haproxy" },
+    ];
     const model = resolveNetwork(raw, allSecretsSet);
     expect(() => ingressLayout(model)).toThrow(
       /homelab:stacks: .*must mount a dataset at \/usr\/local\/etc\/haproxy/,
@@ -63,7 +67,7 @@ describe("renderHaproxyConfig", () => {
 
   it("terminates TLS with the certificate, TLS 1.2+ only, and redirects :80 with 301", () => {
     const c = cfg();
-    expect(c).toContain("bind :8443 ssl crt /usr/local/etc/haproxy/certs/ingress.pem alpn h2,http/1.1");
+    expect(c).toContain("bind :8443 ssl crt /usr/local/etc/haproxy/certs/acme.pem alpn h2,http/1.1");
     expect(c.find((l) => l.startsWith("ssl-default-bind-options"))).toContain("ssl-min-ver TLSv1.2");
     expect(c).toContain("http-request redirect scheme https code 301");
     expect(c).toContain(

@@ -6,6 +6,7 @@ import type { PlanResource } from "./graph";
 import { backupCostAnalysis } from "../../analysis/backup/cost-plan";
 import { monitoringAnalysis } from "../../analysis/monitoring/plan-section";
 import { interfaceBindingAnalysis } from "../../analysis/firewall/plan-section";
+import { accessNetworkAnalysis } from "../../analysis/access/plan-section";
 
 export interface AnalysisContext {
   stack: "network" | "storage";
@@ -36,6 +37,7 @@ export interface PlanAnalysis {
 export const analyses: PlanAnalysis[] = [
   reachabilityAnalysis,
   interfaceBindingAnalysis,
+  accessNetworkAnalysis,
   failureDomainsAnalysis,
   backupCostAnalysis,
   monitoringAnalysis,

@@ -85,6 +85,15 @@ async function run() {
       config[key] = JSON.stringify(wg);
     } else config[key] = typeof value === "string" ? value : JSON.stringify(value);
   }
+  // The reference issues its certificate through ACME; this program checks the static opt-out, whose
+  // bundle the deploy itself writes from two secrets.
+  const ingress = structuredClone(file.all[`${NAMESPACE}:ingress`]) as Record<string, unknown>;
+  ingress["tls"] = { certificate: { secret: "ingressTlsCertificate" }, key: { secret: "ingressTlsKey" } };
+  config[`${NAMESPACE}:ingress`] = JSON.stringify(ingress);
+  for (const k of ["ingressTlsCertificate", "ingressTlsKey"]) {
+    config[`${NAMESPACE}:${k}`] = secretValues[k]!;
+    secretKeys.push(`${NAMESPACE}:${k}`);
+  }
   process.env["PULUMI_CONFIG"] = JSON.stringify(config);
   process.env["PULUMI_CONFIG_SECRET_KEYS"] = JSON.stringify(secretKeys);
   process.env["PULUMI_NODEJS_PROJECT"] = "homelab";
