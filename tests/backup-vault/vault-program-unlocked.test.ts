@@ -1,8 +1,10 @@
 import { evaluateProgram, type Evaluation } from "../../tools/plan/evaluate";
 import { policies } from "../../policies/registry";
+import { readPackConfig } from "../../policies/config";
 import { runPolicies } from "../../policies/run";
 import type { StackFile } from "../../model";
-import { referenceContract, storageFile } from "../fixtures/reference";
+import { join } from "node:path";
+import { referenceContract, ROOT, storageFile } from "../fixtures/reference";
 
 /** The reference stack with the export lock switched off, as every vault was before objectLockDays defaulted to 180. */
 function unlockedFile(): StackFile {
@@ -42,7 +44,13 @@ describe("BackupVault with objectLockDays: 0 (Pulumi mocks)", () => {
       ignoreChanges: r.ignoreChanges,
       props: ev.policyInputs.get(r.urn) ?? {},
     }));
-    const { violations } = await runPolicies(policies, graph, { stack: "storage" });
+    // With the stack's own policy config, as the plan runs it: only the lock differs from the reference.
+    const pack = readPackConfig(join(ROOT, "policies", "config", "storage.json"));
+    const { violations } = await runPolicies(policies, graph, {
+      stack: "storage",
+      config: pack.config,
+      enforcement: pack.enforcement,
+    });
     expect(violations.filter((v) => v.level === "mandatory").map((v) => `${v.policy}: ${v.message}`)).toEqual(
       [
         "vault-history: bucket homelab-backups: writer vault-writer can overwrite (allowed by vault-writer-policy:PutBackups) archive/ exports and they are not under Object Lock: after 30 days (noncurrent expiry) no earlier export survives; set objectLockDays (at least 16) or only allow writes with If-None-Match",

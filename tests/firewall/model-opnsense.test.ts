@@ -138,11 +138,14 @@ describe("OPNsense names and texts derived from config", () => {
   });
 
   it("refuses a flow reason that would make its rule's description too long, at the flow's path", () => {
-    // " [iot/flow-13]" is 14 bytes: 242 bytes of reason are one too many.
+    // The appended flow's index is the reference's flow count (two digits): " [iot/flow-NN]" is 14
+    // bytes, so 242 bytes of reason are one too many.
+    const n = (rawOf(networkFile()) as Raw).flows.length;
+    expect(String(n)).toHaveLength(2);
     expect(
       errorsOf((r) => r.flows.push(flow("segment:iot", "internet", { reason: "r".repeat(242) }))),
     ).toEqual([
-      "homelab:flows[13].reason: with the rule id appended (14 bytes) the reason is 256 bytes as an OPNsense description; the gateway takes at most 255",
+      `homelab:flows[${n}].reason: with the rule id appended (14 bytes) the reason is 256 bytes as an OPNsense description; the gateway takes at most 255`,
     ]);
     expect(
       errorsOf((r) => r.flows.push(flow("segment:iot", "internet", { reason: "r".repeat(241) }))),
@@ -152,7 +155,9 @@ describe("OPNsense names and texts derived from config", () => {
       r.flows.push(flow("any", "internet", { reason: "r".repeat(240), protocol: "any" })),
     );
     expect(fromAny).toHaveLength(1);
-    expect(fromAny[0]).toMatch(/^homelab:flows\[13\]\.reason: with the rule id appended \(21 bytes\)/);
+    expect(fromAny[0]).toMatch(
+      new RegExp(`^homelab:flows\\[${n}\\]\\.reason: with the rule id appended \\(21 bytes\\)`),
+    );
     expect(errorsOf((r) => (r.segments[0].description = "d".repeat(250)))[0]).toMatch(
       /^homelab:segments\[0\]\.description:/,
     );
