@@ -50,12 +50,18 @@ describeLive("ACME issuance and renewal (pebble + lego + HAProxy on loopback)", 
 
   const renew = (...args: string[]) =>
     run("sh", [script, ...args], { timeoutMs: 120_000, env: { ...process.env, PATH: process.env["PATH"] } });
+  // Bounded, so a renewal that hangs fails the test with lego's own output instead of a bare jest timeout.
   const renewAsync = (...args: string[]) =>
     new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const p = spawn("sh", [script, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+      // Its own process group, so a kill reaches lego and socat too.
+      const p = spawn("sh", [script, ...args], { stdio: ["ignore", "ignore", "pipe"], detached: true });
       let stderr = "";
+      const timer = setTimeout(() => {
+        stderr += "\n[test] renew.sh still running after 120 s: killed";
+        process.kill(-p.pid!, "SIGKILL");
+      }, 120_000);
       p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      p.on("exit", (code) => resolve({ code, stderr }));
+      p.on("exit", (code) => (clearTimeout(timer), resolve({ code, stderr })));
     });
   const metrics = () => parseTextfile(readFileSync(spec.paths.metricsFile, "utf8"));
   const metric = (name: string) => metrics().find((s) => s.name === name);
