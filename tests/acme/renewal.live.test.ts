@@ -224,9 +224,18 @@ describeLive("ACME issuance and renewal (pebble + lego + HAProxy on loopback)", 
     const keptCert = kept.getPeerCertificate().fingerprint.replace(/:/g, "");
     const txtBefore = (await dnsQuestions(acme.challtestsrv, `_acme-challenge.${DOMAIN}`)).length;
 
-    // New connections every 25 ms while the renewal runs: none may fail.
+    // New connections every 25 ms while the renewal runs: none may fail. The connection opened before
+    // the renewal stays in use (a request every 2 s, well inside HAProxy's 10 s keep-alive timeout, which
+    // a slow renewal on a loaded machine would otherwise outlast): the hand-over must not cut it.
     let stop = false;
     const results: { ok: boolean; fingerprint?: string }[] = [];
+    const keptStatuses: number[] = [];
+    const keepAlive = (async () => {
+      while (!stop) {
+        keptStatuses.push(await request(kept, PORTAL).catch(() => 0));
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    })();
     const loop = (async () => {
       while (!stop) {
         try {
@@ -243,6 +252,7 @@ describeLive("ACME issuance and renewal (pebble + lego + HAProxy on loopback)", 
     await new Promise((res) => setTimeout(res, 200));
     stop = true;
     await loop;
+    await keepAlive;
 
     expect({ code: r.code, err: r.stderr.slice(-3000) }).toMatchObject({ code: 0 });
     expect(r.stderr).toContain("HAProxy now serves certificate");
@@ -258,6 +268,7 @@ describeLive("ACME issuance and renewal (pebble + lego + HAProxy on loopback)", 
     expect(results.filter((x) => x.fingerprint === old).length).toBeGreaterThan(0);
     expect(results.filter((x) => x.fingerprint === fresh).length).toBeGreaterThan(0);
     // The connection opened before the renewal is still served, on its original certificate.
+    expect(keptStatuses.filter((st) => st !== 200)).toEqual([]);
     expect(await request(kept, PORTAL)).toBe(200);
     expect(keptCert).toBe(old);
     kept.destroy();

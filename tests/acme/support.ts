@@ -240,10 +240,15 @@ export function request(s: TLSSocket, host: string): Promise<number> {
       if (buf.length - head - 4 < len) return;
       s.off("data", onData);
       s.off("error", reject);
+      s.off("close", onClose);
       resolve(Number(buf.slice(9, 12)));
     };
+    // A connection the server closes before answering fails the request instead of leaving it pending.
+    const onClose = () =>
+      reject(new Error(`connection closed before a full response (${buf.length} bytes read)`));
     s.on("data", onData);
     s.once("error", reject);
+    s.once("close", onClose);
     s.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: keep-alive\r\n\r\n`);
   });
 }
