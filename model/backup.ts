@@ -2,12 +2,12 @@ import { z } from "zod";
 import { vaultLifecycleIssues } from "../analysis/backup/lifecycle-rules";
 import { name, secretRef } from "./common";
 
-export const borgClass = z.object({
+export const borgClass = z.strictObject({
   name: z.enum(["critical", "standard"]),
   /** systemd OnCalendar expression. */
   schedule: z.string().default("daily"),
   verifySchedule: z.string().default("weekly"),
-  keep: z.object({
+  keep: z.strictObject({
     daily: z.number().int().min(0),
     weekly: z.number().int().min(0),
     monthly: z.number().int().min(0),
@@ -17,7 +17,7 @@ export const borgClass = z.object({
   exportToArchive: z.boolean().default(true),
 });
 
-export const usageProfile = z.object({
+export const usageProfile = z.strictObject({
   dataGiB: z.number().positive(),
   dailyChangeGiB: z.number().min(0),
   averageObjectMiB: z.number().positive(),
@@ -29,7 +29,7 @@ export const usageProfile = z.object({
 });
 
 export const vault = z
-  .object({
+  .strictObject({
     name,
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region like eu-central-1"),
     /** Days in Standard before archive/ exports move to Deep Archive. */
@@ -60,9 +60,9 @@ export const vault = z
         ctx.addIssue({ code: "custom", path: [issue.field], message: issue.message });
   });
 
-export const backup = z.object({
+export const backup = z.strictObject({
   vault,
-  borg: z.object({ classes: z.array(borgClass).min(1) }),
+  borg: z.strictObject({ classes: z.array(borgClass).min(1) }),
   usage: usageProfile,
 });
 

@@ -49,7 +49,7 @@ export const fqdn = z
  * `pulumi config set --secret <key>`. Keeping the indirection lets the loader prove every secret exists
  * and is encrypted before any resource is touched.
  */
-export const secretRef = z.object({
+export const secretRef = z.strictObject({
   secret: z.string().regex(/^[a-zA-Z][a-zA-Z0-9]*$/, "must be a config key name like immichDbPassword"),
 });
 export type SecretRef = z.infer<typeof secretRef>;

@@ -9,18 +9,18 @@ import type { ComposeService } from "./services";
  * StackReference). Both sides use this one schema, so a change to either is a type error, and a stale
  * or foreign network stack is rejected with a path instead of failing deep inside a component.
  */
-export const networkContract = z.object({
+export const networkContract = z.strictObject({
   version: z.literal(1),
   domain: fqdn,
-  segments: z.array(z.object({ name, vlan: z.number().int(), cidr, trust: z.string(), gateway: ipv4 })),
-  hosts: z.array(z.object({ name, segment: name, address: ipv4 })),
-  services: z.array(z.object({ name, host: name, port, protocol, metricsPath: z.string().optional() })),
-  routes: z.array(z.object({ host: fqdn, service: name, public: z.boolean() })),
-  networkNode: z.object({ host: name, address: ipv4, sshPort: port, sshUser: z.string() }),
+  segments: z.array(z.strictObject({ name, vlan: z.number().int(), cidr, trust: z.string(), gateway: ipv4 })),
+  hosts: z.array(z.strictObject({ name, segment: name, address: ipv4 })),
+  services: z.array(z.strictObject({ name, host: name, port, protocol, metricsPath: z.string().optional() })),
+  routes: z.array(z.strictObject({ host: fqdn, service: name, public: z.boolean() })),
+  networkNode: z.strictObject({ host: name, address: ipv4, sshPort: port, sshUser: z.string() }),
   datasets: z.array(dataset),
   /** Services that run on the network node, for failure-domain and scrape analysis. */
   networkServices: z.array(
-    z.object({
+    z.strictObject({
       name,
       stack: name,
       alwaysOn: z.boolean(),
@@ -29,7 +29,7 @@ export const networkContract = z.object({
        * Where Prometheus on the storage node can scrape it: the host port the metrics port is published
        * on; `published: false` when only the container has it (then it cannot be scraped).
        */
-      metrics: z.object({ port, path: z.string(), published: z.boolean() }).optional(),
+      metrics: z.strictObject({ port, path: z.string(), published: z.boolean() }).optional(),
     }),
   ),
 });

@@ -6,7 +6,7 @@ import { dataset } from "./storage";
 /** Trust decides defaults only (internet egress, logging); reachability always comes from explicit flows. */
 export const trust = z.enum(["management", "trusted", "servers", "untrusted", "isolated", "guest"]);
 
-export const segment = z.object({
+export const segment = z.strictObject({
   name,
   vlan: z
     .number()
@@ -19,7 +19,7 @@ export const segment = z.object({
   description: z.string().default(""),
 });
 
-export const host = z.object({
+export const host = z.strictObject({
   name,
   segment: name,
   address: ipv4,
@@ -27,7 +27,7 @@ export const host = z.object({
 });
 
 /** The directory of published endpoints that flows and routes name, wherever the service runs. */
-export const serviceEndpoint = z.object({
+export const serviceEndpoint = z.strictObject({
   name,
   host: name,
   port,
@@ -47,7 +47,7 @@ export const endpointRef = z
     "must be segment:<name>, host:<name>, service:<name>, internet, wireguard or any",
   );
 
-export const flow = z.object({
+export const flow = z.strictObject({
   from: endpointRef,
   to: endpointRef,
   protocol: z.enum(["tcp", "udp", "tcp/udp", "icmp", "any"]).default("tcp"),
@@ -56,7 +56,7 @@ export const flow = z.object({
   log: z.boolean().default(false),
 });
 
-export const route = z.object({
+export const route = z.strictObject({
   host: fqdn,
   service: name,
   /** SSO gating is the default; a route is open to the internet only when it says so. */
@@ -65,7 +65,7 @@ export const route = z.object({
   bypassPaths: z.array(z.string().startsWith("/")).default([]),
 });
 
-export const wireguardPeer = z.object({
+export const wireguardPeer = z.strictObject({
   name,
   address: ipv4,
   publicKey: z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=$/, "is not a WireGuard public key"),
@@ -74,7 +74,7 @@ export const wireguardPeer = z.object({
   presharedKey: secretRef.optional(),
 });
 
-export const wireguard = z.object({
+export const wireguard = z.strictObject({
   listenPort: port.default(51820),
   tunnelCidr: cidr,
   endpoint: fqdn,
@@ -86,7 +86,7 @@ export const wireguard = z.object({
     .min(1, "at least one admin peer is needed or the management surface is unreachable"),
 });
 
-export const opnsense = z.object({
+export const opnsense = z.strictObject({
   url: z.string().url(),
   apiKey: secretRef,
   apiSecret: secretRef,
@@ -97,21 +97,21 @@ export const opnsense = z.object({
   caCertificate: z.string().optional(),
 });
 
-export const ingress = z.object({
+export const ingress = z.strictObject({
   host: name,
   httpsPort: port.default(443),
   httpPort: port.default(80),
-  tls: z.object({ certificate: secretRef, key: secretRef }),
-  sso: z.object({ service: name, portalHost: fqdn }),
+  tls: z.strictObject({ certificate: secretRef, key: secretRef }),
+  sso: z.strictObject({ service: name, portalHost: fqdn }),
   routes: z.array(route).default([]),
 });
 
-export const networkNode = z.object({
+export const networkNode = z.strictObject({
   host: name,
-  ssh: z.object({ user: z.string().default("deploy"), port: port.default(22), privateKey: secretRef }),
+  ssh: z.strictObject({ user: z.string().default("deploy"), port: port.default(22), privateKey: secretRef }),
 });
 
-export const networkConfig = z.object({
+export const networkConfig = z.strictObject({
   domain: fqdn,
   segments: z.array(segment).min(1, "declare at least one segment"),
   hosts: z.array(host).default([]),

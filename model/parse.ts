@@ -1,17 +1,113 @@
-import type { z } from "zod";
-import { ConfigError, fromZod } from "./errors";
+import { z } from "zod";
+import {
+  closest,
+  ConfigError,
+  formatPath,
+  fromZod,
+  pathKey,
+  type ConfigIssue,
+  type IssueList,
+  type ParseHints,
+} from "./errors";
 import { expandPresets } from "./presets";
+import { collectSecretRefs } from "./secrets";
 
-/** Expands catalog presets, then parses with the stack's schema; any problem is a ConfigError. */
-export function parseStackConfig<S extends z.ZodType>(
+/**
+ * Keys an object schema used to have, with what replaces them. Strict objects reject them like any
+ * unknown key; this only makes the message say what to write instead.
+ */
+const retiredKeys = new WeakMap<object, Record<string, string>>();
+
+/** Marks keys that were removed from `schema` (see retiredKeys); returns the schema unchanged. */
+export function retired<S extends z.ZodObject>(schema: S, keys: Record<string, string>): S {
+  retiredKeys.set(schema, keys);
+  return schema;
+}
+
+/**
+ * Parses with the config error map: zod's generic messages become ones that say what to do, and the
+ * schema knowledge that the final issues lose (which keys an object knows) is kept for fromZod.
+ * Works for any z.strictObject, including ones this module never heard of.
+ */
+export function safeParseConfig<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+): { success: true; data: z.output<S> } | { success: false; issues: ConfigIssue[] } {
+  const hints: ParseHints = { knownKeys: new Map(), missing: new Set() };
+  const retiredHere = new Map<string, Record<string, string>>();
+  const parsed = schema.safeParse(value, {
+    error: (iss) => {
+      const path = (iss.path ?? []) as PropertyKey[];
+      if (iss.code === "unrecognized_keys") {
+        const inst = iss.inst as z.ZodObject | undefined;
+        hints.knownKeys.set(pathKey(path), Object.keys(inst?.shape ?? {}));
+        const gone = inst ? retiredKeys.get(inst) : undefined;
+        if (gone) retiredHere.set(pathKey(path), gone);
+        return undefined;
+      }
+      if (iss.code === "invalid_type" && iss.input === undefined) {
+        hints.missing.add(pathKey(path));
+        return `is required (${iss.expected})`;
+      }
+      return undefined;
+    },
+  });
+  if (parsed.success) return { success: true, data: parsed.data };
+  const issues = fromZod(parsed.error, hints).map((i) => withRetiredHint(i, parsed.error, retiredHere));
+  return { success: false, issues };
+}
+
+/** "unknown key" for a retired key says what replaced it. */
+function withRetiredHint(
+  issue: ConfigIssue,
+  error: z.ZodError,
+  retiredHere: Map<string, Record<string, string>>,
+): ConfigIssue {
+  if (!issue.message.startsWith("unknown key")) return issue;
+  for (const i of error.issues) {
+    if (i.code !== "unrecognized_keys") continue;
+    const hint = retiredHere.get(pathKey(i.path as PropertyKey[]));
+    if (!hint) continue;
+    for (const key of i.keys)
+      if (hint[key] !== undefined && issue.path.endsWith(key))
+        return { path: issue.path, message: `was removed: ${hint[key]}` };
+  }
+  return issue;
+}
+
+/**
+ * Expands catalog presets, then parses with the stack's schema; any problem is a ConfigError.
+ *
+ * `raw` is every `homelab:*` key of the stack (secrets as a placeholder). A top-level key is either one
+ * of the schema's keys or a secret some `{ secret: key }` reference names; anything else is reported
+ * as unknown (a misspelt key, or a secret nothing uses), never dropped. Those issues go to `later`
+ * when given, so that the cross-reference checks still run and every problem is listed in one run.
+ */
+export function parseStackConfig<S extends z.ZodObject>(
   stack: "network" | "storage",
   schema: S,
   raw: Record<string, unknown>,
+  later?: IssueList,
 ): z.output<S> {
   const expanded = expandPresets(raw, stack);
   // An unknown preset would also surface as "missing image": report the cause only.
   if (expanded.issues.length > 0) throw new ConfigError(stack, expanded.issues);
-  const parsed = schema.safeParse(expanded.raw);
-  if (!parsed.success) throw new ConfigError(stack, fromZod(parsed.error));
+  const own = new Set(Object.keys(schema.shape));
+  const referenced = new Set(collectSecretRefs(expanded.raw).map((u) => u.key));
+  const unknown: ConfigIssue[] = Object.keys(expanded.raw)
+    .filter((key) => !own.has(key) && !referenced.has(key))
+    .map((key) => ({ path: formatPath([key]), message: rootUnknown(key, own, referenced) }));
+  const input = Object.fromEntries(Object.entries(expanded.raw).filter(([key]) => own.has(key)));
+  const parsed = safeParseConfig(schema, input);
+  if (!parsed.success) throw new ConfigError(stack, [...parsed.issues, ...unknown]);
+  if (later) later.issues.push(...unknown);
+  else if (unknown.length > 0) throw new ConfigError(stack, unknown);
   return parsed.data;
+}
+
+/** An unknown top-level key may also be a misspelt secret: suggest the referenced ones as well. */
+function rootUnknown(key: string, own: Set<string>, referenced: Set<string>): string {
+  const near = closest(key, [...own, ...referenced]);
+  if (near !== undefined) return `unknown key (did you mean "${near}"?)`;
+  return `unknown key: not a setting of this stack (${[...own].join(", ")}) and no { secret: ${key} } reference uses it; remove it with \`pulumi config rm ${key}\``;
 }

@@ -1,5 +1,5 @@
 import { checkDirectoryAgainstStacks, checkStacks } from "./compose-checks";
-import { IssueList, suggest } from "./errors";
+import { IssueList, References, suggest } from "./errors";
 import { contains, intToIp, overlaps, parseCidr, parseIpv4, type Ipv4Range } from "./net";
 import {
   networkConfig,
@@ -61,8 +61,9 @@ const RESERVED_SEGMENTS = ["wan", "wireguard"];
 
 /** Parses and cross-checks the network stack's config; throws ConfigError listing every problem. */
 export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSource): NetworkModel {
-  const config = parseStackConfig("network", networkConfig, raw);
   const issues = new IssueList();
+  const config = parseStackConfig("network", networkConfig, raw, issues);
+  const refs = new References(issues);
 
   const segments: ResolvedSegment[] = [];
   const segmentsByName = new Map<string, ResolvedSegment>();
@@ -100,11 +101,15 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
   config.hosts.forEach((h, i) => {
     const seg = segmentsByName.get(h.segment);
     if (hosts.has(h.name)) issues.add(["hosts", i, "name"], `duplicate host name "${h.name}"`);
-    if (!seg)
-      return issues.add(
+    if (!seg) {
+      refs.markBroken("host", h.name);
+      return refs.missing(
+        "segment",
+        h.segment,
         ["hosts", i, "segment"],
         `unknown segment "${h.segment}"${suggest(h.segment, segmentsByName.keys())}`,
       );
+    }
     if (!contains(seg.range, parseIpv4(h.address)!))
       issues.add(["hosts", i, "address"], `${h.address} is outside segment "${seg.name}" (${seg.cidr})`);
     const owner = addresses.get(h.address);
@@ -118,8 +123,15 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
   config.services.forEach((s, i) => {
     const host = hosts.get(s.host);
     if (services.has(s.name)) issues.add(["services", i, "name"], `duplicate service name "${s.name}"`);
-    if (!host)
-      return issues.add(["services", i, "host"], `unknown host "${s.host}"${suggest(s.host, hosts.keys())}`);
+    if (!host) {
+      refs.markBroken("service", s.name);
+      return refs.missing(
+        "host",
+        s.host,
+        ["services", i, "host"],
+        `unknown host "${s.host}"${suggest(s.host, hosts.keys())}`,
+      );
+    }
     services.set(s.name, { ...s, hostRef: host });
   });
 
@@ -129,7 +141,7 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     const table = { segment: segmentsByName, host: hosts, service: services }[kind] as Map<string, unknown>;
     const found = table.get(name);
     if (!found) {
-      issues.add(path, `"${ref}" names an unknown ${kind}${suggest(name, table.keys())}`);
+      refs.missing(kind, name, path, `"${ref}" names an unknown ${kind}${suggest(name, table.keys())}`);
       return undefined;
     }
     if (kind === "segment") return { kind, segment: found as ResolvedSegment };
@@ -159,7 +171,9 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     routeHosts.add(r.host);
     const svc = services.get(r.service);
     if (!svc)
-      return issues.add(
+      return refs.missing(
+        "service",
+        r.service,
         ["ingress", "routes", i, "service"],
         `unknown service "${r.service}"${suggest(r.service, services.keys())}`,
       );
@@ -171,12 +185,16 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     routes.push({ ...r, serviceRef: svc });
   });
   if (!hosts.has(config.ingress.host))
-    issues.add(
+    refs.missing(
+      "host",
+      config.ingress.host,
       ["ingress", "host"],
       `unknown host "${config.ingress.host}"${suggest(config.ingress.host, hosts.keys())}`,
     );
   if (!services.has(config.ingress.sso.service))
-    issues.add(
+    refs.missing(
+      "service",
+      config.ingress.sso.service,
       ["ingress", "sso", "service"],
       `unknown service "${config.ingress.sso.service}"${suggest(config.ingress.sso.service, services.keys())}`,
     );
@@ -200,7 +218,9 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
 
   const nodeHost = hosts.get(config.networkNode.host);
   if (!nodeHost)
-    issues.add(
+    refs.missing(
+      "host",
+      config.networkNode.host,
       ["networkNode", "host"],
       `unknown host "${config.networkNode.host}"${suggest(config.networkNode.host, hosts.keys())}`,
     );
@@ -212,8 +232,14 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
   const nodeHostNames = new Set(nodeHost ? [nodeHost.name] : []);
   checkStacks(
     config.stacks,
-    { datasets, nodeAddresses: new Set(nodeHost ? [nodeHost.address] : []), nodeName: "the network node" },
+    {
+      datasets,
+      // Unknown when the node's host did not resolve: that one issue covers every port binding.
+      nodeAddresses: nodeHost ? new Set([nodeHost.address]) : undefined,
+      nodeName: "the network node",
+    },
     issues,
+    refs,
   );
   checkDirectoryAgainstStacks(config.services, nodeHostNames, config.stacks, (i, field, msg) =>
     issues.add(["services", i, field], msg),

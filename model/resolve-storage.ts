@@ -1,7 +1,7 @@
 import { checkDirectoryAgainstStacks, checkStacks } from "./compose-checks";
 import { networkContract, type NetworkContract } from "./contract";
-import { ConfigError, fromZod, IssueList, suggest } from "./errors";
-import { parseStackConfig } from "./parse";
+import { ConfigError, IssueList, References, suggest } from "./errors";
+import { parseStackConfig, safeParseConfig } from "./parse";
 import { checkSecrets, collectSecretRefs, type SecretSource, type SecretUse } from "./secrets";
 import { storageConfig, type StorageConfig } from "./storage";
 
@@ -17,11 +17,11 @@ export interface StorageModel {
 
 /** Parses the network stack's published contract; a mismatch means the two stacks are out of step. */
 export function parseContract(value: unknown): NetworkContract {
-  const parsed = networkContract.safeParse(value);
+  const parsed = safeParseConfig(networkContract, value);
   if (!parsed.success)
     throw new ConfigError(
       "storage",
-      fromZod(parsed.error).map((i) => ({
+      parsed.issues.map((i) => ({
         path: i.path.replace("homelab:", "network stack output contract."),
         message: `${i.message}; run \`pulumi up --stack network\` so its outputs match this program`,
       })),
@@ -34,8 +34,9 @@ export function resolveStorage(
   secrets: SecretSource,
   network: NetworkContract,
 ): StorageModel {
-  const config = parseStackConfig("storage", storageConfig, raw);
   const issues = new IssueList();
+  const config = parseStackConfig("storage", storageConfig, raw, issues);
+  const refs = new References(issues);
 
   const hosts = new Map(network.hosts.map((h) => [h.name, h]));
   const node = hosts.get(config.storageNode.host);
@@ -70,8 +71,28 @@ export function resolveStorage(
   // A dataset whose backup class has no Borg class is not a config error: the backup-coverage policy
   // reports it (naming the dataset), so the plan shows it with every other finding.
 
-  const nodeAddresses = new Set([node?.address, mgmt?.address].filter((a): a is string => a !== undefined));
-  checkStacks(config.stacks, { datasets, nodeAddresses, nodeName: "the storage node" }, issues);
+  checkStacks(
+    config.stacks,
+    {
+      datasets,
+      // Unknown when the node's host did not resolve: that one issue covers every port binding.
+      nodeAddresses: node ? new Set([node.address]) : undefined,
+      nodeName: "the storage node",
+      // The management address carries the Proxmox API and SSH only: a container published there is
+      // reachable from the management segment (and WireGuard admins), which is what must stay private.
+      privateAddresses:
+        mgmt && node && mgmt.address !== node.address
+          ? new Map([
+              [
+                mgmt.address,
+                `is the storage node's management address (host "${mgmt.name}"): publish on ${node?.address ?? "the service address"} or 127.0.0.1; only the Proxmox API and SSH live on the management segment`,
+              ],
+            ])
+          : undefined,
+    },
+    issues,
+    refs,
+  );
   // The network stack routes to services it believes live here: each must exist and publish that port.
   checkDirectoryAgainstStacks(
     network.services,

@@ -3,7 +3,7 @@ import { ipv4, name, port, protocol, secretRef, size } from "./common";
 
 const duration = z.string().regex(/^\d+(ms|s|m|h)$/, "must be a duration like 30s or 5m");
 
-export const publishedPort = z.object({
+export const publishedPort = z.strictObject({
   /** Ports are always bound to a named address: never 0.0.0.0 by accident. */
   address: z.union([ipv4, z.literal("127.0.0.1")]),
   published: port,
@@ -11,7 +11,7 @@ export const publishedPort = z.object({
   protocol: protocol.default("tcp"),
 });
 
-export const volume = z.object({
+export const volume = z.strictObject({
   /** A dataset declared in `datasets` (stateful data), or a bind of a host path (read-only config). */
   dataset: z.string().optional(),
   hostPath: z.string().startsWith("/").optional(),
@@ -20,7 +20,7 @@ export const volume = z.object({
   readOnly: z.boolean().default(false),
 });
 
-export const healthcheck = z.object({
+export const healthcheck = z.strictObject({
   test: z.array(z.string()).min(1),
   interval: duration.default("30s"),
   timeout: duration.default("5s"),
@@ -30,7 +30,7 @@ export const healthcheck = z.object({
 
 export const envValue = z.union([z.string(), secretRef]);
 
-export const composeService = z.object({
+export const composeService = z.strictObject({
   name,
   /** The catalog entry this service was expanded from (see model/presets.ts). */
   preset: z.string().optional(),
@@ -60,20 +60,20 @@ export const composeService = z.object({
   networks: z.array(name).default([]),
   dependsOn: z.array(name).default([]),
   alwaysOn: z.boolean().default(false),
-  metrics: z.object({ port, path: z.string().startsWith("/").default("/metrics") }).optional(),
+  metrics: z.strictObject({ port, path: z.string().startsWith("/").default("/metrics") }).optional(),
   /** Only the socket proxy may set this; the policy pack enforces it. */
   dockerSocket: z.boolean().default(false),
   shmSize: size.optional(),
   tmpfs: z.array(z.string()).default([]),
 });
 
-export const composeNetwork = z.object({
+export const composeNetwork = z.strictObject({
   name,
   /** Internal networks have no route out of the host; the stack's backend traffic lives there. */
   internal: z.boolean().default(true),
 });
 
-export const composeStack = z.object({
+export const composeStack = z.strictObject({
   name,
   services: z.array(composeService).min(1, "a stack needs at least one service"),
   networks: z.array(composeNetwork).default([]),

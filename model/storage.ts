@@ -6,7 +6,7 @@ import { composeStack } from "./services";
 export const backupClass = z.enum(["critical", "standard", "none"]);
 
 export const dataset = z
-  .object({
+  .strictObject({
     /** Full ZFS name, pool first: tank/apps/immich. */
     name: z
       .string()
@@ -26,7 +26,7 @@ export const dataset = z
     path: ["reason"],
   });
 
-export const vm = z.object({
+export const vm = z.strictObject({
   name,
   vmId: z.number().int().min(100).max(999999999),
   cores: z.number().int().min(1).default(2),
@@ -38,7 +38,7 @@ export const vm = z.object({
   backup: z.boolean().default(true),
 });
 
-export const proxmox = z.object({
+export const proxmox = z.strictObject({
   endpoint: z.string().url(),
   node: z.string().min(1),
   apiToken: secretRef,
@@ -56,7 +56,7 @@ export const proxmox = z.object({
   vms: z.array(vm).default([]),
   backupSchedule: z.string().default("02:30"),
   backupKeep: z
-    .object({
+    .strictObject({
       daily: z.number().int().default(7),
       weekly: z.number().int().default(4),
       monthly: z.number().int().default(6),
@@ -64,11 +64,11 @@ export const proxmox = z.object({
     .default({ daily: 7, weekly: 4, monthly: 6 }),
 });
 
-export const dockerHost = z.object({
+export const dockerHost = z.strictObject({
   /** Overrides of the hardened daemon.json baseline; the policy pack checks the result. */
   daemon: z.record(z.string(), z.unknown()).default({}),
   socketProxy: z
-    .object({
+    .strictObject({
       address: z.literal("127.0.0.1").or(ipv4).default("127.0.0.1"),
       port: port.default(2375),
       allow: z
@@ -95,14 +95,18 @@ export const dockerHost = z.object({
     }),
 });
 
-export const storageConfig = z.object({
+export const storageConfig = z.strictObject({
   /** `pulumi stack` name of the network stack, e.g. organization/homelab/network. */
   networkStack: z.string().min(1),
-  storageNode: z.object({
+  storageNode: z.strictObject({
     host: name,
     managementHost: name,
     pool: z.string().default("tank"),
-    ssh: z.object({ user: z.string().default("deploy"), port: port.default(22), privateKey: secretRef }),
+    ssh: z.strictObject({
+      user: z.string().default("deploy"),
+      port: port.default(22),
+      privateKey: secretRef,
+    }),
   }),
   proxmox,
   dockerHost: dockerHost.default({

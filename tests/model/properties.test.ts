@@ -21,6 +21,15 @@ function minimal(): Raw {
   raw.stacks = [];
   raw.datasets = [];
   raw.ingress.routes = [];
+  // The stacks are gone, and with them the references to their secrets: a leftover secret is an error.
+  for (const key of [
+    "autheliaJwtSecret",
+    "autheliaSessionSecret",
+    "autheliaStorageEncryptionKey",
+    "unifiMongoPassword",
+    "frigateRtspPassword",
+  ])
+    delete raw[key];
   return raw;
 }
 
@@ -128,7 +137,8 @@ describe("validators (property-based)", () => {
           const errs = issues(raw);
           // Traffic never starts at the internet or a service: those are only destinations.
           const badSource = from === "internet" || from === "service:authelia" ? 1 : 0;
-          const bad = [from, to].filter((x) => unknown.includes(x)).length + badSource;
+          // One issue per unknown name, however often it is referenced.
+          const bad = new Set([from, to].filter((x) => unknown.includes(x))).size + badSource;
           expect(errs).toHaveLength(bad);
         },
       ),
