@@ -1,29 +1,36 @@
 import { z } from "zod";
 import { cidr, fqdn, ipv4, name, port, portSpec, protocol, secretRef } from "./common";
+import { retired } from "./strict";
 import { composeStack } from "./services";
 import { dataset } from "./storage";
 
-/** Trust decides defaults only (internet egress, logging); reachability always comes from explicit flows. */
+/**
+ * Trust classifies a segment for the analyses (what counts as unsafe reachability, where admin peers
+ * land); reachability itself always comes from explicit flows, internet egress included.
+ */
 export const trust = z.enum(["management", "trusted", "servers", "untrusted", "isolated", "guest"]);
 
-export const segment = z.strictObject({
-  name,
-  vlan: z
-    .number()
-    .int()
-    .min(2, "VLAN 1 is the untagged default; use 2-4094")
-    .max(4094, "VLAN ids end at 4094"),
-  cidr,
-  trust,
-  internet: z.boolean().default(false),
-  description: z.string().default(""),
-});
+export const segment = retired(
+  z.strictObject({
+    name,
+    vlan: z
+      .number()
+      .int()
+      .min(2, "VLAN 1 is the untagged default; use 2-4094")
+      .max(4094, "VLAN ids end at 4094"),
+    cidr,
+    trust,
+    /** Becomes the VLAN device's description on the gateway. */
+    description: z.string().default(""),
+  }),
+  {
+    internet:
+      "internet egress is not a segment setting: add a flow { from: segment:<name>, to: internet, reason: ... } (it never did anything)",
+  },
+);
 
-export const host = z.strictObject({
-  name,
-  segment: name,
-  address: ipv4,
-  description: z.string().default(""),
+export const host = retired(z.strictObject({ name, segment: name, address: ipv4 }), {
+  description: "a host's description was never deployed anywhere; keep it as a YAML comment",
 });
 
 /** The directory of published endpoints that flows and routes name, wherever the service runs. */

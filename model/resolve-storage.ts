@@ -1,7 +1,8 @@
 import { checkDirectoryAgainstStacks, checkStacks } from "./compose-checks";
 import { networkContract, type NetworkContract } from "./contract";
 import { ConfigError, IssueList, References, suggest } from "./errors";
-import { parseStackConfig, safeParseConfig } from "./parse";
+import { parseStackConfig } from "./parse";
+import { safeParseConfig } from "./strict";
 import { checkSecrets, collectSecretRefs, type SecretSource, type SecretUse } from "./secrets";
 import { storageConfig, type StorageConfig } from "./storage";
 

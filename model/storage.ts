@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ipv4, name, port, secretRef, size } from "./common";
 import { backup } from "./backup";
+import { retired } from "./strict";
 import { composeStack } from "./services";
 
 export const backupClass = z.enum(["critical", "standard", "none"]);
@@ -26,16 +27,32 @@ export const dataset = z
     path: ["reason"],
   });
 
+const vmId = z.number().int().min(100).max(999999999);
+
+/** The VM this program creates (the backup server): cloned from a template, sized here. */
 export const vm = z.strictObject({
   name,
-  vmId: z.number().int().min(100).max(999999999),
+  vmId,
   cores: z.number().int().min(1).default(2),
   memoryMiB: z.number().int().min(256).default(2048),
   diskGiB: z.number().int().min(4).default(32),
   address: ipv4,
   /** VM template to clone from (cloud-init image prepared once on the host). */
   templateVmId: z.number().int().min(100),
-  backup: z.boolean().default(true),
+});
+
+const notCreated =
+  "this program does not create the VMs in proxmox.vms (only the backup server); remove the key";
+/**
+ * A guest that exists on the host without this program creating it: named for the failure-domain
+ * report, and excluded from the vzdump job with `backup: false`.
+ */
+export const guest = retired(z.strictObject({ name, vmId, backup: z.boolean().default(true) }), {
+  cores: notCreated,
+  memoryMiB: notCreated,
+  diskGiB: notCreated,
+  address: notCreated,
+  templateVmId: notCreated,
 });
 
 export const proxmox = z.strictObject({
@@ -46,14 +63,17 @@ export const proxmox = z.strictObject({
   insecure: z.boolean().default(false),
   vmStorage: z.string().default("local-zfs"),
   bridge: z.string().default("vmbr0"),
-  backupServer: vm.extend({
-    datastore: z.string().default("store"),
-    password: secretRef,
-    fingerprint: z
-      .string()
-      .regex(/^([0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2}$/, "must be the PBS SHA-256 fingerprint"),
-  }),
-  vms: z.array(vm).default([]),
+  backupServer: retired(
+    vm.extend({
+      datastore: z.string().default("store"),
+      password: secretRef,
+      fingerprint: z
+        .string()
+        .regex(/^([0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2}$/, "must be the PBS SHA-256 fingerprint"),
+    }),
+    { backup: "the backup server is never backed up into itself; remove the key" },
+  ),
+  vms: z.array(guest).default([]),
   backupSchedule: z.string().default("02:30"),
   backupKeep: z
     .strictObject({
@@ -64,13 +84,16 @@ export const proxmox = z.strictObject({
     .default({ daily: 7, weekly: 4, monthly: 6 }),
 });
 
+const socketProxyPlace =
+  "where the socket proxy listens is its compose service's `ports` (127.0.0.1:2375 in the reference); remove the key";
+const READ_SECTIONS = ["CONTAINERS", "INFO", "NETWORKS", "VERSION", "EVENTS", "PING"] as const;
+
 export const dockerHost = z.strictObject({
   /** Overrides of the hardened daemon.json baseline; the policy pack checks the result. */
   daemon: z.record(z.string(), z.unknown()).default({}),
-  socketProxy: z
-    .strictObject({
-      address: z.literal("127.0.0.1").or(ipv4).default("127.0.0.1"),
-      port: port.default(2375),
+  socketProxy: retired(
+    z.strictObject({
+      /** API sections a socket proxy service may enable (each an env var of the same name set to 1). */
       allow: z
         .array(
           z.enum([
@@ -86,13 +109,10 @@ export const dockerHost = z.strictObject({
             "PING",
           ]),
         )
-        .default(["CONTAINERS", "INFO", "NETWORKS", "VERSION", "EVENTS", "PING"]),
-    })
-    .default({
-      address: "127.0.0.1",
-      port: 2375,
-      allow: ["CONTAINERS", "INFO", "NETWORKS", "VERSION", "EVENTS", "PING"],
+        .default([...READ_SECTIONS]),
     }),
+    { address: socketProxyPlace, port: socketProxyPlace },
+  ).default({ allow: [...READ_SECTIONS] }),
 });
 
 export const storageConfig = z.strictObject({
@@ -109,14 +129,7 @@ export const storageConfig = z.strictObject({
     }),
   }),
   proxmox,
-  dockerHost: dockerHost.default({
-    daemon: {},
-    socketProxy: {
-      address: "127.0.0.1",
-      port: 2375,
-      allow: ["CONTAINERS", "INFO", "NETWORKS", "VERSION", "EVENTS", "PING"],
-    },
-  }),
+  dockerHost: dockerHost.default({ daemon: {}, socketProxy: { allow: [...READ_SECTIONS] } }),
   datasets: z.array(dataset).default([]),
   stacks: z.array(composeStack).default([]),
   backup,
