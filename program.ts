@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { assertPreflight } from "./analysis/preflight";
 import { NetworkNode } from "./components/NetworkNode";
 import { StorageNode } from "./components/StorageNode";
 import { configSecrets } from "./components/context";
@@ -76,6 +77,7 @@ export async function main(): Promise<NetworkOutputs | StorageOutputs> {
 
   if (stack === "network") {
     const model = resolveNetwork(readRaw(config), secretSource());
+    assertPreflight(model);
     const node = new NetworkNode("network", { model, secrets });
     return { contract: node.contract, wireguardPeerConfigs: node.wireguard.peerConfigs };
   }
@@ -90,6 +92,7 @@ export async function main(): Promise<NetworkOutputs | StorageOutputs> {
   const details = await ref.getOutputDetails("contract");
   const contract = parseContract(details.value ?? details.secretValue);
   const model = resolveStorage(raw, secretSource(), contract);
+  assertPreflight(model);
   const node = new StorageNode("storage", { model, secrets });
   return {
     networkDomain: contract.domain,

@@ -1,7 +1,19 @@
 import { z } from "zod";
-import { cidr, fqdn, ipv4, name, port, portSpec, protocol, secretRef } from "./common";
+import {
+  cidr,
+  fqdn,
+  httpsUrl,
+  ipv4,
+  name,
+  port,
+  portSpec,
+  protocol,
+  secretRef,
+  text,
+  unixUser,
+} from "./common";
 import { retired } from "./strict";
-import { composeStack } from "./services";
+import { composeStack, urlPath } from "./services";
 import { dataset } from "./storage";
 
 /**
@@ -21,7 +33,7 @@ export const segment = retired(
     cidr,
     trust,
     /** Becomes the VLAN device's description on the gateway. */
-    description: z.string().default(""),
+    description: text().default(""),
   }),
   {
     internet:
@@ -40,7 +52,7 @@ export const serviceEndpoint = z.strictObject({
   port,
   protocol: protocol.default("tcp"),
   /** Path where the service exposes Prometheus metrics, if it does. */
-  metricsPath: z.string().startsWith("/").optional(),
+  metricsPath: urlPath.optional(),
 });
 
 /**
@@ -59,7 +71,10 @@ export const flow = z.strictObject({
   to: endpointRef,
   protocol: z.enum(["tcp", "udp", "tcp/udp", "icmp", "any"]).default("tcp"),
   ports: z.array(portSpec).default([]),
-  reason: z.string().trim().min(1, "every allow needs a reason: say why this traffic is needed"),
+  /** Becomes the firewall rule's description. */
+  reason: text()
+    .transform((s) => s.trim())
+    .pipe(z.string().min(1, "every allow needs a reason: say why this traffic is needed")),
   log: z.boolean().default(false),
 });
 
@@ -69,7 +84,7 @@ export const route = z.strictObject({
   /** SSO gating is the default; a route is open to the internet only when it says so. */
   public: z.boolean().default(false),
   /** Paths that bypass SSO (e.g. a mobile app's API authenticated by its own tokens). */
-  bypassPaths: z.array(z.string().startsWith("/")).default([]),
+  bypassPaths: z.array(urlPath).default([]),
 });
 
 export const wireguardPeer = z.strictObject({
@@ -93,15 +108,25 @@ export const wireguard = z.strictObject({
     .min(1, "at least one admin peer is needed or the management surface is unreachable"),
 });
 
+/** A FreeBSD interface name (igc1, vtnet0, lagg0) or OPNsense's logical name (wan). */
+const ifname = z.string().regex(/^[a-z][a-z0-9_.]{0,14}$/, "must be an interface name like igc1");
+
 export const opnsense = z.strictObject({
-  url: z.string().url(),
+  /** The API, on the gateway's management address (checked against the segments). */
+  url: httpsUrl,
   apiKey: secretRef,
   apiSecret: secretRef,
   /** Physical interface carrying the VLANs (e.g. igc1). */
-  trunkInterface: z.string().min(1),
-  wanInterface: z.string().min(1).default("wan"),
+  trunkInterface: ifname,
+  wanInterface: ifname.default("wan"),
   /** Accept a self-signed API certificate only when pinned by fingerprint. */
-  caCertificate: z.string().optional(),
+  caCertificate: z
+    .string()
+    .regex(
+      /^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n?$/,
+      "must be a PEM certificate",
+    )
+    .optional(),
 });
 
 export const ingress = z.strictObject({
@@ -115,7 +140,7 @@ export const ingress = z.strictObject({
 
 export const networkNode = z.strictObject({
   host: name,
-  ssh: z.strictObject({ user: z.string().default("deploy"), port: port.default(22), privateKey: secretRef }),
+  ssh: z.strictObject({ user: unixUser.default("deploy"), port: port.default(22), privateKey: secretRef }),
 });
 
 export const networkConfig = z.strictObject({

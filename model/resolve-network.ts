@@ -110,8 +110,14 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
         `unknown segment "${h.segment}"${suggest(h.segment, segmentsByName.keys())}`,
       );
     }
-    if (!contains(seg.range, parseIpv4(h.address)!))
+    const ip = parseIpv4(h.address)!;
+    if (!contains(seg.range, ip))
       issues.add(["hosts", i, "address"], `${h.address} is outside segment "${seg.name}" (${seg.cidr})`);
+    else if (seg.range.prefix <= 30 && (ip === seg.range.first || ip === seg.range.last))
+      issues.add(
+        ["hosts", i, "address"],
+        `${h.address} is the ${ip === seg.range.first ? "network" : "broadcast"} address of segment "${seg.name}" (${seg.cidr}); no host can have it`,
+      );
     const owner = addresses.get(h.address);
     if (owner !== undefined)
       issues.add(["hosts", i, "address"], `${h.address} is already used by host "${owner}"`);
@@ -164,6 +170,9 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     flows.push({ ...f, index: i, from, to });
   });
 
+  checkIngress(config, services, segmentsByName, issues);
+  checkOpnsenseUrl(config, segments, issues);
+
   const routes: ResolvedRoute[] = [];
   const routeHosts = new Set<string>();
   config.ingress.routes.forEach((r, i) => {
@@ -205,7 +214,19 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
       ["wireguard", "serverAddress"],
       `${config.wireguard.serverAddress} is outside ${config.wireguard.tunnelCidr}`,
     );
+  const tunnelEdge = (a: string) =>
+    wireguardRange.prefix <= 30 && [wireguardRange.first, wireguardRange.last].includes(parseIpv4(a)!);
+  if (tunnelEdge(config.wireguard.serverAddress))
+    issues.add(
+      ["wireguard", "serverAddress"],
+      `${config.wireguard.serverAddress} is the tunnel's network or broadcast address`,
+    );
   config.wireguard.peers.forEach((p, i) => {
+    if (tunnelEdge(p.address))
+      issues.add(
+        ["wireguard", "peers", i, "address"],
+        `${p.address} is the tunnel's network or broadcast address`,
+      );
     if (!contains(wireguardRange, parseIpv4(p.address)!))
       issues.add(
         ["wireguard", "peers", i, "address"],
@@ -260,4 +281,80 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     wireguardRange,
     secrets: secretUses,
   };
+}
+
+/**
+ * The ingress routes as HAProxy and Authelia can serve them. The SSO portal must be routed, public and
+ * served by the SSO service (gating the login page behind itself would loop). A public route skips SSO
+ * for the whole internet: it may only lead to a service on a `servers` segment, never into management,
+ * trusted or isolated networks, and "bypass paths" only mean something on a gated route. HAProxy
+ * routes HTTP, so the service must be TCP, and the proxy container must publish the ingress ports.
+ */
+function checkIngress(
+  config: NetworkConfig,
+  services: Map<string, ResolvedService>,
+  segments: Map<string, ResolvedSegment>,
+  issues: IssueList,
+): void {
+  const ing = config.ingress;
+  const portal = ing.routes.findIndex((r) => r.host === ing.sso.portalHost);
+  if (portal < 0)
+    issues.add(
+      ["ingress", "sso", "portalHost"],
+      `${ing.sso.portalHost} has no route, so nobody could log in; add { host: ${ing.sso.portalHost}, service: ${ing.sso.service}, public: true } to homelab:ingress.routes`,
+    );
+  ing.routes.forEach((r, i) => {
+    const at = (field: string) => ["ingress", "routes", i, field];
+    const svc = services.get(r.service);
+    if (i === portal) {
+      if (!r.public)
+        issues.add(
+          at("public"),
+          "the SSO portal's route must be public: gating the login page behind SSO would loop",
+        );
+      if (r.service !== ing.sso.service)
+        issues.add(at("service"), `the SSO portal's route must lead to the SSO service "${ing.sso.service}"`);
+    } else if (r.public && svc) {
+      const trust = segments.get(svc.hostRef.segment)?.trust;
+      if (trust !== "servers")
+        issues.add(
+          at("public"),
+          `a public route is open to the internet without SSO; "${r.service}" runs on ${svc.host}, in the ${trust} segment "${svc.hostRef.segment}": only services on a servers segment may be public (remove public: true)`,
+        );
+    }
+    if (r.public && r.bypassPaths.length > 0)
+      issues.add(at("bypassPaths"), "bypass paths only apply to SSO-gated routes; this route is public");
+    if (svc && svc.protocol !== "tcp")
+      issues.add(
+        at("service"),
+        `"${r.service}" is a ${svc.protocol} service; the ingress proxies HTTP over TCP only`,
+      );
+  });
+  // The proxy container must publish the ingress ports (analysis/ingress/spec.ts binds them).
+  const proxy = config.stacks
+    .flatMap((st, si) => st.services.map((s, vi) => ({ s, si, vi })))
+    .find(({ s }) => s.preset === "haproxy" || s.name === "haproxy");
+  // Without one the ingress cannot be rendered at all: preflight (analysis/ingress/spec.ts) says so.
+  if (!proxy) return;
+  for (const key of ["httpsPort", "httpPort"] as const)
+    if (!proxy.s.ports.some((p) => p.published === ing[key] && p.protocol === "tcp"))
+      issues.add(
+        ["ingress", key],
+        `port ${ing[key]} is not published by the haproxy service (homelab:stacks[${proxy.si}].services[${proxy.vi}].ports)`,
+      );
+}
+
+/** The firewall's API key travels to this URL: it must be an address on a management segment. */
+function checkOpnsenseUrl(config: NetworkConfig, segments: ResolvedSegment[], issues: IssueList): void {
+  const host = new URL(config.opnsense.url).hostname;
+  const ip = parseIpv4(host);
+  if (ip === undefined) return; // a DNS name: where it points is not known here
+  // Outside every segment it is an out-of-band network this config does not describe; inside one, it
+  // must be a management segment.
+  const seg = segments.find((s) => contains(s.range, ip));
+  if (seg && seg.trust !== "management")
+    issues.add(
+      ["opnsense", "url"],
+      `${host} is in the ${seg.trust} segment "${seg.name}"; the OPNsense API (and its key) must stay on a management segment`,
+    );
 }

@@ -1,6 +1,7 @@
 import { checkDirectoryAgainstStacks, checkStacks } from "./compose-checks";
 import { networkContract, type NetworkContract } from "./contract";
 import { ConfigError, IssueList, References, suggest } from "./errors";
+import { contains, parseCidr, parseIpv4 } from "./net";
 import { parseStackConfig } from "./parse";
 import { safeParseConfig } from "./strict";
 import { checkSecrets, collectSecretRefs, type SecretSource, type SecretUse } from "./secrets";
@@ -47,12 +48,14 @@ export function resolveStorage(
       ["storageNode", "host"],
       `host "${config.storageNode.host}" is not declared by the network stack${suggest(config.storageNode.host, hosts.keys())}`,
     );
+  const mgmtOnManagement =
+    mgmt !== undefined && network.segments.find((s) => s.name === mgmt.segment)?.trust === "management";
   if (!mgmt)
     issues.add(
       ["storageNode", "managementHost"],
       `host "${config.storageNode.managementHost}" is not declared by the network stack${suggest(config.storageNode.managementHost, hosts.keys())}`,
     );
-  else if (network.segments.find((s) => s.name === mgmt.segment)?.trust !== "management")
+  else if (!mgmtOnManagement)
     issues.add(
       ["storageNode", "managementHost"],
       `"${mgmt.name}" must be on a management segment: the Proxmox API and SSH are never exposed elsewhere`,
@@ -82,7 +85,7 @@ export function resolveStorage(
       // The management address carries the Proxmox API and SSH only: a container published there is
       // reachable from the management segment (and WireGuard admins), which is what must stay private.
       privateAddresses:
-        mgmt && node && mgmt.address !== node.address
+        mgmtOnManagement && node && mgmt.address !== node.address
           ? new Map([
               [
                 mgmt.address,
@@ -102,6 +105,8 @@ export function resolveStorage(
     (i, _field, msg) => issues.add(["stacks"], `the network stack's services[${i}] expects this: ${msg}`),
   );
 
+  checkProxmoxPlacement(config, network, mgmtOnManagement ? mgmt : undefined, issues);
+
   const vmIds = new Set<number>();
   [config.proxmox.backupServer, ...config.proxmox.vms].forEach((vm, i) => {
     const path = i === 0 ? ["proxmox", "backupServer", "vmId"] : ["proxmox", "vms", i - 1, "vmId"];
@@ -120,4 +125,50 @@ export function resolveStorage(
     managementAddress: mgmt!.address,
     secrets: secretUses,
   };
+}
+
+/**
+ * The Proxmox API token travels to `proxmox.endpoint`: an IPv4 there must be the storage node's
+ * management address (the API is never exposed on the service VLAN). The backup server VM gets its
+ * address by cloud-init: it must lie in a segment of the network stack, not be the segment's network,
+ * broadcast or gateway address, and not be another host's address.
+ */
+function checkProxmoxPlacement(
+  config: StorageConfig,
+  network: NetworkContract,
+  mgmt: NetworkContract["hosts"][number] | undefined,
+  issues: IssueList,
+): void {
+  const host = new URL(config.proxmox.endpoint).hostname;
+  if (mgmt && parseIpv4(host) !== undefined && host !== mgmt.address)
+    issues.add(
+      ["proxmox", "endpoint"],
+      `${host} is not the storage node's management address ${mgmt.address} (host "${mgmt.name}"): the API and its token stay on the management segment`,
+    );
+  const pbs = config.proxmox.backupServer;
+  const ip = parseIpv4(pbs.address)!;
+  const at = ["proxmox", "backupServer", "address"];
+  const segment = network.segments.find((s) => {
+    const r = parseCidr(s.cidr);
+    return "first" in r && contains(r, ip);
+  });
+  if (!segment) {
+    issues.add(
+      at,
+      `${pbs.address} is in no segment of the network stack (${network.segments.map((s) => s.cidr).join(", ")})`,
+    );
+    return;
+  }
+  const range = parseCidr(segment.cidr) as Exclude<ReturnType<typeof parseCidr>, { error: string }>;
+  if (ip === range.first || ip === range.last || pbs.address === segment.gateway)
+    issues.add(
+      at,
+      `${pbs.address} is the network, broadcast or gateway address of segment "${segment.name}"`,
+    );
+  const owner = network.hosts.find((h) => h.address === pbs.address);
+  if (owner && owner.name !== pbs.name)
+    issues.add(
+      at,
+      `${pbs.address} is host "${owner.name}"'s address in the network stack; the backup server needs its own (or name it "${owner.name}")`,
+    );
 }

@@ -1,8 +1,28 @@
 import { z } from "zod";
-import { ipv4, name, port, secretRef, size } from "./common";
+import { httpsUrl, ipv4, name, port, secretRef, size, text, unixUser } from "./common";
+import { pveCalendarEvent } from "./schedule";
 import { backup } from "./backup";
 import { retired } from "./strict";
 import { composeStack } from "./services";
+
+const pveStorageId = z
+  .string()
+  .regex(/^[a-z][a-z0-9._-]*[a-z0-9]$/i, "must be a Proxmox storage id like local-zfs");
+
+/**
+ * A ZFS pool name (zpool(8): a letter first, then letters, digits, '_', '-', '.'; colon and space are
+ * allowed by ZFS but not here, the name is part of paths and commands). The vdev keywords are reserved.
+ */
+const zfsPool = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,254}$/, "must be a ZFS pool name like tank")
+  .refine(
+    (p) => !/^(mirror|raidz|draid|spare|log|c[0-9])/.test(p),
+    "is reserved by ZFS (mirror, raidz, draid, spare, log, c<digit>...)",
+  );
+
+/** A retention count: 0 keeps nothing by that rule (Proxmox's minimum is 0; ours is 1). */
+const keepCount = z.number().int().min(1, "must be at least 1: 0 keeps no backup by this rule");
 
 export const backupClass = z.enum(["critical", "standard", "none"]);
 
@@ -20,7 +40,7 @@ export const dataset = z
     compression: z.enum(["off", "lz4", "zstd", "gzip"]).default("lz4"),
     /** Every dataset names its backup class; "none" must say why (e.g. re-creatable cache). */
     backupClass,
-    reason: z.string().optional(),
+    reason: text(500).optional(),
   })
   .refine((d) => d.backupClass !== "none" || (d.reason ?? "").trim().length > 0, {
     message: "backupClass none needs a reason (why this data may be lost)",
@@ -56,16 +76,25 @@ export const guest = retired(z.strictObject({ name, vmId, backup: z.boolean().de
 });
 
 export const proxmox = z.strictObject({
-  endpoint: z.string().url(),
-  node: z.string().min(1),
+  /** The API on the storage node's management address (checked against the network stack). */
+  endpoint: httpsUrl,
+  // Formats of pve-common src/PVE/JSONSchema.pm: pve-node, pve-storage-id, pve-bridge-id.
+  node: z.string().regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, "must be a Proxmox node name like pve"),
   apiToken: secretRef,
   /** Only for a self-signed certificate pinned out of band; defaults to verifying TLS. */
   insecure: z.boolean().default(false),
-  vmStorage: z.string().default("local-zfs"),
-  bridge: z.string().default("vmbr0"),
+  vmStorage: pveStorageId.default("local-zfs"),
+  bridge: z
+    .string()
+    .regex(/^[-_.A-Za-z0-9]+$/, "must be a bridge name like vmbr0")
+    .default("vmbr0"),
   backupServer: retired(
     vm.extend({
-      datastore: z.string().default("store"),
+      // proxmox-backup's datastore names (PROXMOX_SAFE_ID: letters, digits, '_', '.', '-').
+      datastore: z
+        .string()
+        .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, "must be a PBS datastore name like store")
+        .default("store"),
       password: secretRef,
       fingerprint: z
         .string()
@@ -74,12 +103,12 @@ export const proxmox = z.strictObject({
     { backup: "the backup server is never backed up into itself; remove the key" },
   ),
   vms: z.array(guest).default([]),
-  backupSchedule: z.string().default("02:30"),
+  backupSchedule: pveCalendarEvent.default("02:30"),
   backupKeep: z
     .strictObject({
-      daily: z.number().int().default(7),
-      weekly: z.number().int().default(4),
-      monthly: z.number().int().default(6),
+      daily: keepCount.default(7),
+      weekly: keepCount.default(4),
+      monthly: keepCount.default(6),
     })
     .default({ daily: 7, weekly: 4, monthly: 6 }),
 });
@@ -117,13 +146,18 @@ export const dockerHost = z.strictObject({
 
 export const storageConfig = z.strictObject({
   /** `pulumi stack` name of the network stack, e.g. organization/homelab/network. */
-  networkStack: z.string().min(1),
+  networkStack: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+){0,2}$/,
+      "must be a stack name like organization/homelab/network",
+    ),
   storageNode: z.strictObject({
     host: name,
     managementHost: name,
-    pool: z.string().default("tank"),
+    pool: zfsPool.default("tank"),
     ssh: z.strictObject({
-      user: z.string().default("deploy"),
+      user: unixUser.default("deploy"),
       port: port.default(22),
       privateKey: secretRef,
     }),

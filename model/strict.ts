@@ -34,6 +34,10 @@ export function safeParseConfig<S extends z.ZodType>(
         if (gone) retiredHere.set(pathKey(path), gone);
         return undefined;
       }
+      if (iss.code === "invalid_key") {
+        const inner = (iss.issues as { message?: string }[] | undefined)?.[0]?.message;
+        return `invalid key: ${inner ?? "not allowed here"}`;
+      }
       if (iss.code === "invalid_type" && iss.input === undefined) {
         hints.missing.add(pathKey(path));
         return `is required (${iss.expected})`;

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { assertPreflight } from "../../analysis/preflight";
 import {
   resolveNetwork,
   resolveStorage,
@@ -31,10 +32,20 @@ export interface PlanOptions {
 
 /** Parses config first (throws ConfigError before any resource exists), then evaluates, checks, analyses. */
 export function resolveModel(opts: PlanOptions): NetworkModel | StorageModel {
-  if (opts.stack === "network") return resolveNetwork(opts.file.raw, presenceOnly(opts.file));
-  const net = opts.networkFile!;
-  const contract = toContract(resolveNetwork(net.raw, presenceOnly(net)));
-  return resolveStorage(opts.file.raw, presenceOnly(opts.file), contract);
+  const model =
+    opts.stack === "network"
+      ? resolveNetwork(opts.file.raw, presenceOnly(opts.file))
+      : resolveStorage(opts.file.raw, presenceOnly(opts.file), networkContract(opts.networkFile!));
+  // What the program checks before its first resource: the renderers' refusals, with config paths.
+  assertPreflight(model);
+  return model;
+}
+
+/** The contract the network stack file would publish; its own errors name the network stack. */
+function networkContract(net: StackFile) {
+  const model = resolveNetwork(net.raw, presenceOnly(net));
+  assertPreflight(model);
+  return toContract(model);
 }
 
 /**
