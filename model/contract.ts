@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidr, fqdn, ipv4, name, port, protocol } from "./common";
+import { cidr, fqdn, ipv4, name, port, protocol, unixUser } from "./common";
 import { dataset } from "./storage";
 import type { NetworkModel } from "./resolve-network";
 import type { ComposeService } from "./services";
@@ -16,7 +16,7 @@ export const networkContract = z.strictObject({
   hosts: z.array(z.strictObject({ name, segment: name, address: ipv4 })),
   services: z.array(z.strictObject({ name, host: name, port, protocol, metricsPath: z.string().optional() })),
   routes: z.array(z.strictObject({ host: fqdn, service: name, public: z.boolean() })),
-  networkNode: z.strictObject({ host: name, address: ipv4, sshPort: port, sshUser: z.string() }),
+  networkNode: z.strictObject({ host: name, address: ipv4, sshPort: port, sshUser: unixUser }),
   datasets: z.array(dataset),
   /** Services that run on the network node, for failure-domain and scrape analysis. */
   networkServices: z.array(
