@@ -91,7 +91,8 @@ const fold = (s: string): string => s.toLowerCase().replace(/[-_]/g, "");
 /** A name cut short (portal for portalHost) counts as two edits, whatever the length of the rest. */
 const prefixOf = (a: string, b: string): number => {
   const [x, y] = [fold(a), fold(b)];
-  return Math.min(x.length, y.length) >= 4 && (x.startsWith(y) || y.startsWith(x)) ? 2 : Infinity;
+  const cut = Math.min(x.length, y.length) >= 4 && Math.abs(x.length - y.length) <= 4;
+  return cut && (x.startsWith(y) || y.startsWith(x)) ? 2 : Infinity;
 };
 
 /** Known names within two edits of `name`, nearest first. */

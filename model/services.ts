@@ -36,7 +36,7 @@ const duration = z.string().regex(/^\d+(ms|s|m|h)$/, "must be a duration like 30
 
 export const publishedPort = z.strictObject({
   /** Ports are always bound to a named address: never 0.0.0.0 by accident. */
-  address: z.union([ipv4, z.literal("127.0.0.1")]),
+  address: ipv4,
   published: port,
   target: port,
   protocol: protocol.default("tcp"),
@@ -68,7 +68,9 @@ export const healthcheck = z.strictObject({
   startPeriod: duration.default("30s"),
 });
 
-export const envValue = z.union([z.string(), secretRef]);
+export const envValue = z.union([z.string(), secretRef], {
+  error: "must be a string or a secret reference { secret: <configKey> }",
+});
 
 export const composeService = z.strictObject({
   name,

@@ -42,6 +42,11 @@ export function safeParseConfig<S extends z.ZodType>(
         hints.missing.add(pathKey(path));
         return `is required (${iss.expected})`;
       }
+      if (iss.code === "invalid_type")
+        return `must be ${article(iss.expected)}, not ${describeValue(iss.input)}`;
+      if (iss.code === "invalid_value" && iss.values.length > 1)
+        return `must be one of ${iss.values.map((v) => JSON.stringify(v)).join(", ")}`;
+      if (iss.code === "invalid_union") return `${describeValue(iss.input)} is not allowed here`;
       return undefined;
     },
   });
@@ -66,4 +71,18 @@ function withRetiredHint(
         return { path: issue.path, message: `was removed: ${hint[key]}` };
   }
   return issue;
+}
+
+const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
+
+/**
+ * What the offending value is, without its content: a string in the wrong place may be a password
+ * typed where a { secret: key } reference belongs, and this message goes to CI logs.
+ */
+function describeValue(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  if (typeof v === "string") return "a string";
+  return `${typeof v} ${String(v)}`;
 }

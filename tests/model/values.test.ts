@@ -285,3 +285,10 @@ describe("preflight: what the renderers refuse is a config error before any reso
     ]);
   });
 });
+
+describe("messages never echo a value that may be a secret typed in the wrong place", () => {
+  it("a password written where a { secret: key } reference belongs", () => {
+    const errs = storage((r) => (r.backup.borg.classes[0].passphrase = "hunter2-correct-horse"));
+    expect(errs).toEqual(["homelab:backup.borg.classes[0].passphrase: must be an object, not a string"]);
+  });
+});
