@@ -86,3 +86,6 @@ function describeValue(v: unknown): string {
   if (typeof v === "string") return "a string";
   return `${typeof v} ${String(v)}`;
 }
+
+/** The retired keys of an object schema with their hints (for the configuration reference). */
+export const retiredKeysOf = (schema: object): Record<string, string> => retiredKeys.get(schema) ?? {};
