@@ -90,7 +90,7 @@ export const proxmox = z.strictObject({
     .default("vmbr0"),
   backupServer: retired(
     vm.extend({
-      // proxmox-backup's datastore names (PROXMOX_SAFE_ID: letters, digits, '_', '.', '-').
+      // PBS datastore names: proxmox-backup pbs-api-types PROXMOX_SAFE_ID_REGEX_STR.
       datastore: z
         .string()
         .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, "must be a PBS datastore name like store")
