@@ -1,15 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
+import { assertPreflight } from "./analysis/preflight";
 import { NetworkNode } from "./components/NetworkNode";
 import { StorageNode } from "./components/StorageNode";
 import { configSecrets } from "./components/context";
 import {
   assertStackName,
   NAMESPACE,
-  networkConfig,
   parseContract,
   resolveNetwork,
   resolveStorage,
-  storageConfig,
+  SECRET_PLACEHOLDER,
   type NetworkContract,
   type SecretSource,
 } from "./model";
@@ -20,11 +20,20 @@ const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as {
   isConfigSecret(key: string): boolean;
 };
 
-/** Reads every key the stack's schema knows, as structured values, without touching secrets. */
-function readRaw(config: pulumi.Config, keys: string[]): Record<string, unknown> {
+/**
+ * Reads every `homelab:*` key of the stack as a structured value; a secret is only a placeholder (its
+ * value is never read here). Keys the schema does not know are passed on too, so the model reports them
+ * instead of this function dropping them.
+ */
+function readRaw(config: pulumi.Config): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
-  for (const key of keys) {
-    if (isConfigSecret(`${NAMESPACE}:${key}`)) continue;
+  for (const full of Object.keys(pulumi.runtime.allConfig())) {
+    if (!full.startsWith(`${NAMESPACE}:`)) continue;
+    const key = full.slice(NAMESPACE.length + 1);
+    if (isConfigSecret(full)) {
+      raw[key] = SECRET_PLACEHOLDER;
+      continue;
+    }
     const text = config.get(key);
     if (text === undefined) continue;
     try {
@@ -67,12 +76,13 @@ export async function main(): Promise<NetworkOutputs | StorageOutputs> {
   const secrets = configSecrets(config);
 
   if (stack === "network") {
-    const model = resolveNetwork(readRaw(config, Object.keys(networkConfig.shape)), secretSource());
+    const model = resolveNetwork(readRaw(config), secretSource());
+    assertPreflight(model);
     const node = new NetworkNode("network", { model, secrets });
     return { contract: node.contract, wireguardPeerConfigs: node.wireguard.peerConfigs };
   }
 
-  const raw = readRaw(config, Object.keys(storageConfig.shape));
+  const raw = readRaw(config);
   const refName = typeof raw["networkStack"] === "string" ? raw["networkStack"] : undefined;
   if (refName === undefined)
     throw new Error(
@@ -82,6 +92,7 @@ export async function main(): Promise<NetworkOutputs | StorageOutputs> {
   const details = await ref.getOutputDetails("contract");
   const contract = parseContract(details.value ?? details.secretValue);
   const model = resolveStorage(raw, secretSource(), contract);
+  assertPreflight(model);
   const node = new StorageNode("storage", { model, secrets });
   return {
     networkDomain: contract.domain,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { name, secretRef } from "./common";
-import type { IssueList } from "./errors";
+import type { IssueList, References } from "./errors";
 import { suggest } from "./errors";
 
 /**
@@ -24,10 +24,13 @@ export const wifiNetwork = z.strictObject({
     .refine((s) => Buffer.byteLength(s, "utf8") <= 32, "an SSID is at most 32 bytes"),
   /** wpa2, wpa3 (SAE only), wpa2-wpa3 (transition mode), or open (guest SSIDs only). */
   security: z.enum(["wpa2", "wpa3", "wpa2-wpa3", "open"]).default("wpa2-wpa3"),
+  /** The WPA passphrase as a secret reference; required unless security is open. */
   passphrase: secretRef.optional(),
   /** wlanconf `wlan_band` is 2g|5g|both (unifi/wlan.generated.go). */
   band: z.enum(["2g", "5g", "both"]).default("both"),
+  /** What the SSID is for: a guest or iot SSID must land on a segment of that kind (policy access-network). */
   purpose: wifiPurpose.default("general"),
+  /** Do not broadcast the SSID (wlanconf `hide_ssid`). */
   hidden: z.boolean().default(false),
 });
 
@@ -44,6 +47,7 @@ const portNumber = z
 const portRange = z.string().regex(/^\d{1,2}-\d{1,2}$/, 'must be a port number or a range like "2-8"');
 
 export const portProfile = z.strictObject({
+  /** Profile name, which switch ports refer to (portconf `name`). */
   name,
   /** The segment whose VLAN leaves the port untagged. */
   native: name,
@@ -56,7 +60,9 @@ export const portProfile = z.strictObject({
 });
 
 export const switchPort = z.strictObject({
+  /** A port number or a range like "2-8" of this switch. */
   port: z.union([portNumber, portRange]),
+  /** The port profile (homelab:access.portProfiles[].name) these ports get. */
   profile: name,
   /**
    * What is plugged in: the uplink to the gateway or another switch, an access point, a host that needs
@@ -64,36 +70,44 @@ export const switchPort = z.strictObject({
    * carries the management VLAN: policy access-network).
    */
   role: z.enum(["uplink", "ap", "host", "access"]).default("access"),
+  /** Shown as the port name in the controller. */
   description: z.string().default(""),
 });
 
 export const accessSwitch = z.strictObject({
+  /** The switch's name in this config (plan and messages). */
   name,
   /** The adopted switch's MAC: the controller identifies devices by it. */
   mac: z
     .string()
     .regex(/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/, "must be a MAC address like f4:92:bf:00:00:01")
     .transform((m) => m.toLowerCase()),
+  /** The ports this program manages; the others keep what the controller has. */
   ports: z.array(switchPort).min(1, "list the ports this program manages"),
 });
 
 export const unifiController = z.strictObject({
   /** The controller's base URL, without /api (e.g. https://10.0.20.2:8443). */
   url: z.url().refine((u) => !/\/api\/?$/.test(u), "give the base URL without /api"),
+  /** The controller site the devices are adopted into (its short name). */
   site: z
     .string()
     .regex(/^[a-z0-9]{1,64}$/, "must be the site's short name (default)")
     .default("default"),
   /** A local controller admin without two-factor authentication, for automation. */
   username: z.string().min(1),
+  /** That admin's password, as a secret reference. */
   password: secretRef,
   /** PEM of the controller's self-signed certificate (or its CA), trusted for this connection only. */
   caCertificate: z.string().optional(),
 });
 
 export const accessConfig = z.strictObject({
+  /** How the program reaches the network controller's API. */
   controller: unifiController,
+  /** Port profiles: which segment a port carries untagged and which tagged. */
   portProfiles: z.array(portProfile).default([]),
+  /** Adopted switches and the profile of each managed port. */
   switches: z.array(accessSwitch).default([]),
 });
 
@@ -122,6 +136,8 @@ export function checkAccess(
   access: AccessConfig | undefined,
   segments: SegmentLike[],
   issues: IssueList,
+  /** Shared with the other references, so a renamed segment is one issue listing every use. */
+  refs: References,
 ): void {
   const segmentNames = segments.map((s) => s.name);
   const ssids = new Map<string, string>();
@@ -161,7 +177,7 @@ export function checkAccess(
 
   const known = (seg: string, path: PropertyKey[]) => {
     if (!segmentNames.includes(seg))
-      issues.add(path, `unknown segment "${seg}"${suggest(seg, segmentNames)}`);
+      refs.missing("segment", seg, path, `unknown segment "${seg}"${suggest(seg, segmentNames)}`);
   };
   const profiles = new Set<string>();
   access.portProfiles.forEach((p, i) => {

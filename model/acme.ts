@@ -193,6 +193,7 @@ export const acmeConfig = z.strictObject({
   server: z.url().default("https://acme-v02.api.letsencrypt.org/directory"),
   /** Names on the certificate; empty means the homelab domain and its wildcard. */
   domains: z.array(z.string()).default([]),
+  /** The DNS provider lego answers the DNS-01 challenge through, and its credentials. */
   dnsProvider: acmeDnsProvider,
   /**
    * Recursive resolvers lego asks whether the TXT record is visible. Set public ones when the gateway's
@@ -203,6 +204,7 @@ export const acmeConfig = z.strictObject({
   disableCompletePropagation: z.boolean().default(false),
   /** Renew when fewer days than this remain (lego renew --days; 30 is lego's own default). */
   renewDays: z.number().int().min(7).max(60).default(30),
+  /** The certificate's key type (lego --key-type). */
   keyType: z.enum(ACME_KEY_TYPES).default("ec256"),
   /** When the renewal timer fires; twice a day so one failed run is retried within hours. */
   schedule: onCalendar.default("*-*-* 03,15:00:00"),
@@ -214,6 +216,7 @@ export const acmeConfig = z.strictObject({
  */
 export const ingressTls = z
   .strictObject({
+    /** Certificates issued and renewed on the network node through ACME with a DNS-01 challenge. */
     acme: acmeConfig.optional(),
     certificate: secretRef.optional(),
     key: secretRef.optional(),

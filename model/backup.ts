@@ -1,23 +1,39 @@
 import { z } from "zod";
 import { vaultLifecycleIssues } from "../analysis/backup/lifecycle-rules";
+import { schedulePeriodSeconds } from "../analysis/backup/borg-schedule";
 import { name, secretRef } from "./common";
+import { checkOnCalendar, onCalendar } from "./schedule";
 
-export const borgClass = z.object({
+/**
+ * A Borg timer's OnCalendar: systemd must accept it, and the backup alerts must be able to tell its
+ * longest gap (analysis/backup/borg-schedule.ts understands the forms a backup schedule uses).
+ */
+const borgSchedule = onCalendar.superRefine((v, ctx) => {
+  if (!checkOnCalendar(v).ok) return; // already reported
+  try {
+    schedulePeriodSeconds(v);
+  } catch (e) {
+    ctx.addIssue({
+      code: "custom",
+      message: `systemd accepts ${JSON.stringify(v)}, but the backup alerts cannot tell how often it runs: ${(e as Error).message}`,
+    });
+  }
+});
+/** A retention count: 0 keeps nothing by that rule, and all three at 0 would prune every archive. */
+const keepCount = z.number().int().min(1, "must be at least 1: 0 keeps no archive by this rule");
+
+export const borgClass = z.strictObject({
   name: z.enum(["critical", "standard"]),
   /** systemd OnCalendar expression. */
-  schedule: z.string().default("daily"),
-  verifySchedule: z.string().default("weekly"),
-  keep: z.object({
-    daily: z.number().int().min(0),
-    weekly: z.number().int().min(0),
-    monthly: z.number().int().min(0),
-  }),
+  schedule: borgSchedule.default("daily"),
+  verifySchedule: borgSchedule.default("weekly"),
+  keep: z.strictObject({ daily: keepCount, weekly: keepCount, monthly: keepCount }),
   passphrase: secretRef,
   /** Monthly write-once export to the vault's archive/ prefix. */
   exportToArchive: z.boolean().default(true),
 });
 
-export const usageProfile = z.object({
+export const usageProfile = z.strictObject({
   dataGiB: z.number().positive(),
   dailyChangeGiB: z.number().min(0),
   averageObjectMiB: z.number().positive(),
@@ -29,8 +45,9 @@ export const usageProfile = z.object({
 });
 
 export const vault = z
-  .object({
-    name,
+  .strictObject({
+    /** The S3 bucket's name: 3 to 63 characters. */
+    name: name.min(3, "an S3 bucket name has at least 3 characters"),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region like eu-central-1"),
     /** Days in Standard before archive/ exports move to Deep Archive. */
     archiveAfterDays: z.number().int().min(0).default(30),
@@ -62,9 +79,9 @@ export const vault = z
         ctx.addIssue({ code: "custom", path: [issue.field], message: issue.message });
   });
 
-export const backup = z.object({
+export const backup = z.strictObject({
   vault,
-  borg: z.object({ classes: z.array(borgClass).min(1) }),
+  borg: z.strictObject({ classes: z.array(borgClass).min(1) }),
   usage: usageProfile,
 });
 

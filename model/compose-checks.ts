@@ -1,5 +1,5 @@
 import type { ComposeStackConfig } from "./services";
-import type { IssueList } from "./errors";
+import type { IssueList, References } from "./errors";
 import { suggest } from "./errors";
 
 /** The built-in network every stack may join to be reachable by the ingress proxy. */
@@ -11,8 +11,16 @@ export const INGRESS_NETWORK = "ingress";
  */
 export function checkStacks(
   stacks: ComposeStackConfig[],
-  ctx: { datasets: Set<string>; nodeAddresses: Set<string>; nodeName: string },
+  ctx: {
+    datasets: Set<string>;
+    /** undefined when the node's own host did not resolve (already reported): bindings go unchecked. */
+    nodeAddresses: Set<string> | undefined;
+    nodeName: string;
+    /** Addresses of the node that must never carry a published port, with the reason. */
+    privateAddresses?: Map<string, string>;
+  },
   issues: IssueList,
+  refs: References,
 ): void {
   const stackNames = new Set<string>();
   const serviceNames = new Map<string, string>();
@@ -34,14 +42,18 @@ export function checkStacks(
       serviceNames.set(svc.name, stack.name);
       svc.dependsOn.forEach((d, i) => {
         if (!local.has(d))
-          issues.add(
+          refs.missing(
+            `service of stack ${si}`,
+            d,
             sat("dependsOn", i),
             `"${d}" is not a service of stack ${stack.name}${suggest(d, local)}`,
           );
       });
       svc.networks.forEach((n, i) => {
         if (!networks.has(n))
-          issues.add(
+          refs.missing(
+            `network of stack ${si}`,
+            n,
             sat("networks", i),
             `network "${n}" is not declared in stacks[${si}].networks${suggest(n, networks)}`,
           );
@@ -50,13 +62,18 @@ export function checkStacks(
         if ((v.dataset === undefined) === (v.hostPath === undefined))
           issues.add(sat("volumes", i), "set exactly one of dataset or hostPath");
         else if (v.dataset !== undefined && !ctx.datasets.has(v.dataset))
-          issues.add(
+          refs.missing(
+            "dataset",
+            v.dataset,
             sat("volumes", i, "dataset"),
             `unknown dataset "${v.dataset}"; declare it in homelab:datasets${suggest(v.dataset, ctx.datasets)}`,
           );
       });
       svc.ports.forEach((p, i) => {
-        if (p.address !== "127.0.0.1" && !ctx.nodeAddresses.has(p.address))
+        const privateReason = ctx.privateAddresses?.get(p.address);
+        if (privateReason !== undefined)
+          issues.add(sat("ports", i, "address"), `${p.address} ${privateReason}`);
+        else if (ctx.nodeAddresses && p.address !== "127.0.0.1" && !ctx.nodeAddresses.has(p.address))
           issues.add(
             sat("ports", i, "address"),
             `${p.address} is not an address of ${ctx.nodeName} (${[...ctx.nodeAddresses].join(", ")} or 127.0.0.1)`,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { cidr, fqdn, ipv4, name, port, protocol } from "./common";
+import { cidr, fqdn, ipv4, name, port, protocol, unixUser } from "./common";
 import { dataset } from "./storage";
 import { INGRESS_CERTIFICATE_NAME } from "./acme";
 import type { NetworkModel } from "./resolve-network";
@@ -10,14 +10,14 @@ import type { ComposeService } from "./services";
  * StackReference). Both sides use this one schema, so a change to either is a type error, and a stale
  * or foreign network stack is rejected with a path instead of failing deep inside a component.
  */
-export const networkContract = z.object({
+export const networkContract = z.strictObject({
   version: z.literal(1),
   domain: fqdn,
-  segments: z.array(z.object({ name, vlan: z.number().int(), cidr, trust: z.string(), gateway: ipv4 })),
-  hosts: z.array(z.object({ name, segment: name, address: ipv4 })),
-  services: z.array(z.object({ name, host: name, port, protocol, metricsPath: z.string().optional() })),
-  routes: z.array(z.object({ host: fqdn, service: name, public: z.boolean() })),
-  networkNode: z.object({ host: name, address: ipv4, sshPort: port, sshUser: z.string() }),
+  segments: z.array(z.strictObject({ name, vlan: z.number().int(), cidr, trust: z.string(), gateway: ipv4 })),
+  hosts: z.array(z.strictObject({ name, segment: name, address: ipv4 })),
+  services: z.array(z.strictObject({ name, host: name, port, protocol, metricsPath: z.string().optional() })),
+  routes: z.array(z.strictObject({ host: fqdn, service: name, public: z.boolean() })),
+  networkNode: z.strictObject({ host: name, address: ipv4, sshPort: port, sshUser: unixUser }),
   datasets: z.array(dataset),
   /**
    * The ingress certificate when the network node renews it through ACME: Prometheus on the storage node
@@ -27,7 +27,7 @@ export const networkContract = z.object({
   acme: z.strictObject({ certificate: name, renewDays: z.number().int().positive() }).optional(),
   /** Services that run on the network node, for failure-domain and scrape analysis. */
   networkServices: z.array(
-    z.object({
+    z.strictObject({
       name,
       stack: name,
       alwaysOn: z.boolean(),
@@ -37,7 +37,7 @@ export const networkContract = z.object({
        * on; `published: false` when only the container has it (then it cannot be scraped).
        */
       metrics: z
-        .object({ port, path: z.string(), published: z.boolean(), bearer: z.boolean().default(false) })
+        .strictObject({ port, path: z.string(), published: z.boolean(), bearer: z.boolean().default(false) })
         .optional(),
     }),
   ),

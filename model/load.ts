@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parse } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument, type Node } from "yaml";
 import { NAMESPACE } from "./errors";
 import type { SecretSource } from "./secrets";
 
@@ -35,9 +35,71 @@ const isSecure = (v: unknown): boolean =>
   Object.keys(v).length === 1 &&
   typeof (v as { secure?: unknown }).secure === "string";
 
+/** A stack file that cannot be read as one: the message starts with `file:line:column:`. */
+export class StackFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    reason: string,
+  ) {
+    super(`${file}:${line}:${column}: ${reason}`);
+    this.name = "StackFileError";
+  }
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why =
+      err.code === "ENOENT"
+        ? "no such file"
+        : err.code === "EISDIR"
+          ? "is a directory, not a stack file"
+          : err.code === "EACCES"
+            ? "permission denied"
+            : err.message;
+    throw new StackFileError(path, 1, 1, `cannot read the stack file: ${why}`);
+  }
+}
+
+/**
+ * Reads `Pulumi.<stack>.yaml` the way Pulumi would accept it: YAML errors (a tab as indentation, a
+ * duplicate key, unbalanced brackets, an unknown tag) and a file that is not a mapping with a `config:`
+ * mapping are StackFileErrors naming file, line and column.
+ */
 export function readStackFile(path: string): StackFile {
-  const doc = parse(readFileSync(path, "utf8")) as { config?: Record<string, unknown> } | null;
-  const config = doc?.config ?? {};
+  const text = readText(path);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
+  const at = (offset: number, reason: string) => {
+    const { line, col } = lines.linePos(offset);
+    return new StackFileError(path, line, col, reason);
+  };
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) throw at(problem.pos[0], problem.message);
+  const root = doc.contents as Node | null;
+  if (root !== null && !(isScalar(root) && root.value === null) && !isMap(root))
+    throw at(root.range?.[0] ?? 0, "not a Pulumi stack file: expected a mapping with a `config:` key");
+  const configNode = isMap(root) ? root.get("config", true) : undefined;
+  if (
+    configNode !== undefined &&
+    configNode !== null &&
+    !isMap(configNode) &&
+    !(isScalar(configNode) && configNode.value === null)
+  )
+    throw at((configNode as Node).range?.[0] ?? 0, "`config:` must be a mapping of keys to values");
+  let js: { config?: Record<string, unknown> | null } | null;
+  try {
+    js = doc.toJS({ maxAliasCount: 100 }) as typeof js;
+  } catch (e) {
+    // An alias without its anchor, or an alias bomb: name the first alias in the file.
+    const alias = /\*[^\s,\]}]+/.exec(text);
+    throw at(alias?.index ?? 0, (e as Error).message);
+  }
+  const config = js?.config ?? {};
   const raw: Record<string, unknown> = {};
   const all: Record<string, unknown> = {};
   const secureKeys = new Set<string>();

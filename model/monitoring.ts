@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { name, secretRef } from "./common";
+import { onCalendar } from "./schedule";
 
 const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, "must be a duration like 30s, 5m or 4h");
 
@@ -16,32 +17,49 @@ const matcher = z
 
 /** A webhook (ntfy, Gotify, a chat bridge): Alertmanager POSTs its JSON payload to `url`. */
 const webhook = z.strictObject({
+  /** Where Alertmanager POSTs (e.g. https://ntfy.sh/<topic> through ntfy's Alertmanager bridge). */
   url: z.string().url("must be an http(s) URL"),
   /** Sent as `Authorization: Bearer …`, read by Alertmanager from a file (never in its config). */
   bearerToken: secretRef.optional(),
+  /** Also notify when the alert resolves. */
   sendResolved: z.boolean().default(true),
 });
 
 /** E-mail through an SMTP relay; the password is read from a file (smtp auth_password_file). */
 const email = z.strictObject({
+  /** Recipient address. */
   to: z.string().email("must be an e-mail address"),
+  /** Sender address. */
   from: z.string().email("must be an e-mail address"),
   /** host:port of the relay (587 with STARTTLS, or 465). */
   smarthost: z.string().regex(/^[a-zA-Z0-9.-]+:\d{1,5}$/, "must be host:port, e.g. smtp.example.net:587"),
+  /** SMTP login. */
   username: z.string().min(1),
+  /** SMTP password, as a secret reference (delivered to Alertmanager as a file). */
   password: secretRef,
+  /** Refuse to send without STARTTLS. */
   requireTls: z.boolean().default(true),
+  /** Also notify when the alert resolves. */
   sendResolved: z.boolean().default(true),
 });
 
 export const alertReceiver = z
-  .strictObject({ name, webhook: webhook.optional(), email: email.optional() })
+  .strictObject({
+    /** Receiver name that routes refer to. */
+    name,
+    /** Deliver by webhook. */
+    webhook: webhook.optional(),
+    /** Deliver by e-mail. */
+    email: email.optional(),
+  })
   .refine((r) => (r.webhook === undefined) !== (r.email === undefined), {
     message: "set exactly one of webhook or email",
   });
 
 export const alertRoute = z.strictObject({
+  /** The receiver (receivers[].name) that gets matching alerts. */
   receiver: name,
+  /** Label matchers like severity="critical"; all must match. */
   matchers: z
     .array(matcher)
     .min(1, "a route needs at least one matcher; the default receiver takes the rest"),
@@ -61,11 +79,17 @@ export const alerting = z
   .strictObject({
     /** Receiver of every alert no route claims. */
     receiver: name,
+    /** Labels that group alerts into one notification (Alertmanager route `group_by`). */
     groupBy: z.array(z.string()).default(["alertname", "node"]),
+    /** How long to wait for more alerts of a new group before the first notification. */
     groupWait: duration.default("30s"),
+    /** How long to wait before notifying about alerts added to a group already notified. */
     groupInterval: duration.default("5m"),
+    /** How long before a still-firing alert is sent again. */
     repeatInterval: duration.default("4h"),
+    /** Routes to receivers by label matchers; first match wins unless `continue`. */
     routes: z.array(alertRoute).default([]),
+    /** Where notifications go: a webhook (e.g. ntfy) or e-mail, credentials as secrets. */
     receivers: z.array(alertReceiver).min(1, "declare at least one receiver, or no alert reaches anyone"),
   })
   .superRefine((a, ctx) => {
@@ -97,6 +121,7 @@ export const alerting = z
   });
 
 export const monitoringConfig = z.strictObject({
+  /** Alertmanager's routing: receivers and the routes to them. */
   alerting,
   /**
    * Bearer tokens for metrics endpoints that require them, by service name (Home Assistant's
@@ -106,10 +131,14 @@ export const monitoringConfig = z.strictObject({
   /** Schedules of the storage node's health jobs (systemd OnCalendar expressions). */
   schedules: z
     .strictObject({
-      zfsScrub: z.string().default(DEFAULT_SCHEDULES.zfsScrub),
-      smartShortTest: z.string().default(DEFAULT_SCHEDULES.smartShortTest),
-      smartLongTest: z.string().default(DEFAULT_SCHEDULES.smartLongTest),
-      healthMetrics: z.string().default(DEFAULT_SCHEDULES.healthMetrics),
+      /** When each pool is scrubbed. */
+      zfsScrub: onCalendar.default(DEFAULT_SCHEDULES.zfsScrub),
+      /** When each disk runs a short SMART self-test. */
+      smartShortTest: onCalendar.default(DEFAULT_SCHEDULES.smartShortTest),
+      /** When each disk runs a long SMART self-test. */
+      smartLongTest: onCalendar.default(DEFAULT_SCHEDULES.smartLongTest),
+      /** When ZFS, SMART and certificate health is written as metrics. */
+      healthMetrics: onCalendar.default(DEFAULT_SCHEDULES.healthMetrics),
     })
     .default(DEFAULT_SCHEDULES),
 });

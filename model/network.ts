@@ -1,11 +1,15 @@
 import { z } from "zod";
-import { cidr, fqdn, ipv4, name, port, portSpec, protocol, secretRef } from "./common";
+import { cidr, fqdn, ipv4, name, port, portSpec, protocol, secretRef, text, unixUser } from "./common";
 import { accessConfig, wifiNetwork } from "./access";
 import { ingressTls } from "./acme";
-import { composeStack } from "./services";
+import { retired } from "./strict";
+import { composeStack, urlPath } from "./services";
 import { dataset } from "./storage";
 
-/** Trust decides defaults only (internet egress, logging); reachability always comes from explicit flows. */
+/**
+ * Trust classifies a segment for the analyses (what counts as unsafe reachability, where admin peers
+ * land); reachability itself always comes from explicit flows, internet egress included.
+ */
 export const trust = z.enum(["management", "trusted", "servers", "untrusted", "isolated", "guest"]);
 
 /**
@@ -17,6 +21,7 @@ export const trust = z.enum(["management", "trusted", "servers", "untrusted", "i
  */
 export const interfaceBinding = z.union([
   z.strictObject({
+    /** The interface key as Interfaces > Assignments shows it: lan or optN. */
     key: z
       .string()
       .regex(
@@ -32,38 +37,41 @@ export const interfaceBinding = z.union([
   }),
 ]);
 
-export const segment = z.object({
-  name,
-  vlan: z
-    .number()
-    .int()
-    .min(2, "VLAN 1 is the untagged default; use 2-4094")
-    .max(4094, "VLAN ids end at 4094"),
-  cidr,
-  trust,
-  internet: z.boolean().default(false),
-  description: z.string().default(""),
-  /** The OPNsense interface this segment's VLAN is assigned to (see interfaceBinding). */
-  interface: interfaceBinding.optional(),
-  /** Wi-Fi networks that put their clients on this segment (see model/access.ts). */
-  wifi: z.array(wifiNetwork).default([]),
-});
+export const segment = retired(
+  z.strictObject({
+    name,
+    vlan: z
+      .number()
+      .int()
+      .min(2, "VLAN 1 is the untagged default; use 2-4094")
+      .max(4094, "VLAN ids end at 4094"),
+    cidr,
+    trust,
+    /** Becomes the VLAN device's description on the gateway. */
+    description: text().default(""),
+    /** The OPNsense interface this segment's VLAN is assigned to (see interfaceBinding). */
+    interface: interfaceBinding.optional(),
+    /** Wi-Fi networks that put their clients on this segment (see model/access.ts). */
+    wifi: z.array(wifiNetwork).default([]),
+  }),
+  {
+    internet:
+      "internet egress is not a segment setting: add a flow { from: segment:<name>, to: internet, reason: ... } (it never did anything)",
+  },
+);
 
-export const host = z.object({
-  name,
-  segment: name,
-  address: ipv4,
-  description: z.string().default(""),
+export const host = retired(z.strictObject({ name, segment: name, address: ipv4 }), {
+  description: "a host's description was never deployed anywhere; keep it as a YAML comment",
 });
 
 /** The directory of published endpoints that flows and routes name, wherever the service runs. */
-export const serviceEndpoint = z.object({
+export const serviceEndpoint = z.strictObject({
   name,
   host: name,
   port,
   protocol: protocol.default("tcp"),
   /** Path where the service exposes Prometheus metrics, if it does. */
-  metricsPath: z.string().startsWith("/").optional(),
+  metricsPath: urlPath.optional(),
 });
 
 /**
@@ -77,25 +85,28 @@ export const endpointRef = z
     "must be segment:<name>, host:<name>, service:<name>, internet, wireguard or any",
   );
 
-export const flow = z.object({
+export const flow = z.strictObject({
   from: endpointRef,
   to: endpointRef,
   protocol: z.enum(["tcp", "udp", "tcp/udp", "icmp", "any"]).default("tcp"),
   ports: z.array(portSpec).default([]),
-  reason: z.string().trim().min(1, "every allow needs a reason: say why this traffic is needed"),
+  /** Becomes the firewall rule's description. */
+  reason: text()
+    .transform((s) => s.trim())
+    .pipe(z.string().min(1, "every allow needs a reason: say why this traffic is needed")),
   log: z.boolean().default(false),
 });
 
-export const route = z.object({
+export const route = z.strictObject({
   host: fqdn,
   service: name,
   /** SSO gating is the default; a route is open to the internet only when it says so. */
   public: z.boolean().default(false),
   /** Paths that bypass SSO (e.g. a mobile app's API authenticated by its own tokens). */
-  bypassPaths: z.array(z.string().startsWith("/")).default([]),
+  bypassPaths: z.array(urlPath).default([]),
 });
 
-export const wireguardPeer = z.object({
+export const wireguardPeer = z.strictObject({
   name,
   address: ipv4,
   publicKey: z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw480]=$/, "is not a WireGuard public key"),
@@ -104,7 +115,7 @@ export const wireguardPeer = z.object({
   presharedKey: secretRef.optional(),
 });
 
-export const wireguard = z.object({
+export const wireguard = z.strictObject({
   listenPort: port.default(51820),
   tunnelCidr: cidr,
   endpoint: fqdn,
@@ -136,36 +147,46 @@ export const opnsenseUrl = z
     });
   });
 
-export const opnsense = z.object({
+/** A FreeBSD interface name (igc1, vtnet0, lagg0) or OPNsense's logical name (wan). */
+const ifname = z.string().regex(/^[a-z][a-z0-9_.]{0,14}$/, "must be an interface name like igc1");
+
+export const opnsense = z.strictObject({
+  /** The API, on the gateway's management address (checked against the segments). */
   url: opnsenseUrl,
   apiKey: secretRef,
   apiSecret: secretRef,
   /** Physical interface carrying the VLANs (e.g. igc1). */
-  trunkInterface: z.string().min(1),
-  wanInterface: z.string().min(1).default("wan"),
+  trunkInterface: ifname,
+  wanInterface: ifname.default("wan"),
   /**
    * PEM of the CA that signed the gateway's web GUI certificate (or of that self-signed certificate
    * itself). It is trusted for this connection only; the host name in `url` must still match it.
    */
-  caCertificate: z.string().optional(),
+  caCertificate: z
+    .string()
+    .regex(
+      /^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----\n?$/,
+      "must be a PEM certificate",
+    )
+    .optional(),
 });
 
-export const ingress = z.object({
+export const ingress = z.strictObject({
   host: name,
   httpsPort: port.default(443),
   httpPort: port.default(80),
   /** ACME (the default in the reference) or a static certificate (see model/acme.ts). */
   tls: ingressTls,
-  sso: z.object({ service: name, portalHost: fqdn }),
+  sso: z.strictObject({ service: name, portalHost: fqdn }),
   routes: z.array(route).default([]),
 });
 
-export const networkNode = z.object({
+export const networkNode = z.strictObject({
   host: name,
-  ssh: z.object({ user: z.string().default("deploy"), port: port.default(22), privateKey: secretRef }),
+  ssh: z.strictObject({ user: unixUser.default("deploy"), port: port.default(22), privateKey: secretRef }),
 });
 
-export const networkConfig = z.object({
+export const networkConfig = z.strictObject({
   domain: fqdn,
   segments: z.array(segment).min(1, "declare at least one segment"),
   hosts: z.array(host).default([]),

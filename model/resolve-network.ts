@@ -1,7 +1,7 @@
 import { checkAccess } from "./access";
 import { checkAcme, checkAcmeRuntimeMount } from "./acme";
 import { checkDirectoryAgainstStacks, checkStacks } from "./compose-checks";
-import { IssueList, suggest } from "./errors";
+import { IssueList, References, suggest } from "./errors";
 import { contains, intToIp, overlaps, parseCidr, parseIpv4, type Ipv4Range } from "./net";
 import {
   networkConfig,
@@ -67,8 +67,9 @@ const RESERVED_SEGMENTS = ["wan", "wireguard"];
 
 /** Parses and cross-checks the network stack's config; throws ConfigError listing every problem. */
 export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSource): NetworkModel {
-  const config = parseStackConfig("network", networkConfig, raw);
   const issues = new IssueList();
+  const config = parseStackConfig("network", networkConfig, raw, issues);
+  const refs = new References(issues);
 
   const segments: ResolvedSegment[] = [];
   const segmentsByName = new Map<string, ResolvedSegment>();
@@ -106,13 +107,23 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
   config.hosts.forEach((h, i) => {
     const seg = segmentsByName.get(h.segment);
     if (hosts.has(h.name)) issues.add(["hosts", i, "name"], `duplicate host name "${h.name}"`);
-    if (!seg)
-      return issues.add(
+    if (!seg) {
+      refs.markBroken("host", h.name);
+      return refs.missing(
+        "segment",
+        h.segment,
         ["hosts", i, "segment"],
         `unknown segment "${h.segment}"${suggest(h.segment, segmentsByName.keys())}`,
       );
-    if (!contains(seg.range, parseIpv4(h.address)!))
+    }
+    const ip = parseIpv4(h.address)!;
+    if (!contains(seg.range, ip))
       issues.add(["hosts", i, "address"], `${h.address} is outside segment "${seg.name}" (${seg.cidr})`);
+    else if (seg.range.prefix <= 30 && (ip === seg.range.first || ip === seg.range.last))
+      issues.add(
+        ["hosts", i, "address"],
+        `${h.address} is the ${ip === seg.range.first ? "network" : "broadcast"} address of segment "${seg.name}" (${seg.cidr}); no host can have it`,
+      );
     const owner = addresses.get(h.address);
     if (owner !== undefined)
       issues.add(["hosts", i, "address"], `${h.address} is already used by host "${owner}"`);
@@ -124,8 +135,15 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
   config.services.forEach((s, i) => {
     const host = hosts.get(s.host);
     if (services.has(s.name)) issues.add(["services", i, "name"], `duplicate service name "${s.name}"`);
-    if (!host)
-      return issues.add(["services", i, "host"], `unknown host "${s.host}"${suggest(s.host, hosts.keys())}`);
+    if (!host) {
+      refs.markBroken("service", s.name);
+      return refs.missing(
+        "host",
+        s.host,
+        ["services", i, "host"],
+        `unknown host "${s.host}"${suggest(s.host, hosts.keys())}`,
+      );
+    }
     services.set(s.name, { ...s, hostRef: host });
   });
 
@@ -135,7 +153,7 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     const table = { segment: segmentsByName, host: hosts, service: services }[kind] as Map<string, unknown>;
     const found = table.get(name);
     if (!found) {
-      issues.add(path, `"${ref}" names an unknown ${kind}${suggest(name, table.keys())}`);
+      refs.missing(kind, name, path, `"${ref}" names an unknown ${kind}${suggest(name, table.keys())}`);
       return undefined;
     }
     if (kind === "segment") return { kind, segment: found as ResolvedSegment };
@@ -158,6 +176,9 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     flows.push({ ...f, index: i, from, to });
   });
 
+  checkIngress(config, services, segmentsByName, issues);
+  checkOpnsenseUrl(config, segments, issues);
+
   const routes: ResolvedRoute[] = [];
   const routeHosts = new Set<string>();
   config.ingress.routes.forEach((r, i) => {
@@ -165,7 +186,9 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     routeHosts.add(r.host);
     const svc = services.get(r.service);
     if (!svc)
-      return issues.add(
+      return refs.missing(
+        "service",
+        r.service,
         ["ingress", "routes", i, "service"],
         `unknown service "${r.service}"${suggest(r.service, services.keys())}`,
       );
@@ -177,12 +200,16 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     routes.push({ ...r, serviceRef: svc });
   });
   if (!hosts.has(config.ingress.host))
-    issues.add(
+    refs.missing(
+      "host",
+      config.ingress.host,
       ["ingress", "host"],
       `unknown host "${config.ingress.host}"${suggest(config.ingress.host, hosts.keys())}`,
     );
   if (!services.has(config.ingress.sso.service))
-    issues.add(
+    refs.missing(
+      "service",
+      config.ingress.sso.service,
       ["ingress", "sso", "service"],
       `unknown service "${config.ingress.sso.service}"${suggest(config.ingress.sso.service, services.keys())}`,
     );
@@ -193,7 +220,19 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
       ["wireguard", "serverAddress"],
       `${config.wireguard.serverAddress} is outside ${config.wireguard.tunnelCidr}`,
     );
+  const tunnelEdge = (a: string) =>
+    wireguardRange.prefix <= 30 && [wireguardRange.first, wireguardRange.last].includes(parseIpv4(a)!);
+  if (tunnelEdge(config.wireguard.serverAddress))
+    issues.add(
+      ["wireguard", "serverAddress"],
+      `${config.wireguard.serverAddress} is the tunnel's network or broadcast address`,
+    );
   config.wireguard.peers.forEach((p, i) => {
+    if (tunnelEdge(p.address))
+      issues.add(
+        ["wireguard", "peers", i, "address"],
+        `${p.address} is the tunnel's network or broadcast address`,
+      );
     if (!contains(wireguardRange, parseIpv4(p.address)!))
       issues.add(
         ["wireguard", "peers", i, "address"],
@@ -206,7 +245,9 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
 
   const nodeHost = hosts.get(config.networkNode.host);
   if (!nodeHost)
-    issues.add(
+    refs.missing(
+      "host",
+      config.networkNode.host,
       ["networkNode", "host"],
       `unknown host "${config.networkNode.host}"${suggest(config.networkNode.host, hosts.keys())}`,
     );
@@ -218,8 +259,14 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
   const nodeHostNames = new Set(nodeHost ? [nodeHost.name] : []);
   checkStacks(
     config.stacks,
-    { datasets, nodeAddresses: new Set(nodeHost ? [nodeHost.address] : []), nodeName: "the network node" },
+    {
+      datasets,
+      // Unknown when the node's host did not resolve: that one issue covers every port binding.
+      nodeAddresses: nodeHost ? new Set([nodeHost.address]) : undefined,
+      nodeName: "the network node",
+    },
     issues,
+    refs,
   );
   checkDirectoryAgainstStacks(config.services, nodeHostNames, config.stacks, (i, field, msg) =>
     issues.add(["services", i, field], msg),
@@ -236,7 +283,7 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     );
     checkAcmeRuntimeMount(config.stacks, issues);
   }
-  checkAccess(config.access, config.segments, issues);
+  checkAccess(config.access, config.segments, issues, refs);
 
   const secretUses = collectSecretRefs(config);
   checkSecrets(secretUses, secrets, issues, "network");
@@ -253,4 +300,80 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     wireguardRange,
     secrets: secretUses,
   };
+}
+
+/**
+ * The ingress routes as HAProxy and Authelia can serve them. The SSO portal must be routed, public and
+ * served by the SSO service (gating the login page behind itself would loop). A public route skips SSO
+ * for the whole internet: it may only lead to a service on a `servers` segment, never into management,
+ * trusted or isolated networks, and "bypass paths" only mean something on a gated route. HAProxy
+ * routes HTTP, so the service must be TCP, and the proxy container must publish the ingress ports.
+ */
+function checkIngress(
+  config: NetworkConfig,
+  services: Map<string, ResolvedService>,
+  segments: Map<string, ResolvedSegment>,
+  issues: IssueList,
+): void {
+  const ing = config.ingress;
+  const portal = ing.routes.findIndex((r) => r.host === ing.sso.portalHost);
+  if (portal < 0)
+    issues.add(
+      ["ingress", "sso", "portalHost"],
+      `${ing.sso.portalHost} has no route, so nobody could log in; add { host: ${ing.sso.portalHost}, service: ${ing.sso.service}, public: true } to homelab:ingress.routes`,
+    );
+  ing.routes.forEach((r, i) => {
+    const at = (field: string) => ["ingress", "routes", i, field];
+    const svc = services.get(r.service);
+    if (i === portal) {
+      if (!r.public)
+        issues.add(
+          at("public"),
+          "the SSO portal's route must be public: gating the login page behind SSO would loop",
+        );
+      if (r.service !== ing.sso.service)
+        issues.add(at("service"), `the SSO portal's route must lead to the SSO service "${ing.sso.service}"`);
+    } else if (r.public && svc) {
+      const trust = segments.get(svc.hostRef.segment)?.trust;
+      if (trust !== "servers")
+        issues.add(
+          at("public"),
+          `a public route is open to the internet without SSO; "${r.service}" runs on ${svc.host}, in the ${trust} segment "${svc.hostRef.segment}": only services on a servers segment may be public (remove public: true)`,
+        );
+    }
+    if (r.public && r.bypassPaths.length > 0)
+      issues.add(at("bypassPaths"), "bypass paths only apply to SSO-gated routes; this route is public");
+    if (svc && svc.protocol !== "tcp")
+      issues.add(
+        at("service"),
+        `"${r.service}" is a ${svc.protocol} service; the ingress proxies HTTP over TCP only`,
+      );
+  });
+  // The proxy container must publish the ingress ports (analysis/ingress/spec.ts binds them).
+  const proxy = config.stacks
+    .flatMap((st, si) => st.services.map((s, vi) => ({ s, si, vi })))
+    .find(({ s }) => s.preset === "haproxy" || s.name === "haproxy");
+  // Without one the ingress cannot be rendered at all: preflight (analysis/ingress/spec.ts) says so.
+  if (!proxy) return;
+  for (const key of ["httpsPort", "httpPort"] as const)
+    if (!proxy.s.ports.some((p) => p.published === ing[key] && p.protocol === "tcp"))
+      issues.add(
+        ["ingress", key],
+        `port ${ing[key]} is not published by the haproxy service (homelab:stacks[${proxy.si}].services[${proxy.vi}].ports)`,
+      );
+}
+
+/** The firewall's API key travels to this URL: it must be an address on a management segment. */
+function checkOpnsenseUrl(config: NetworkConfig, segments: ResolvedSegment[], issues: IssueList): void {
+  const host = new URL(config.opnsense.url).hostname;
+  const ip = parseIpv4(host);
+  if (ip === undefined) return; // a DNS name: where it points is not known here
+  // Outside every segment it is an out-of-band network this config does not describe; inside one, it
+  // must be a management segment.
+  const seg = segments.find((s) => contains(s.range, ip));
+  if (seg && seg.trust !== "management")
+    issues.add(
+      ["opnsense", "url"],
+      `${host} is in the ${seg.trust} segment "${seg.name}"; the OPNsense API (and its key) must stay on a management segment`,
+    );
 }

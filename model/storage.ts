@@ -1,13 +1,34 @@
 import { z } from "zod";
-import { ipv4, name, port, secretRef, size } from "./common";
+import { httpsUrl, ipv4, name, port, secretRef, size, text, unixUser } from "./common";
+import { pveCalendarEvent } from "./schedule";
 import { backup } from "./backup";
+import { retired } from "./strict";
 import { composeStack } from "./services";
 import { monitoringConfig } from "./monitoring";
+
+const pveStorageId = z
+  .string()
+  .regex(/^[a-z][a-z0-9._-]*[a-z0-9]$/i, "must be a Proxmox storage id like local-zfs");
+
+/**
+ * A ZFS pool name (zpool(8): a letter first, then letters, digits, '_', '-', '.'; colon and space are
+ * allowed by ZFS but not here, the name is part of paths and commands). The vdev keywords are reserved.
+ */
+const zfsPool = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,254}$/, "must be a ZFS pool name like tank")
+  .refine(
+    (p) => !/^(mirror|raidz|draid|spare|log|c[0-9])/.test(p),
+    "is reserved by ZFS (mirror, raidz, draid, spare, log, c<digit>...)",
+  );
+
+/** A retention count: 0 keeps nothing by that rule (Proxmox's minimum is 0; ours is 1). */
+const keepCount = z.number().int().min(1, "must be at least 1: 0 keeps no backup by this rule");
 
 export const backupClass = z.enum(["critical", "standard", "none"]);
 
 export const dataset = z
-  .object({
+  .strictObject({
     /** Full ZFS name, pool first: tank/apps/immich. */
     name: z
       .string()
@@ -20,58 +41,89 @@ export const dataset = z
     compression: z.enum(["off", "lz4", "zstd", "gzip"]).default("lz4"),
     /** Every dataset names its backup class; "none" must say why (e.g. re-creatable cache). */
     backupClass,
-    reason: z.string().optional(),
+    reason: text(500).optional(),
   })
   .refine((d) => d.backupClass !== "none" || (d.reason ?? "").trim().length > 0, {
     message: "backupClass none needs a reason (why this data may be lost)",
     path: ["reason"],
   });
 
-export const vm = z.object({
+const vmId = z.number().int().min(100).max(999999999);
+
+/** The VM this program creates (the backup server): cloned from a template, sized here. */
+export const vm = z.strictObject({
   name,
-  vmId: z.number().int().min(100).max(999999999),
+  vmId,
   cores: z.number().int().min(1).default(2),
   memoryMiB: z.number().int().min(256).default(2048),
   diskGiB: z.number().int().min(4).default(32),
   address: ipv4,
   /** VM template to clone from (cloud-init image prepared once on the host). */
   templateVmId: z.number().int().min(100),
-  backup: z.boolean().default(true),
 });
 
-export const proxmox = z.object({
-  endpoint: z.string().url(),
-  node: z.string().min(1),
+const notCreated =
+  "this program does not create the VMs in proxmox.vms (only the backup server); remove the key";
+/**
+ * A guest that exists on the host without this program creating it: named for the failure-domain
+ * report, and excluded from the vzdump job with `backup: false`.
+ */
+export const guest = retired(z.strictObject({ name, vmId, backup: z.boolean().default(true) }), {
+  cores: notCreated,
+  memoryMiB: notCreated,
+  diskGiB: notCreated,
+  address: notCreated,
+  templateVmId: notCreated,
+});
+
+export const proxmox = z.strictObject({
+  /** The API on the storage node's management address (checked against the network stack). */
+  endpoint: httpsUrl,
+  // Formats of pve-common src/PVE/JSONSchema.pm: pve-node, pve-storage-id, pve-bridge-id.
+  node: z.string().regex(/^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$/, "must be a Proxmox node name like pve"),
   apiToken: secretRef,
   /** Only for a self-signed certificate pinned out of band; defaults to verifying TLS. */
   insecure: z.boolean().default(false),
-  vmStorage: z.string().default("local-zfs"),
-  bridge: z.string().default("vmbr0"),
-  backupServer: vm.extend({
-    datastore: z.string().default("store"),
-    password: secretRef,
-    fingerprint: z
-      .string()
-      .regex(/^([0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2}$/, "must be the PBS SHA-256 fingerprint"),
-  }),
-  vms: z.array(vm).default([]),
-  backupSchedule: z.string().default("02:30"),
+  vmStorage: pveStorageId.default("local-zfs"),
+  bridge: z
+    .string()
+    .regex(/^[-_.A-Za-z0-9]+$/, "must be a bridge name like vmbr0")
+    .default("vmbr0"),
+  backupServer: retired(
+    vm.extend({
+      // PBS datastore names: proxmox-backup pbs-api-types PROXMOX_SAFE_ID_REGEX_STR.
+      datastore: z
+        .string()
+        .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, "must be a PBS datastore name like store")
+        .default("store"),
+      password: secretRef,
+      fingerprint: z
+        .string()
+        .regex(/^([0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2}$/, "must be the PBS SHA-256 fingerprint"),
+    }),
+    { backup: "the backup server is never backed up into itself; remove the key" },
+  ),
+  vms: z.array(guest).default([]),
+  backupSchedule: pveCalendarEvent.default("02:30"),
   backupKeep: z
-    .object({
-      daily: z.number().int().default(7),
-      weekly: z.number().int().default(4),
-      monthly: z.number().int().default(6),
+    .strictObject({
+      daily: keepCount.default(7),
+      weekly: keepCount.default(4),
+      monthly: keepCount.default(6),
     })
     .default({ daily: 7, weekly: 4, monthly: 6 }),
 });
 
-export const dockerHost = z.object({
+const socketProxyPlace =
+  "where the socket proxy listens is its compose service's `ports` (127.0.0.1:2375 in the reference); remove the key";
+const READ_SECTIONS = ["CONTAINERS", "INFO", "NETWORKS", "VERSION", "EVENTS", "PING"] as const;
+
+export const dockerHost = z.strictObject({
   /** Overrides of the hardened daemon.json baseline; the policy pack checks the result. */
   daemon: z.record(z.string(), z.unknown()).default({}),
-  socketProxy: z
-    .object({
-      address: z.literal("127.0.0.1").or(ipv4).default("127.0.0.1"),
-      port: port.default(2375),
+  socketProxy: retired(
+    z.strictObject({
+      /** API sections a socket proxy service may enable (each an env var of the same name set to 1). */
       allow: z
         .array(
           z.enum([
@@ -87,33 +139,32 @@ export const dockerHost = z.object({
             "PING",
           ]),
         )
-        .default(["CONTAINERS", "INFO", "NETWORKS", "VERSION", "EVENTS", "PING"]),
-    })
-    .default({
-      address: "127.0.0.1",
-      port: 2375,
-      allow: ["CONTAINERS", "INFO", "NETWORKS", "VERSION", "EVENTS", "PING"],
+        .default([...READ_SECTIONS]),
     }),
+    { address: socketProxyPlace, port: socketProxyPlace },
+  ).default({ allow: [...READ_SECTIONS] }),
 });
 
-export const storageConfig = z.object({
+export const storageConfig = z.strictObject({
   /** `pulumi stack` name of the network stack, e.g. organization/homelab/network. */
-  networkStack: z.string().min(1),
-  storageNode: z.object({
+  networkStack: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+){0,2}$/,
+      "must be a stack name like organization/homelab/network",
+    ),
+  storageNode: z.strictObject({
     host: name,
     managementHost: name,
-    pool: z.string().default("tank"),
-    ssh: z.object({ user: z.string().default("deploy"), port: port.default(22), privateKey: secretRef }),
+    pool: zfsPool.default("tank"),
+    ssh: z.strictObject({
+      user: unixUser.default("deploy"),
+      port: port.default(22),
+      privateKey: secretRef,
+    }),
   }),
   proxmox,
-  dockerHost: dockerHost.default({
-    daemon: {},
-    socketProxy: {
-      address: "127.0.0.1",
-      port: 2375,
-      allow: ["CONTAINERS", "INFO", "NETWORKS", "VERSION", "EVENTS", "PING"],
-    },
-  }),
+  dockerHost: dockerHost.default({ daemon: {}, socketProxy: { allow: [...READ_SECTIONS] } }),
   datasets: z.array(dataset).default([]),
   stacks: z.array(composeStack).default([]),
   backup,

@@ -1,80 +1,74 @@
-// `npm run plan -- --stack <network|storage> [--config <file>] [--network-config <file>] [--json | --markdown]
-//   [--baseline <plan.json>]`
-// Evaluates the real program offline with Pulumi's mocks. Exit: 0 clean, 1 mandatory violation, 2 bad config.
-import { readFileSync } from "node:fs";
+// `npm run plan -- --help`: the usage, options and exit codes are in tools/plan/usage.ts (USAGE).
+// Evaluates the real program offline with Pulumi's mocks.
+import { existsSync, readFileSync } from "node:fs";
 import { enableCompileCache } from "node:module";
-import { parseArgs } from "node:util";
-import { assertStackName, ConfigError, readStackFile } from "../model";
-import { readPackConfig } from "../policies/config";
+import { readStackFile } from "../model";
+import { readPackConfig, type PackConfig } from "../policies/config";
 import { buildPlan } from "./plan/build";
 import { diffPlans, parsePlanJson, type PlanDiff } from "./plan/diff";
 import { mandatoryCount, renderJson, renderMarkdown, renderText } from "./plan/report";
+import { failure, InputError } from "./plan/exit";
+import { parsePlanArgs, USAGE, type PlanArgs } from "./plan/usage";
 
 // Most of a plan's wall time is V8 compiling @pulumi/* and the program; Node caches the bytecode on
 // disk (in the OS temp dir) so every plan after the first skips that.
 enableCompileCache?.();
 
-async function run(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      stack: { type: "string" },
-      config: { type: "string" },
-      "network-config": { type: "string" },
-      "policy-config": { type: "string" },
-      json: { type: "boolean", default: false },
-      markdown: { type: "boolean", default: false },
-      // A previous `--json` output (typically the base branch's): the markdown then shows the change.
-      baseline: { type: "string" },
-    },
+// A reader that stops early (`npm run plan | head`) closes the pipe: that is not an error of the plan.
+// Without a listener, EPIPE would be an uncaught exception with a stack trace.
+for (const stream of [process.stdout, process.stderr])
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
   });
-  if (values.stack === undefined) {
-    process.stderr.write(
-      "usage: npm run plan -- --stack <network|storage> [--config <file>] [--json | --markdown [--baseline <plan.json>]]\n",
-    );
-    return 2;
+
+async function run(argv: string[]): Promise<number> {
+  const parsed = parsePlanArgs(argv);
+  if (parsed.help) {
+    await write(process.stdout, USAGE);
+    return 0;
   }
-  if (values.baseline !== undefined && !values.markdown) {
-    process.stderr.write("error: --baseline only changes the --markdown report\n");
-    return 2;
-  }
-  try {
-    const stack = assertStackName(values.stack);
-    // Read the baseline before evaluating anything: a wrong path is a usage error, not a plan result.
-    const baseline = values.baseline !== undefined ? readBaseline(values.baseline, stack) : undefined;
-    const file = readStackFile(values.config ?? `Pulumi.${stack}.yaml`);
-    const networkFile =
-      stack === "storage" ? readStackFile(values["network-config"] ?? "Pulumi.network.yaml") : undefined;
-    // The same per-stack policy settings `pulumi preview --policy-pack-config` gets.
-    const policyConfig = readPackConfig(values["policy-config"] ?? `policies/config/${stack}.json`);
-    const report = await buildPlan({ stack, file, policyConfig, ...(networkFile ? { networkFile } : {}) });
-    const diff: PlanDiff | undefined = baseline
-      ? diffPlans(baseline, parsePlanJson(JSON.parse(renderJson(report)), "this plan"))
-      : undefined;
-    const text = values.json
+  const a = parsed.args;
+  // Everything the plan reads is read before evaluating anything: a wrong path is not a plan result.
+  const baseline = a.baseline !== undefined ? readBaseline(a.baseline, a.stack) : undefined;
+  const file = readStackFile(a.config ?? `Pulumi.${a.stack}.yaml`);
+  const networkFile =
+    a.stack === "storage" ? readStackFile(a.networkConfig ?? "Pulumi.network.yaml") : undefined;
+  // The same per-stack policy settings `pulumi preview --policy-pack-config` gets.
+  const policyConfig = readPolicyConfig(a);
+  const report = await buildPlan({
+    stack: a.stack,
+    file,
+    policyConfig,
+    ...(networkFile ? { networkFile } : {}),
+  });
+  const diff: PlanDiff | undefined = baseline
+    ? diffPlans(baseline, parsePlanJson(JSON.parse(renderJson(report)), "this plan"))
+    : undefined;
+  const text =
+    a.format === "json"
       ? renderJson(report)
-      : values.markdown
+      : a.format === "markdown"
         ? renderMarkdown(report, diff ? { diff } : {})
         : renderText(report);
-    // process.exit() drops unflushed pipe output: wait until a large report is written.
-    await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
-    return mandatoryCount(report) > 0 ? 1 : 0;
-  } catch (e) {
-    if (
-      e instanceof ConfigError ||
-      e instanceof BaselineError ||
-      (e instanceof Error &&
-        /^unknown stack|ENOENT|YAML|Nested mappings|Implicit keys/.test(
-          e.message + String((e as NodeJS.ErrnoException).code ?? ""),
-        ))
-    ) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+  await write(process.stdout, text);
+  return mandatoryCount(report) > 0 ? 1 : 0;
 }
 
-class BaselineError extends Error {}
+/** Resolves once `text` is handed to the OS (process.exit() drops unflushed pipe output), or the pipe is gone. */
+const write = (stream: NodeJS.WriteStream, text: string): Promise<void> =>
+  new Promise((resolve) => stream.write(text, () => resolve()));
+
+function readPolicyConfig(a: PlanArgs): PackConfig {
+  const path = a.policyConfig ?? `policies/config/${a.stack}.json`;
+  // The default file may be absent (no overrides); a file named on the command line must exist.
+  if (a.policyConfig !== undefined && !existsSync(path))
+    throw new InputError(`--policy-config ${path}: no such file`);
+  try {
+    return readPackConfig(path);
+  } catch (e) {
+    throw new InputError(`--policy-config ${path}: ${(e as Error).message}`);
+  }
+}
 
 /** The baseline must be a plan of the same stack; anything else would produce a meaningless diff. */
 function readBaseline(path: string, stack: string) {
@@ -82,7 +76,7 @@ function readBaseline(path: string, stack: string) {
   try {
     json = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new BaselineError(`--baseline ${path}: ${(e as Error).message}`);
+    throw new InputError(`--baseline ${path}: ${(e as Error).message}`);
   }
   try {
     const plan = parsePlanJson(json, `--baseline ${path}`);
@@ -90,19 +84,20 @@ function readBaseline(path: string, stack: string) {
       throw new Error(`--baseline ${path}: is a plan of stack "${plan.stack}", not "${stack}"`);
     return plan;
   } catch (e) {
-    throw new BaselineError((e as Error).message);
+    throw new InputError((e as Error).message);
   }
 }
 
-run().then(
+run(process.argv.slice(2)).then(
   (code) => {
     // For `npm run bench`: peak memory as the OS counted it for this process.
     if (process.env["HOMELAB_PLAN_STATS"] === "1")
       process.stderr.write(`plan-stats ${JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS })}\n`);
     process.exit(code);
   },
-  (e) => {
-    process.stderr.write(`plan failed: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(3);
+  async (e: unknown) => {
+    const f = failure(e);
+    await write(process.stderr, f.message);
+    process.exit(f.code);
   },
 );

@@ -43,6 +43,7 @@ describe("the renewal job of the reference network node", () => {
   it("a static certificate has neither the runtime socket nor the ACME bundle", () => {
     const raw = rawOf(networkFile());
     (raw["ingress"] as { tls: unknown }).tls = { certificate: { secret: "c" }, key: { secret: "k" } };
+    delete raw["acmeDnsApiToken"]; // no longer referenced: a leftover secret is an error of its own
     const cfg = renderHaproxyConfig(ingressSpecFromModel(resolveNetwork(raw, allSecretsSet)));
     expect(cfg).not.toContain("stats socket");
     expect(cfg).toContain("ssl crt /usr/local/etc/haproxy/certs/ingress.pem ");

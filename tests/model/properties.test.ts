@@ -7,22 +7,14 @@ type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 const ip = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
 
-/** The reference config reduced to what the fixed parts need, so random segments are the only variable. */
+/**
+ * The reference config without its flows, so random segments and flows are the only variable. (It was
+ * once cut down to one segment and no stacks; that is no longer a config that could be deployed: the
+ * ingress needs its proxy and its SSO portal route.)
+ */
 function minimal(): Raw {
   const raw = rawOf(networkFile()) as Raw;
-  raw.segments = [{ name: "management", vlan: 10, cidr: "10.0.10.0/24", trust: "management" }];
-  // The access network names the reference's segments.
-  delete raw.access;
-  raw.hosts = [
-    { name: "network-node", segment: "management", address: "10.0.10.2" },
-    { name: "sso", segment: "management", address: "10.0.10.3" },
-  ];
-  // Not on the network node, so no compose stack has to back it.
-  raw.services = [{ name: "authelia", host: "sso", port: 9091 }];
   raw.flows = [];
-  raw.stacks = [];
-  raw.datasets = [];
-  raw.ingress.routes = [];
   return raw;
 }
 
@@ -130,7 +122,8 @@ describe("validators (property-based)", () => {
           const errs = issues(raw);
           // Traffic never starts at the internet or a service: those are only destinations.
           const badSource = from === "internet" || from === "service:authelia" ? 1 : 0;
-          const bad = [from, to].filter((x) => unknown.includes(x)).length + badSource;
+          // One issue per unknown name, however often it is referenced.
+          const bad = new Set([from, to].filter((x) => unknown.includes(x))).size + badSource;
           expect(errs).toHaveLength(bad);
         },
       ),

@@ -68,7 +68,12 @@ describe("metrics-scraped", () => {
   });
 
   it("fails Home Assistant when no token is configured for it", async () => {
-    const noToken = monitoringFacts(reference((r) => (r["monitoring"].scrapeTokens = {})));
+    const noToken = monitoringFacts(
+      reference((r) => {
+        r["monitoring"].scrapeTokens = {};
+        delete r["homeAssistantPrometheusToken"]; // unreferenced now, and a leftover secret is an error
+      }),
+    );
     expect(await policy(noToken)).toEqual([
       "home-assistant exposes 10.0.20.2:8123/api/prometheus but no scrape job covers it",
     ]);
@@ -112,7 +117,12 @@ describe("homelab:monitoring config errors", () => {
   });
 
   it("an Alertmanager without routing is a config error", () => {
-    expect(errors((r) => delete r["monitoring"])).toEqual([
+    const withoutMonitoring = (r: Record<string, unknown>) => {
+      delete r["monitoring"];
+      // The secrets only homelab:monitoring referenced go with it (a leftover secret is an error).
+      for (const k of ["ntfyToken", "alertSmtpPassword", "homeAssistantPrometheusToken"]) delete r[k];
+    };
+    expect(errors(withoutMonitoring)).toEqual([
       expect.stringMatching(
         /^homelab:monitoring: service alertmanager runs Alertmanager but homelab:monitoring\.alerting is not set/,
       ),

@@ -45,6 +45,8 @@ describe("the access network in config", () => {
       { ssid: "homelab-iot", security: "wpa2" },
       { ssid: "lobby", security: "open" },
     ];
+    // Its passphrase is no longer referenced: a leftover secret is an error of its own.
+    delete raw["wifiHomelabPassphrase"];
     expect(problems(raw)).toEqual([
       "homelab:segments[2].wifi[0].passphrase: security wpa2 needs a passphrase: { secret: <key> } set with pulumi config set --secret",
       "homelab:segments[2].wifi[1].security: only a guest SSID may be open; set a passphrase and security wpa2-wpa3",
@@ -93,6 +95,7 @@ describe("the access network in config", () => {
   it("Wi-Fi without a controller to apply it is an error, not silently dropped", () => {
     const raw = ref();
     delete raw["access"];
+    delete raw["unifiControllerPassword"];
     expect(problems(raw)).toEqual([
       "homelab:segments[2].wifi[0]: Wi-Fi networks are applied by the network controller: set homelab:access.controller",
       "homelab:segments[3].wifi[0]: Wi-Fi networks are applied by the network controller: set homelab:access.controller",
@@ -103,6 +106,6 @@ describe("the access network in config", () => {
   it("rejects unknown keys in the new objects (strict schemas)", () => {
     const raw = ref();
     access(raw).controller["sitename"] = "default";
-    expect(problems(raw)).toEqual([expect.stringMatching(/^homelab:access\.controller: .*sitename/)]);
+    expect(problems(raw)).toEqual(['homelab:access.controller.sitename: unknown key (did you mean "site"?)']);
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { assertPreflight } from "../../analysis/preflight";
 import {
   resolveNetwork,
   resolveStorage,
@@ -14,7 +15,8 @@ import { policies } from "../../policies/registry";
 import { checkResourceSecrets, lintStackFile } from "../../policies/rules/secrets";
 import { runPolicies, type GraphResource } from "../../policies/run";
 import { analyses } from "./analyses";
-import { evaluateProgram } from "./evaluate";
+import { EvaluationError, evaluateProgram, type EvaluateOptions, type Evaluation } from "./evaluate";
+import { missingFromGraph, type DeclaredParts } from "./graph";
 import type { PlanReport } from "./report";
 
 export interface PlanOptions {
@@ -24,14 +26,26 @@ export interface PlanOptions {
   networkFile?: StackFile;
   /** Per-rule settings and enforcement overrides, as in policies/config/<stack>.json. */
   policyConfig?: PackConfig;
+  /** See EvaluateOptions.mocks. */
+  mocks?: EvaluateOptions["mocks"];
 }
 
 /** Parses config first (throws ConfigError before any resource exists), then evaluates, checks, analyses. */
 export function resolveModel(opts: PlanOptions): NetworkModel | StorageModel {
-  if (opts.stack === "network") return resolveNetwork(opts.file.raw, presenceOnly(opts.file));
-  const net = opts.networkFile!;
-  const contract = toContract(resolveNetwork(net.raw, presenceOnly(net)));
-  return resolveStorage(opts.file.raw, presenceOnly(opts.file), contract);
+  const model =
+    opts.stack === "network"
+      ? resolveNetwork(opts.file.raw, presenceOnly(opts.file))
+      : resolveStorage(opts.file.raw, presenceOnly(opts.file), networkContract(opts.networkFile!));
+  // What the program checks before its first resource: the renderers' refusals, with config paths.
+  assertPreflight(model);
+  return model;
+}
+
+/** The contract the network stack file would publish; its own errors name the network stack. */
+function networkContract(net: StackFile) {
+  const model = resolveNetwork(net.raw, presenceOnly(net));
+  assertPreflight(model);
+  return toContract(model);
 }
 
 /**
@@ -41,16 +55,50 @@ export function resolveModel(opts: PlanOptions): NetworkModel | StorageModel {
  */
 const presenceOnly = (file: StackFile) => ({ has: stackFileSecrets(file).has, isSecret: () => true });
 
+const declared = (model: NetworkModel | StorageModel): DeclaredParts => ({
+  stack: model.stack,
+  stacks: model.config.stacks,
+  datasets: model.config.datasets,
+  routes: model.stack === "network" ? model.config.ingress.routes : [],
+});
+
+/**
+ * Evaluates and cross-checks the graph against the model: a failure during evaluation, or a stack,
+ * dataset or route that did not make it into the graph, fails the plan naming the config path.
+ */
+async function evaluateChecked(
+  model: NetworkModel | StorageModel,
+  opts: Parameters<typeof evaluateProgram>[0],
+): Promise<Evaluation> {
+  let evaluation: Evaluation;
+  try {
+    evaluation = await evaluateProgram(opts);
+  } catch (e) {
+    if (e instanceof EvaluationError)
+      throw new EvaluationError(e.failures, e.resources, missingFromGraph(declared(model), e.resources));
+    throw e;
+  }
+  const missing = missingFromGraph(declared(model), evaluation.resources, evaluation.outputs);
+  if (missing.length > 0)
+    throw new EvaluationError(
+      [new Error("no error was raised for these: the program dropped them")],
+      evaluation.resources,
+      missing,
+    );
+  return evaluation;
+}
+
 export async function buildPlan(opts: PlanOptions): Promise<PlanReport> {
   const model = resolveModel(opts);
   // Each secret gets a unique marker so a leak into a plain input can be traced to its key.
   const nonce = randomBytes(6).toString("hex");
   const markers = new Map<string, string>();
-  const evaluation = await evaluateProgram({
+  const evaluation = await evaluateChecked(model, {
     stack: opts.stack,
     file: opts.file,
     ...(model.stack === "storage" ? { networkContract: model.network } : {}),
     treatAsSecret: model.secrets.map((s) => s.key),
+    ...(opts.mocks ? { mocks: opts.mocks } : {}),
     secretValue: (key) => {
       const marker = `plan-secret-${key}-${nonce}`;
       markers.set(key, marker);

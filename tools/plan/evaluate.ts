@@ -1,3 +1,4 @@
+import type { runtime as pulumiRuntime } from "@pulumi/pulumi";
 import type { NetworkContract, StackFile, StackName } from "../../model";
 import { NAMESPACE } from "../../model";
 import { REDACTED, redact, type PlanResource } from "./graph";
@@ -17,7 +18,36 @@ export interface EvaluateOptions {
   treatAsSecret?: string[];
   /** Serialize dynamic providers' closures as the engine does (slow); the plan only shows a placeholder. */
   serializeDynamicProviders?: boolean;
+  /** Replaces the plan's provider answers (tests: a double that answers what a real provider might). */
+  mocks?: (base: pulumiRuntime.Mocks) => pulumiRuntime.Mocks;
 }
+
+/**
+ * The program failed while it was evaluated: it threw, or something it started (an `apply`, a resource
+ * registration) was rejected. Pulumi's mock runtime only reports those as unhandled rejections, which
+ * would otherwise leave a hole in the graph and a plan that exits 0.
+ */
+export class EvaluationError extends Error {
+  /** 2 when every failure is a ConfigError (the config is wrong), 3 otherwise (a bug). */
+  readonly exitCode: 2 | 3;
+  constructor(
+    readonly failures: unknown[],
+    /** What was recorded before and despite the failures, so the plan can name what is missing. */
+    readonly resources: PlanResource[],
+    readonly located: string[] = [],
+  ) {
+    const messages = [...new Set(failures.map(describe))];
+    super(
+      `the program failed while it was evaluated; nothing was planned:\n` +
+        [...located, ...messages].map((m) => `  - ${m}`).join("\n"),
+    );
+    this.name = "EvaluationError";
+    this.exitCode = failures.every((f) => f instanceof Error && f.name === "ConfigError") ? 2 : 3;
+  }
+}
+
+const describe = (e: unknown): string =>
+  (e instanceof Error ? e.message : String(e)).replace(/\n/g, "\n    ");
 
 export interface Evaluation {
   resources: PlanResource[];
@@ -92,7 +122,8 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   };
   const refName = String(opts.file.raw["networkStack"] ?? "");
   const stackOutputs = opts.networkContract ? { [refName]: { contract: opts.networkContract } } : {};
-  await pulumi.runtime.setMocks(planMocks(stackOutputs), "homelab", opts.stack, true);
+  const mocks = planMocks(stackOutputs);
+  await pulumi.runtime.setMocks(opts.mocks ? opts.mocks(mocks) : mocks, "homelab", opts.stack, true);
 
   const resources: PlanResource[] = [];
   const policyInputs = new Map<string, Record<string, unknown>>();
@@ -140,19 +171,45 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
       cb(err, resp);
     });
 
+  // Everything the program starts and nobody awaits (outputs of applies, registrations) fails as an
+  // unhandled rejection: collect those for the whole evaluation instead of letting them vanish.
+  const failures: unknown[] = [];
+  const onRejection = (reason: unknown) => failures.push(reason);
+  process.on("unhandledRejection", onRejection);
   const { main } = await import("../../program");
   let returned: Record<string, unknown> = {};
-  await pulumi.runtime.runInPulumiStack(
-    async () => (returned = (await main()) as unknown as Record<string, unknown>),
-  );
+  try {
+    await pulumi.runtime.runInPulumiStack(
+      async () => (returned = (await main()) as unknown as Record<string, unknown>),
+    );
+  } catch (e) {
+    // A ConfigError thrown by the program itself is the user's to fix, exactly as `pulumi up` shows it.
+    if (e instanceof Error && e.name === "ConfigError") {
+      process.off("unhandledRejection", onRejection);
+      throw e;
+    }
+    failures.push(e);
+  }
   // Stack outputs are shown by key; a secret Output is shown as redacted, as `pulumi stack output` does.
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(returned)) {
-    if (pulumi.Output.isInstance(value)) {
-      const secret = await (value as unknown as { isSecret: Promise<boolean> }).isSecret;
-      outputs[key] = secret ? REDACTED : await new Promise((resolve) => value.apply((v) => resolve(v)));
-    } else outputs[key] = value;
+    if (!pulumi.Output.isInstance(value)) {
+      outputs[key] = value;
+      continue;
+    }
+    // The output's own promise rejects when what it was computed from failed (an `apply` that threw).
+    const o = value as unknown as { isSecret: Promise<boolean>; promise(): Promise<unknown> };
+    try {
+      const [secret, v] = await Promise.all([o.isSecret, o.promise()]);
+      outputs[key] = secret ? REDACTED : v;
+    } catch (e) {
+      failures.push(e);
+    }
   }
   await pulumi.runtime.disconnect();
+  // Rejections are reported after the microtask queue drains: give them two turns of the event loop.
+  for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+  process.off("unhandledRejection", onRejection);
+  if (failures.length > 0) throw new EvaluationError(failures, resources);
   return { resources, policyInputs, outputs };
 }

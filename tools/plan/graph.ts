@@ -62,3 +62,62 @@ export function redact(
 
 /** "type::name" is unique within a stack for our components; easier to read than a URN. */
 export const shortName = (r: Pick<PlanResource, "type" | "name">): string => `${r.type}::${r.name}`;
+
+/** What the model declares, as the plan's graph must show it. */
+export interface DeclaredParts {
+  stack: "network" | "storage";
+  stacks: { name: string }[];
+  datasets: { name: string }[];
+  routes: { host: string }[];
+}
+
+/**
+ * Every compose stack, dataset and ingress route of the model must be in the recorded graph; one that
+ * is not was lost while the program was evaluated (an error swallowed by an `apply`, a component that
+ * skipped it). Returns one line per missing part, naming its config path.
+ */
+export function missingFromGraph(
+  declared: DeclaredParts,
+  resources: PlanResource[],
+  outputs: Record<string, unknown> = {},
+): string[] {
+  const missing: string[] = [];
+  const ofType = (type: string) => resources.filter((r) => r.type === type);
+  declared.stacks.forEach((s, i) => {
+    const component = ofType("homelab:compose:ComposeStack").find((r) => r.name === s.name);
+    const project = ofType("pulumi-nodejs:dynamic/compose:Project").find(
+      (r) => r.name === s.name && component !== undefined && r.parent === component.urn,
+    );
+    if (!project)
+      missing.push(
+        `homelab:stacks[${i}] (stack "${s.name}"): ${component ? "its compose project" : "it"} is missing from the planned graph`,
+      );
+  });
+  if (declared.stack === "storage") {
+    const parent = ofType("homelab:storage:Datasets")[0];
+    declared.datasets.forEach((d, i) => {
+      const name = `dataset-${d.name.replace(/\//g, "-")}`;
+      if (!resources.some((r) => r.name === name && parent !== undefined && r.parent === parent.urn))
+        missing.push(`homelab:datasets[${i}] (dataset "${d.name}"): it is missing from the planned graph`);
+    });
+  } else {
+    // The network node's datasets are created by the storage stack's contract reader: they must be in it.
+    const contract = outputs["contract"] as { datasets?: { name: string }[] } | undefined;
+    const published = new Set((contract?.datasets ?? []).map((d) => d.name));
+    declared.datasets.forEach((d, i) => {
+      if (!published.has(d.name))
+        missing.push(`homelab:datasets[${i}] (dataset "${d.name}"): it is missing from the contract output`);
+    });
+    const ingress = ofType("homelab:network:Ingress")[0];
+    const routed = new Set(
+      ((ingress?.inputs["routes"] ?? []) as { host?: unknown }[]).map((r) => String(r.host)),
+    );
+    declared.routes.forEach((r, i) => {
+      if (!routed.has(r.host))
+        missing.push(
+          `homelab:ingress.routes[${i}] (route "${r.host}"): it is missing from the planned graph`,
+        );
+    });
+  }
+  return missing;
+}
