@@ -1,4 +1,4 @@
-import type { Cell, ReachabilityReport } from "./analyze";
+import type { Cell, ReachabilityReport } from "./report";
 
 const SYMBOL: Record<Cell["status"], string> = { allow: "✓", partial: "◐", deny: "·", local: "=" };
 const LEGEND = "✓ everything  ◐ some traffic (listed below)  · denied  = same segment (not routed)";
@@ -21,7 +21,7 @@ function findingLines(r: ReachabilityReport): string[] {
   const allowed = r.differences.filter((d) => d.kind === "allowed");
   const denied = r.differences.filter((d) => d.kind === "denied");
   if (r.differences.length === 0)
-    out.push(`The compiled rules allow exactly what the intents name (${r.packets} packets evaluated).`);
+    out.push(`The compiled rules allow exactly what the intents name (${r.evaluations} packet classes evaluated).`);
   for (const d of allowed)
     out.push(`NOT INTENDED: ${d.source} → ${d.destination}: ${d.traffic} allowed by ${d.rules.join(", ")}`);
   for (const d of denied)
@@ -89,7 +89,7 @@ export function toJson(r: ReachabilityReport): unknown {
     managementExposure: r.managementExposure,
     anyToAny: r.anyToAny,
     unsafeIntents: r.unsafeIntents,
-    packets: r.packets,
+    evaluations: r.evaluations,
     consistent: r.differences.length === 0,
   };
 }
