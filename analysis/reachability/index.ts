@@ -8,9 +8,10 @@ export {
   type Matrix,
   type ReachabilityReport,
 } from "./analyze";
-export { RuleEvaluator, type Verdict } from "./evaluate";
+export { RuleEvaluator, type RuleMatcher, type Verdict } from "./evaluate";
 export { intentsOf, type Intent } from "./intents";
 export { ipToInt, intToIp, type Packet, type PacketProtocol } from "./packet";
 export { renderMarkdown, renderText, toJson } from "./render";
+export { clearSharedReachability, reachabilityKey, sharedAnalysisStats, sharedReachability } from "./shared";
 export { findUnsafeIntents, mayReachManagement, touchesManagement, type UnsafeIntent } from "./unsafe";
 export { reachabilityViolations } from "./violations";
