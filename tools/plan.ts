@@ -90,9 +90,13 @@ function readBaseline(path: string, stack: string) {
 
 run(process.argv.slice(2)).then(
   (code) => {
-    // For `npm run bench`: peak memory as the OS counted it for this process.
-    if (process.env["HOMELAB_PLAN_STATS"] === "1")
-      process.stderr.write(`plan-stats ${JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS })}\n`);
+    // For `npm run bench`: peak memory as the OS counted it for this process, and its CPU time (less
+    // sensitive than wall time to the other work on a shared machine).
+    if (process.env["HOMELAB_PLAN_STATS"] === "1") {
+      const u = process.resourceUsage();
+      const cpuMs = (u.userCPUTime + u.systemCPUTime) / 1000;
+      process.stderr.write(`plan-stats ${JSON.stringify({ maxRssKiB: u.maxRSS, cpuMs })}\n`);
+    }
     process.exit(code);
   },
   async (e: unknown) => {

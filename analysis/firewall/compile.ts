@@ -34,21 +34,30 @@ const MAX_SEQUENCE = 999_999;
 /**
  * Where each interface's block of sequence numbers starts. Fixed SLOT-sized blocks (readable, and a
  * rule added on one interface never renumbers another) while they fit under OPNsense's maximum; for
- * very many interfaces, blocks sized to each interface's rules with room to double.
+ * very many interfaces, blocks sized to each interface's rules with room to double: a power of ten
+ * while those fit, else (a thousand interfaces) the next multiple of 100.
+ * OPNsense's limit: opnsense/core src/opnsense/mvc/app/models/OPNsense/Firewall/Filter.xml, `sequence`
+ * MaximumValue 999999 (checked at f95e815).
  */
 function sequenceBlocks(counts: number[]): { start: number[]; size: number[] } {
   if ((counts.length + 1) * SLOT <= MAX_SEQUENCE && counts.every((c) => (c + 1) * STEP < SLOT))
     return { start: counts.map((_, i) => (i + 1) * SLOT), size: counts.map(() => SLOT) };
-  const size = counts.map((c) => 10 ** Math.ceil(Math.log10(Math.max(100, (c + 1) * STEP * 2))));
-  const start: number[] = [];
-  let next = SLOT;
-  for (const n of size) {
-    start.push(next);
-    next += n;
-  }
-  if (next > MAX_SEQUENCE)
+  const room = (c: number) => Math.max(100, (c + 1) * STEP * 2);
+  const layout = (size: number[]) => {
+    const start: number[] = [];
+    let next = SLOT;
+    for (const n of size) {
+      start.push(next);
+      next += n;
+    }
+    return { start, size, end: next };
+  };
+  const decimal = layout(counts.map((c) => 10 ** Math.ceil(Math.log10(room(c)))));
+  const blocks =
+    decimal.end <= MAX_SEQUENCE ? decimal : layout(counts.map((c) => Math.ceil(room(c) / 100) * 100));
+  if (blocks.end > MAX_SEQUENCE)
     throw new Error(`${counts.length} interfaces with these rules do not fit OPNsense's rule sequences`);
-  return { start, size };
+  return { start: blocks.start, size: blocks.size };
 }
 
 /** Infrastructure every segment needs from its own gateway address, and nothing else of the gateway. */

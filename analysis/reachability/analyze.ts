@@ -1,11 +1,10 @@
 import type { NetworkModel } from "../../model/resolve-network";
-import { interfaceKey, type CompiledFirewall, type FilterRule, type InterfaceRef } from "../firewall/types";
+import type { CompiledFirewall, InterfaceRef } from "../firewall/types";
 import { RuleEvaluator } from "./evaluate";
 import { intentIndex, intentsOf } from "./intents";
-import { intToIp, ipToInt, type Packet, type PacketProtocol } from "./packet";
+import { intToIp, ipToInt } from "./packet";
 import {
   destProbes,
-  portIntervals,
   serviceProbes,
   sourceProbes,
   WAN_ADDRESS,
@@ -13,70 +12,20 @@ import {
   type SourceProbe,
 } from "./probes";
 import {
-  addTraffic,
-  emptyTraffic,
-  isAll,
-  isEmpty,
-  trafficText,
-  unionTraffic,
-  type TrafficSet,
-} from "./traffic-set";
-import { findUnsafeIntents, type UnsafeIntent } from "./unsafe";
+  isAnyToAny,
+  matrixGroups,
+  type Cell,
+  type CellStatus,
+  type Difference,
+  type Exposure,
+  type Matrix,
+  type ReachabilityReport,
+} from "./report";
+import { SourceSpace, type ClassResult } from "./source-space";
+import { findUnsafeIntents } from "./unsafe";
 
-export type CellStatus = "local" | "deny" | "allow" | "partial";
-
-export interface Cell {
-  status: CellStatus;
-  /** What is allowed ("all", "tcp 443", "network-node → gateway: tcp 22"), empty for deny/local. */
-  summary: string;
-  /** Ids of the compiled rules that let this traffic through. */
-  rules: string[];
-}
-
-export interface Matrix {
-  rows: string[];
-  columns: string[];
-  cells: Record<string, Record<string, Cell>>;
-}
-
-/** A packet class where the compiled rules and the intents disagree. */
-export interface Difference {
-  source: string;
-  destination: string;
-  traffic: string;
-  /** "allowed" = the rules allow what no intent names; "denied" = an intent the rules do not honour. */
-  kind: "allowed" | "denied";
-  rules: string[];
-}
-
-export interface Exposure {
-  source: string;
-  destination: string;
-  traffic: string;
-  rules: string[];
-}
-
-export interface ReachabilityReport {
-  matrix: Matrix;
-  differences: Difference[];
-  /** Non-management, non-tunnel sources that the compiled rules let into a management segment. */
-  managementExposure: Exposure[];
-  /** Compiled pass rules that match any source, destination, protocol and port. */
-  anyToAny: { rule: string; description: string }[];
-  unsafeIntents: UnsafeIntent[];
-  /** Packets evaluated: every source class × destination class × protocol × port interval. */
-  packets: number;
-}
-
-const PROTOCOLS: PacketProtocol[] = ["tcp", "udp", "icmp"];
-
-interface PairResult {
-  allowed: TrafficSet;
-  rules: Set<string>;
-  unintended: TrafficSet;
-  unintendedRules: Set<string>;
-  denied: TrafficSet;
-}
+export { isAnyToAny } from "./report";
+export type { Cell, CellStatus, Difference, Exposure, Matrix, ReachabilityReport } from "./report";
 
 const gatewayAddresses =
   (model: NetworkModel) =>
@@ -99,175 +48,210 @@ const mayReachManagement = (src: SourceProbe): boolean =>
   src.segment?.trust === "management" ||
   (src.declaredHost && src.segment?.trust === "servers");
 
+// Cells are immutable and most of a large matrix is one of these two: share them.
+const DENY: Cell = Object.freeze({
+  status: "deny",
+  summary: "",
+  rules: Object.freeze([]) as unknown as string[],
+});
+const LOCAL: Cell = Object.freeze({
+  status: "local",
+  summary: "",
+  rules: Object.freeze([]) as unknown as string[],
+});
+
+const groupBy = <T>(items: T[], key: (t: T) => string | null): Map<string, number[]> => {
+  const out = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    if (k === null) return;
+    let list = out.get(k);
+    if (!list) out.set(k, (list = []));
+    list.push(i);
+  });
+  return out;
+};
+
 /**
- * Which source reaches which destination, computed by evaluating the compiled rules first-match on
- * representative packets (see probes.ts), and where that differs from what the intents say.
+ * Which source reaches which destination, and where that differs from what the intents say.
+ *
+ * The compiled rules and the intents only tell packets apart by the address sets and port ranges they
+ * name. So for each source probe (see probes.ts) the destinations are grouped into classes by which of
+ * the sets named by that source's rules and intents hold them, and the ports into atoms bounded by
+ * that source's named ranges; one packet per (destination class, protocol, port atom) is evaluated
+ * first-match against the rules and against the intents, and decides every packet of its class. This
+ * is the equivalence-class idea of network verifiers (Batfish, atomic predicates): the work grows with
+ * what each interface names, not with segments × hosts × every port the homelab names anywhere.
  */
 export function analyzeReachability(model: NetworkModel, firewall: CompiledFirewall): ReachabilityReport {
   const evaluator = new RuleEvaluator(firewall, gatewayAddresses(model));
-  const intents = intentsOf(model, WAN_ADDRESS);
-  const intervals = portIntervals(model, firewall);
+  const intentsOn = intentIndex(intentsOf(model, WAN_ADDRESS));
   const sources = sourceProbes(model);
   const dests = destProbes(model);
-  let packets = 0;
-
-  const intentsOn = intentIndex(intents);
-  const evaluatePair = (src: SourceProbe, dst: DestProbe): PairResult => {
-    const candidates = intentsOn(interfaceKey(src.iface));
-    const r: PairResult = {
-      allowed: emptyTraffic(),
-      rules: new Set(),
-      unintended: emptyTraffic(),
-      unintendedRules: new Set(),
-      denied: emptyTraffic(),
-    };
-    for (const protocol of PROTOCOLS)
-      for (const range of protocol === "icmp" ? [null] : intervals) {
-        const packet: Packet = {
-          iface: src.iface,
-          src: src.address,
-          dst: dst.address,
-          protocol,
-          port: range?.from ?? null,
-        };
-        packets++;
-        const verdict = evaluator.evaluate(packet);
-        const intended = candidates.some((i) => i.matches(packet));
-        if (verdict.action === "pass") {
-          addTraffic(r.allowed, protocol, range);
-          r.rules.add(verdict.rule!.id);
-          if (!intended) {
-            addTraffic(r.unintended, protocol, range);
-            r.unintendedRules.add(verdict.rule!.id);
-          }
-        } else if (intended) addTraffic(r.denied, protocol, range);
-      }
-    return r;
-  };
-
-  const pairs = new Map<string, PairResult>();
-  const pairKey = (s: SourceProbe, d: DestProbe) => `${s.row}|${s.label}|${d.column}|${d.label}|${d.address}`;
-  const differences: Difference[] = [];
-  const managementExposure: Exposure[] = [];
-  for (const src of sources)
-    for (const dst of dests) {
-      if (isLocal(src, dst)) continue;
-      const r = evaluatePair(src, dst);
-      pairs.set(pairKey(src, dst), r);
-      const where = {
-        source: `${src.row}/${src.label}`,
-        destination: `${dst.label} (${intToIp(dst.address)})`,
-      };
-      if (!isEmpty(r.unintended))
-        differences.push({
-          ...where,
-          traffic: trafficText(r.unintended),
-          kind: "allowed",
-          rules: [...r.unintendedRules],
-        });
-      if (!isEmpty(r.denied))
-        differences.push({ ...where, traffic: trafficText(r.denied), kind: "denied", rules: [] });
-      if (dst.segment?.trust === "management" && !mayReachManagement(src) && !isEmpty(r.allowed))
-        managementExposure.push({ ...where, traffic: trafficText(r.allowed), rules: [...r.rules] });
-    }
+  const services = serviceProbes(model);
+  const counter = { evaluations: 0 };
+  const spaces = sources.map((src) => new SourceSpace(src, evaluator, intentsOn, counter));
+  // Each source classifies every destination in one merge pass over them in address order.
+  const destAddresses = dests.map((d) => d.address);
+  const order = dests.map((_, i) => i).sort((a, b) => destAddresses[a]! - destAddresses[b]!);
+  const classOf = spaces.map((space) => space.classify(destAddresses, order));
 
   const rows = [...model.segments.map((s) => s.name), "wireguard", "wan"];
-  const services = serviceProbes(model);
   const columns = [
     ...model.segments.map((s) => `segment:${s.name}`),
     ...services.map((s) => s.column),
     "internet",
   ];
-  const cells: Matrix["cells"] = {};
-  for (const row of rows) {
-    cells[row] = {};
-    const rowSources = sources.filter((s) => s.row === row);
-    for (const column of columns.filter((c) => !c.startsWith("service:"))) {
-      const columnDests = dests.filter((d) => d.column === column);
-      cells[row]![column] = addressCell(rowSources, columnDests, (s, d) => pairs.get(pairKey(s, d)));
+  const addressColumns = columns.filter((c) => !c.startsWith("service:"));
+  const rowIndex = new Map(rows.map((r, i) => [r, i]));
+  const columnIndex = new Map(addressColumns.map((c, i) => [c, i]));
+  const destColumn = Int32Array.from(dests, (d) =>
+    d.column === null ? -1 : (columnIndex.get(d.column) ?? -1),
+  );
+  const sourceRow = Int32Array.from(sources, (s) => rowIndex.get(s.row) ?? -1);
+  const local = (si: number, di: number) => isLocal(sources[si]!, dests[di]!);
+  const pair = (si: number, di: number): ClassResult | undefined =>
+    local(si, di) ? undefined : spaces[si]!.result(classOf[si]![di]!);
+
+  // One pass over every (source, destination) pair: findings, and which matrix cells have a routed
+  // pair at all and which let anything through (most cells of a large homelab are plain denies).
+  const width = addressColumns.length;
+  const routed = new Uint8Array(rows.length * width);
+  const allowing = new Uint8Array(rows.length * width);
+  const differences: Difference[] = [];
+  const managementExposure: Exposure[] = [];
+  const management = Uint8Array.from(dests, (d) => (d.segment?.trust === "management" ? 1 : 0));
+  sources.forEach((src, si) => {
+    const reachesManagement = mayReachManagement(src);
+    const classes = classOf[si]!;
+    const space = spaces[si]!;
+    const cellBase = sourceRow[si]! * width;
+    for (let di = 0; di < dests.length; di++) {
+      if (local(si, di)) continue;
+      const r = space.result(classes[di]!);
+      const column = destColumn[di]!;
+      if (column >= 0 && cellBase >= 0) {
+        routed[cellBase + column] = 1;
+        if (r.allowedText !== "") allowing[cellBase + column] = 1;
+      }
+      const exposes = management[di] === 1 && !reachesManagement && r.allowedText !== "";
+      if (r.unintendedText === "" && r.deniedText === "" && !exposes) continue;
+      const dst = dests[di]!;
+      const where = {
+        source: `${src.row}/${src.label}`,
+        destination: `${dst.label} (${intToIp(dst.address)})`,
+      };
+      if (r.unintendedText !== "")
+        differences.push({
+          ...where,
+          traffic: r.unintendedText,
+          kind: "allowed",
+          rules: [...r.unintendedRules],
+        });
+      if (r.deniedText !== "")
+        differences.push({ ...where, traffic: r.deniedText, kind: "denied", rules: [] });
+      if (exposes) managementExposure.push({ ...where, traffic: r.allowedText, rules: [...r.rules] });
     }
+  });
+
+  const sourcesOf = groupBy(sources, (s) => s.row);
+  const destsOf = groupBy(dests, (d) => d.column);
+  // Service addresses are few (services share hosts): classify them once per source.
+  const serviceAddresses = [...new Set(services.map((s) => s.address))];
+  const serviceAddressIndex = new Map(serviceAddresses.map((a, i) => [a, i]));
+  const serviceOrder = serviceAddresses
+    .map((_, i) => i)
+    .sort((a, b) => serviceAddresses[a]! - serviceAddresses[b]!);
+  const serviceClasses = spaces.map((space) => space.classify(serviceAddresses, serviceOrder));
+  const cells: Matrix["cells"] = {};
+  rows.forEach((row, ri) => {
+    const rowCells: Record<string, Cell> = {};
+    cells[row] = rowCells;
+    const rowSources = sourcesOf.get(row) ?? [];
+    addressColumns.forEach((column, ci) => {
+      rowCells[column] = !routed[ri * width + ci]
+        ? LOCAL
+        : !allowing[ri * width + ci]
+          ? DENY
+          : addressCell(sources, dests, rowSources, destsOf.get(column) ?? [], pair);
+    });
+    const segmentOfRow = rowSources.length > 0 ? sources[rowSources[0]!]!.segment?.name : undefined;
+    const rowInOneSegment =
+      segmentOfRow !== undefined && rowSources.every((si) => sources[si]!.segment?.name === segmentOfRow);
     for (const svc of services) {
-      const protocol = svc.service.protocol;
-      const port = svc.service.port;
-      const local =
-        rowSources.length > 0 && rowSources.every((s) => s.segment?.name === svc.service.hostRef.segment);
-      if (local) {
-        cells[row]![svc.column] = { status: "local", summary: "", rules: [] };
+      const { protocol, port } = svc.service;
+      if (rowInOneSegment && segmentOfRow === svc.service.hostRef.segment) {
+        rowCells[svc.column] = LOCAL;
         continue;
       }
-      const passing = rowSources
-        .map((s) => ({
-          s,
-          v: evaluator.evaluate({ iface: s.iface, src: s.address, dst: svc.address, protocol, port }),
-        }))
-        .filter((x) => x.v.action === "pass");
-      const status: CellStatus =
-        passing.length === 0 ? "deny" : passing.length === rowSources.length ? "allow" : "partial";
-      cells[row]![svc.column] = {
+      const addressIndex = serviceAddressIndex.get(svc.address)!;
+      let passing: { label: string; rule: string }[] | undefined;
+      for (const si of rowSources) {
+        const rule = spaces[si]!.passRuleOf(serviceClasses[si]![addressIndex]!, protocol, port);
+        if (rule !== null) (passing ??= []).push({ label: sources[si]!.label, rule });
+      }
+      if (!passing) {
+        rowCells[svc.column] = DENY;
+        continue;
+      }
+      const status: CellStatus = passing.length === rowSources.length ? "allow" : "partial";
+      rowCells[svc.column] = {
         status,
-        summary:
-          status === "deny"
-            ? ""
-            : `${protocol} ${port}${status === "partial" ? ` from ${passing.map((x) => x.s.label).join(", ")}` : ""}`,
-        rules: [...new Set(passing.map((x) => x.v.rule!.id))],
+        summary: `${protocol} ${port}${status === "partial" ? ` from ${passing.map((x) => x.label).join(", ")}` : ""}`,
+        rules: [...new Set(passing.map((x) => x.rule))],
       };
     }
-  }
+  });
 
   const anyToAny = firewall.rules.filter(isAnyToAny).map((r) => ({ rule: r.id, description: r.description }));
   return {
-    matrix: { rows, columns, cells },
+    matrix: { rows, columns, ...matrixGroups(model, rows, columns), cells },
     differences,
     managementExposure,
     anyToAny,
     unsafeIntents: findUnsafeIntents(model),
-    packets,
+    evaluations: counter.evaluations,
   };
 }
 
-export const isAnyToAny = (r: FilterRule): boolean =>
-  r.action === "pass" &&
-  r.protocol === "any" &&
-  r.source.kind === "any" &&
-  !r.sourceNot &&
-  r.destination.kind === "any" &&
-  !r.destinationNot &&
-  r.destinationPort.kind === "any";
-
 /** Summarises one matrix cell over every (source address, destination address) pair in it. */
 function addressCell(
-  srcs: SourceProbe[],
-  dsts: DestProbe[],
-  pairOf: (s: SourceProbe, d: DestProbe) => PairResult | undefined,
+  sources: SourceProbe[],
+  dests: DestProbe[],
+  srcs: number[],
+  dsts: number[],
+  pairOf: (si: number, di: number) => ClassResult | undefined,
 ): Cell {
-  const entries: { s: SourceProbe; d: DestProbe; r: PairResult }[] = [];
-  for (const s of srcs)
-    for (const d of dsts) {
-      const r = pairOf(s, d);
-      if (r) entries.push({ s, d, r });
+  const entries: { si: number; di: number; r: ClassResult }[] = [];
+  let anyAllowed = false;
+  for (const si of srcs)
+    for (const di of dsts) {
+      const r = pairOf(si, di);
+      if (!r) continue;
+      entries.push({ si, di, r });
+      if (r.allowedText !== "") anyAllowed = true;
     }
-  if (entries.length === 0) return { status: "local", summary: "", rules: [] };
-  const rules = [...new Set(entries.flatMap((e) => [...e.r.rules]))];
-  const texts = entries.map((e) => trafficText(e.r.allowed));
-  if (texts.every((t) => t === "")) return { status: "deny", summary: "", rules };
+  if (entries.length === 0) return LOCAL;
+  if (!anyAllowed) return DENY;
+  const rules = [...new Set(entries.flatMap((e) => e.r.rules))];
+  const first = entries[0]!.r.allowedText;
   // Uniform over every address pair of the cell: no need to say which addresses.
   const complete = entries.length === srcs.length * dsts.length;
-  if (complete && texts.every((t) => t === texts[0])) {
-    const everything = entries.every((e) => isAll(e.r.allowed));
-    return { status: everything ? "allow" : "partial", summary: texts[0]!, rules };
+  if (complete && entries.every((e) => e.r.allowedText === first)) {
+    const everything = entries.every((e) => e.r.allowedAll);
+    return { status: everything ? "allow" : "partial", summary: first, rules };
   }
-  const groups = new Map<string, { srcs: Set<string>; dsts: Set<string>; traffic: TrafficSet }>();
+  const groups = new Map<string, { srcs: Set<string>; dsts: Set<string> }>();
   for (const e of entries) {
-    const t = trafficText(e.r.allowed);
+    const t = e.r.allowedText;
     if (t === "") continue;
-    const g = groups.get(t) ?? { srcs: new Set(), dsts: new Set(), traffic: e.r.allowed };
-    g.srcs.add(e.s.label);
-    g.dsts.add(e.d.label);
-    g.traffic = unionTraffic(g.traffic, e.r.allowed);
-    groups.set(t, g);
+    let g = groups.get(t);
+    if (!g) groups.set(t, (g = { srcs: new Set(), dsts: new Set() }));
+    g.srcs.add(sources[e.si]!.label);
+    g.dsts.add(dests[e.di]!.label);
   }
-  const allSrcs = new Set(srcs.map((s) => s.label));
-  const allDsts = new Set(dsts.map((d) => d.label));
+  const allSrcs = new Set(srcs.map((si) => sources[si]!.label));
+  const allDsts = new Set(dsts.map((di) => dests[di]!.label));
   const side = (set: Set<string>, all: Set<string>) => (set.size === all.size ? "*" : [...set].join(","));
   const summary = [...groups.entries()]
     .map(([t, g]) => `${side(g.srcs, allSrcs)} → ${side(g.dsts, allDsts)}: ${t}`)

@@ -8,6 +8,7 @@ import {
   type PortMatch,
   type RuleProtocol,
 } from "../firewall/types";
+import { IpSet, type NumRange } from "./ip-set";
 import { ipToInt, type Packet, type PacketProtocol } from "./packet";
 
 export interface Verdict {
@@ -19,9 +20,19 @@ export interface Verdict {
 /** The gateway's own addresses, which `interfaceAddress` matches. */
 export type GatewayAddresses = (iface: InterfaceRef) => number | undefined;
 
-interface NumRange {
-  from: number;
-  to: number;
+/**
+ * One compiled rule with its conditions resolved to sets: what the evaluator tests packets against, and
+ * what the analyzer partitions addresses and ports by (a packet's verdict can only change where one of
+ * these sets or ranges begins or ends).
+ */
+export interface RuleMatcher {
+  rule: FilterRule;
+  /** Addresses the source condition names (before `sourceNot`). */
+  source: IpSet;
+  /** Addresses the destination condition names (before `destinationNot`). */
+  destination: IpSet;
+  /** Destination ports, or null for any port (a packet without ports, icmp, only matches null). */
+  ports: readonly NumRange[] | null;
 }
 
 const cidrRange = (text: string): NumRange => {
@@ -33,8 +44,12 @@ const cidrRange = (text: string): NumRange => {
   return { from: r.first, to: r.last };
 };
 
-const protocolMatches = (rule: RuleProtocol, p: PacketProtocol): boolean =>
+export const protocolMatches = (rule: RuleProtocol, p: PacketProtocol): boolean =>
   rule === "any" || rule === p || (rule === "tcp/udp" && p !== "icmp");
+
+export const portsMatch = (ports: readonly NumRange[] | null, port: number | null): boolean =>
+  // A port condition never matches a packet without ports (pf only allows ports with tcp/udp).
+  ports === null || (port !== null && ports.some((r) => port >= r.from && port <= r.to));
 
 /**
  * Evaluates packets against compiled rules the way pf does on OPNsense for inbound traffic: the rules of
@@ -42,8 +57,10 @@ const protocolMatches = (rule: RuleProtocol, p: PacketProtocol): boolean =>
  * compiled alias table, so a wrong alias content shows up as a wrong verdict.
  */
 export class RuleEvaluator {
-  private readonly byInterface = new Map<string, CompiledRule[]>();
+  private readonly byInterface = new Map<string, RuleMatcher[]>();
   private readonly aliasRanges = new Map<string, NumRange[]>();
+  /** One set per alias, shared by every rule naming it. */
+  private readonly aliasSets = new Map<string, IpSet>();
 
   constructor(
     firewall: CompiledFirewall,
@@ -61,27 +78,39 @@ export class RuleEvaluator {
     const sorted = [...firewall.rules].sort((a, b) => a.sequence - b.sequence);
     for (const rule of sorted) {
       const key = interfaceKey(rule.interface);
-      // Matchers are built once per rule: the analysis evaluates tens of thousands of packets.
-      const compiled: CompiledRule = {
+      // Matchers are built once per rule: the analysis evaluates many packets per rule.
+      const compiled: RuleMatcher = {
         rule,
-        source: this.addressMatcher(rule.source),
-        destination: this.addressMatcher(rule.destination),
-        port: this.portMatcher(rule.destinationPort),
+        source: this.addressSet(rule.source),
+        destination: this.addressSet(rule.destination),
+        ports: this.portRanges(rule.destinationPort),
       };
-      this.byInterface.set(key, [...(this.byInterface.get(key) ?? []), compiled]);
+      let list = this.byInterface.get(key);
+      if (!list) this.byInterface.set(key, (list = []));
+      list.push(compiled);
     }
   }
 
   rulesOf(iface: InterfaceRef): FilterRule[] {
-    return (this.byInterface.get(interfaceKey(iface)) ?? []).map((c) => c.rule);
+    return this.matchersOn(iface).map((c) => c.rule);
+  }
+
+  /** The rules of an interface in evaluation order, with their conditions resolved. */
+  matchersOn(iface: InterfaceRef): readonly RuleMatcher[] {
+    return this.byInterface.get(interfaceKey(iface)) ?? [];
   }
 
   evaluate(p: Packet): Verdict {
-    for (const { rule, source, destination, port } of this.byInterface.get(interfaceKey(p.iface)) ?? []) {
+    return this.evaluateOn(this.matchersOn(p.iface), p);
+  }
+
+  /** `evaluate` with the interface's matchers already looked up (the analyzer's inner loop). */
+  evaluateOn(matchers: readonly RuleMatcher[], p: Packet): Verdict {
+    for (const { rule, source, destination, ports } of matchers) {
       if (rule.direction !== "in" || !protocolMatches(rule.protocol, p.protocol)) continue;
-      if (source(p.src) === rule.sourceNot) continue;
-      if (destination(p.dst) === rule.destinationNot) continue;
-      if (!port(p.port)) continue;
+      if (source.has(p.src) === rule.sourceNot) continue;
+      if (destination.has(p.dst) === rule.destinationNot) continue;
+      if (!portsMatch(ports, p.port)) continue;
       if (rule.quick) return { action: rule.action, rule };
     }
     return { action: "block", rule: null };
@@ -94,40 +123,36 @@ export class RuleEvaluator {
     return ranges;
   }
 
-  private addressMatcher(a: Address): (ip: number) => boolean {
-    const within = (ranges: NumRange[]) => (ip: number) => ranges.some((r) => ip >= r.from && ip <= r.to);
+  private addressSet(a: Address): IpSet {
     switch (a.kind) {
       case "any":
-        return () => true;
+        return IpSet.ALL;
       case "net":
-        return within([cidrRange(a.cidr)]);
+        return IpSet.of([cidrRange(a.cidr)]);
       case "address":
-        return within([cidrRange(a.ip)]);
-      case "alias":
-        return within(this.alias(a.name));
+        return IpSet.of([cidrRange(a.ip)]);
+      case "alias": {
+        let set = this.aliasSets.get(a.name);
+        if (!set) this.aliasSets.set(a.name, (set = IpSet.of(this.alias(a.name))));
+        return set;
+      }
       case "interfaceAddress": {
         const own = this.gatewayAddress(a.interface);
-        return (ip) => own === ip;
+        return own === undefined ? IpSet.EMPTY : IpSet.address(own);
       }
     }
   }
 
-  private portMatcher(m: PortMatch): (port: number | null) => boolean {
-    if (m.kind === "any") return () => true;
-    const ranges =
-      m.kind === "port"
-        ? [{ from: m.port, to: m.port }]
-        : m.kind === "range"
-          ? [{ from: m.from, to: m.to }]
-          : this.alias(m.name);
-    // A port condition never matches a packet without ports (pf only allows ports with tcp/udp).
-    return (port) => port !== null && ranges.some((r) => port >= r.from && port <= r.to);
+  private portRanges(m: PortMatch): readonly NumRange[] | null {
+    switch (m.kind) {
+      case "any":
+        return null;
+      case "port":
+        return [{ from: m.port, to: m.port }];
+      case "range":
+        return [{ from: m.from, to: m.to }];
+      case "alias":
+        return this.alias(m.name);
+    }
   }
-}
-
-interface CompiledRule {
-  rule: FilterRule;
-  source: (ip: number) => boolean;
-  destination: (ip: number) => boolean;
-  port: (port: number | null) => boolean;
 }

@@ -8,9 +8,11 @@ export {
   type Matrix,
   type ReachabilityReport,
 } from "./analyze";
-export { RuleEvaluator, type Verdict } from "./evaluate";
+export { RuleEvaluator, type RuleMatcher, type Verdict } from "./evaluate";
 export { intentsOf, type Intent } from "./intents";
+export { IpSet } from "./ip-set";
 export { ipToInt, intToIp, type Packet, type PacketProtocol } from "./packet";
-export { renderMarkdown, renderText, toJson } from "./render";
+export { isSummarised, renderMarkdown, renderText, toJson, UNLISTED_CELL } from "./render";
+export { clearSharedReachability, reachabilityKey, sharedAnalysisStats, sharedReachability } from "./shared";
 export { findUnsafeIntents, mayReachManagement, touchesManagement, type UnsafeIntent } from "./unsafe";
 export { reachabilityViolations } from "./violations";

@@ -1,13 +1,24 @@
 import { contains, parseCidr, type Ipv4Range } from "../../model/net";
 import type { Endpoint, NetworkModel, ResolvedFlow, ResolvedSegment } from "../../model/resolve-network";
 import { flowTraffic, RFC1918, type PortRange } from "../firewall/traffic";
-import type { RuleProtocol } from "../firewall/types";
-import { ipToInt, type Packet } from "./packet";
+import type { InterfaceRef, RuleProtocol } from "../firewall/types";
+import { portsMatch, protocolMatches } from "./evaluate";
+import { IpSet } from "./ip-set";
+import { ipToInt, type Packet, type PacketProtocol } from "./packet";
+
+/** Traffic an intent lets through: a protocol and destination ports (none named = every port). */
+export interface IntentTraffic {
+  protocol: RuleProtocol;
+  ports: readonly PortRange[];
+}
 
 /**
  * What the configuration means, stated directly on packets from the model, without the compiler: the
  * reference the compiled rules are checked against. Besides the flows, a few allows are implied by the
  * design and documented in docs/network-firewall.md (gateway services, anti-lockout, WAN publishing).
+ *
+ * Each intent is stated as its parts (source test, destination set, traffic) so the analyzer can tell
+ * which destinations and ports it distinguishes; `matches` is their conjunction.
  */
 export interface Intent {
   id: string;
@@ -17,6 +28,12 @@ export interface Intent {
    * (every interface but the WAN). Lets the analyzer test a packet against its interface's intents only.
    */
   iface?: string;
+  /** Whether a packet from `src` arriving on `iface` is on this intent's source side. */
+  from(iface: InterfaceRef, src: number): boolean;
+  /** Destination addresses. */
+  to: IpSet;
+  /** Alternatives: the packet matches if it matches any of these. */
+  traffic: readonly IntentTraffic[];
   matches(p: Packet): boolean;
 }
 
@@ -34,7 +51,12 @@ const sourceIface = (e: Endpoint): string | undefined =>
 export function intentIndex(intents: Intent[]): (ifaceKey: string) => Intent[] {
   const any = intents.filter((i) => i.iface === undefined);
   const by = new Map<string, Intent[]>();
-  for (const i of intents) if (i.iface !== undefined) by.set(i.iface, [...(by.get(i.iface) ?? []), i]);
+  for (const i of intents)
+    if (i.iface !== undefined) {
+      let list = by.get(i.iface);
+      if (!list) by.set(i.iface, (list = []));
+      list.push(i);
+    }
   const cache = new Map<string, Intent[]>();
   return (key) => {
     let hit = cache.get(key);
@@ -45,120 +67,153 @@ export function intentIndex(intents: Intent[]): (ifaceKey: string) => Intent[] {
 
 export const BROADCAST = ipToInt("255.255.255.255");
 
-const traffic = (protocol: RuleProtocol, ports: PortRange[]) => (p: Packet) => {
-  const protoOk =
-    protocol === "any" ||
-    protocol === p.protocol ||
-    (protocol === "tcp/udp" && (p.protocol === "tcp" || p.protocol === "udp"));
-  if (!protoOk) return false;
-  if (ports.length === 0) return true;
-  return p.port !== null && ports.some((r) => p.port! >= r.from && p.port! <= r.to);
-};
+/** Whether (protocol, port) is traffic the intent names. */
+export const trafficMatches = (
+  traffic: readonly IntentTraffic[],
+  protocol: PacketProtocol,
+  port: number | null,
+): boolean =>
+  traffic.some(
+    (t) => protocolMatches(t.protocol, protocol) && (t.ports.length === 0 || portsMatch(t.ports, port)),
+  );
+
 const one = (port: number): PortRange[] => [{ from: port, to: port }];
-const onSegment = (p: Packet, s: ResolvedSegment) => p.iface.kind === "segment" && p.iface.segment === s.name;
+const onSegment = (iface: InterfaceRef, s: ResolvedSegment) =>
+  iface.kind === "segment" && iface.segment === s.name;
+const rangeSet = (r: Ipv4Range): IpSet => IpSet.of([{ from: r.first, to: r.last }]);
 
 export function intentsOf(model: NetworkModel, wanAddress: number): Intent[] {
-  const privateRanges = [
-    ...RFC1918.map((c) => parseCidr(c) as Ipv4Range),
-    ...model.segments.map((s) => s.range),
-  ];
-  privateRanges.push(model.wireguardRange);
-  const isPrivate = (ip: number) => privateRanges.some((r) => contains(r, ip));
-  const addresses = new Map<string, number>();
-  const addr = (text: string): number => {
-    let n = addresses.get(text);
-    if (n === undefined) addresses.set(text, (n = ipToInt(text)));
-    return n;
+  const privateNets = IpSet.of(
+    [
+      ...RFC1918.map((c) => parseCidr(c) as Ipv4Range),
+      ...model.segments.map((s) => s.range),
+      model.wireguardRange,
+    ].map((r) => ({ from: r.first, to: r.last })),
+  );
+  const internet = privateNets.complement();
+  const wireguard = rangeSet(model.wireguardRange);
+
+  const intent = (parts: Omit<Intent, "matches" | "iface"> & { iface: string | undefined }): Intent => {
+    const { iface, ...rest } = parts;
+    return {
+      ...rest,
+      ...(iface !== undefined ? { iface } : {}),
+      matches: (p) =>
+        parts.from(p.iface, p.src) &&
+        parts.to.has(p.dst) &&
+        trafficMatches(parts.traffic, p.protocol, p.port),
+    };
   };
 
-  const fromMatches = (e: Endpoint, p: Packet): boolean => {
+  const fromTest = (e: Endpoint): Intent["from"] => {
     switch (e.kind) {
       case "segment":
-        return onSegment(p, e.segment) && contains(e.segment.range, p.src);
-      case "host":
-        return onSegment(p, e.host.segmentRef) && p.src === addr(e.host.address);
+        return (iface, src) => onSegment(iface, e.segment) && contains(e.segment.range, src);
+      case "host": {
+        const address = ipToInt(e.host.address);
+        return (iface, src) => onSegment(iface, e.host.segmentRef) && src === address;
+      }
       case "wireguard":
-        return p.iface.kind === "wireguard" && contains(model.wireguardRange, p.src);
+        return (iface, src) => iface.kind === "wireguard" && contains(model.wireguardRange, src);
       case "any":
-        return p.iface.kind !== "wan";
+        return (iface) => iface.kind !== "wan";
       default:
-        return false;
+        return () => false;
     }
   };
-  const toMatches = (e: Endpoint, ip: number): boolean => {
+  const toSet = (e: Endpoint): IpSet => {
     switch (e.kind) {
       case "segment":
-        return contains(e.segment.range, ip);
+        return rangeSet(e.segment.range);
       case "host":
-        return ip === addr(e.host.address);
+        return IpSet.address(ipToInt(e.host.address));
       case "service":
-        return ip === addr(e.service.hostRef.address);
+        return IpSet.address(ipToInt(e.service.hostRef.address));
       case "internet":
-        return !isPrivate(ip);
+        return internet;
       case "wireguard":
-        return contains(model.wireguardRange, ip);
+        return wireguard;
       case "any":
-        return true;
+        return IpSet.ALL;
     }
   };
   const flowIntent = (f: ResolvedFlow): Intent => {
     const t = flowTraffic(f);
-    const trafficOk = traffic(t.protocol, t.ports);
-    const iface = sourceIface(f.from);
-    return {
+    return intent({
       id: `flow-${f.index}`,
       description: f.reason,
-      ...(iface !== undefined ? { iface } : {}),
-      matches: (p) => fromMatches(f.from, p) && toMatches(f.to, p.dst) && trafficOk(p),
-    };
+      iface: sourceIface(f.from),
+      from: fromTest(f.from),
+      to: toSet(f.to),
+      traffic: [{ protocol: t.protocol, ports: t.ports }],
+    });
   };
 
   const intents = model.flows.map(flowIntent);
   for (const s of model.segments) {
     const gw = ipToInt(s.gateway);
-    const fromOwn = (p: Packet) => onSegment(p, s) && contains(s.range, p.src);
-    const dns = traffic("tcp/udp", one(53));
-    const ntp = traffic("udp", one(123));
-    const dhcp = traffic("udp", one(67));
-    intents.push({
-      id: `${s.name}/gateway-services`,
-      iface: `segment:${s.name}`,
-      description: "DNS and NTP from the segment's own gateway address",
-      matches: (p) => fromOwn(p) && p.dst === gw && (dns(p) || ntp(p)),
-    });
-    intents.push({
-      id: `${s.name}/dhcp`,
-      iface: `segment:${s.name}`,
-      description: "DHCP from the segment's gateway (clients have no address yet)",
-      matches: (p) => onSegment(p, s) && (p.dst === gw || p.dst === BROADCAST) && dhcp(p),
-    });
-    if (s.trust === "management") {
-      const admin = traffic("tcp", [...one(22), ...one(443)]);
-      intents.push({
-        id: `${s.name}/anti-lockout`,
-        iface: `segment:${s.name}`,
-        description: "management keeps the gateway's GUI and SSH",
-        matches: (p) => fromOwn(p) && p.dst === gw && admin(p),
-      });
-    }
+    const gateway = IpSet.address(gw);
+    const iface = `segment:${s.name}`;
+    const fromOwn: Intent["from"] = (i, src) => onSegment(i, s) && contains(s.range, src);
+    intents.push(
+      intent({
+        id: `${s.name}/gateway-services`,
+        iface,
+        description: "DNS and NTP from the segment's own gateway address",
+        from: fromOwn,
+        to: gateway,
+        traffic: [
+          { protocol: "tcp/udp", ports: one(53) },
+          { protocol: "udp", ports: one(123) },
+        ],
+      }),
+      intent({
+        id: `${s.name}/dhcp`,
+        iface,
+        description: "DHCP from the segment's gateway (clients have no address yet)",
+        from: (i) => onSegment(i, s),
+        to: IpSet.of([
+          { from: gw, to: gw },
+          { from: BROADCAST, to: BROADCAST },
+        ]),
+        traffic: [{ protocol: "udp", ports: one(67) }],
+      }),
+    );
+    if (s.trust === "management")
+      intents.push(
+        intent({
+          id: `${s.name}/anti-lockout`,
+          iface,
+          description: "management keeps the gateway's GUI and SSH",
+          from: fromOwn,
+          to: gateway,
+          traffic: [{ protocol: "tcp", ports: [...one(22), ...one(443)] }],
+        }),
+      );
   }
   const c = model.config;
   const ingress = model.hosts.get(c.ingress.host);
-  if (ingress) {
-    const web = traffic("tcp", [...one(c.ingress.httpsPort), ...one(c.ingress.httpPort)]);
-    intents.push({
-      id: "wan/ingress",
+  const fromWan: Intent["from"] = (i) => i.kind === "wan";
+  if (ingress)
+    intents.push(
+      intent({
+        id: "wan/ingress",
+        iface: "wan",
+        description: "the internet reaches the ingress proxy on the published ports",
+        from: fromWan,
+        to: IpSet.address(ipToInt(ingress.address)),
+        traffic: [{ protocol: "tcp", ports: [...one(c.ingress.httpsPort), ...one(c.ingress.httpPort)] }],
+      }),
+    );
+  intents.push(
+    intent({
+      id: "wan/wireguard",
       iface: "wan",
-      description: "the internet reaches the ingress proxy on the published ports",
-      matches: (p) => p.iface.kind === "wan" && p.dst === ipToInt(ingress.address) && web(p),
-    });
-  }
-  const listen = traffic("udp", one(c.wireguard.listenPort));
-  intents.push({
-    id: "wan/wireguard",
-    iface: "wan",
-    description: "the internet reaches the WireGuard listener",
-    matches: (p) => p.iface.kind === "wan" && p.dst === wanAddress && listen(p),
-  });
+      description: "the internet reaches the WireGuard listener",
+      from: fromWan,
+      to: IpSet.address(wanAddress),
+      traffic: [{ protocol: "udp", ports: one(c.wireguard.listenPort) }],
+    }),
+  );
   return intents;
 }

@@ -1,8 +1,8 @@
 import type { NetworkModel } from "../../model/resolve-network";
 import type { PlanAnalysis } from "../../tools/plan/analyses";
 import { compileFirewall } from "../firewall/compile";
-import { analyzeReachability } from "./analyze";
 import { renderMarkdown, renderText, toJson } from "./render";
+import { sharedReachability } from "./shared";
 
 /** The plan report's reachability section: the same compiler the Firewall component deploys from. */
 export const reachabilityAnalysis: PlanAnalysis = {
@@ -12,7 +12,8 @@ export const reachabilityAnalysis: PlanAnalysis = {
   run(ctx) {
     const model = ctx.model as NetworkModel;
     const firewall = compileFirewall(model);
-    const report = analyzeReachability(model, firewall);
+    // The default-deny policies ran first over the same config and rules: this reuses their analysis.
+    const report = sharedReachability(model.config, firewall, () => model);
     const header = `  ${firewall.rules.length} filter rules on ${firewall.interfaces.length} interfaces, ${firewall.aliases.length} aliases`;
     return {
       json: toJson(report),

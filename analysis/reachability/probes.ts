@@ -1,7 +1,6 @@
 import { contains, type Ipv4Range } from "../../model/net";
 import type { NetworkModel, ResolvedSegment, ResolvedService } from "../../model/resolve-network";
-import { flowTraffic, type PortRange } from "../firewall/traffic";
-import type { CompiledFirewall, InterfaceRef } from "../firewall/types";
+import type { InterfaceRef } from "../firewall/types";
 import { BROADCAST } from "./intents";
 import { ipToInt } from "./packet";
 
@@ -127,35 +126,4 @@ export function serviceProbes(model: NetworkModel): ServiceProbe[] {
     service,
     address: ipToInt(service.hostRef.address),
   }));
-}
-
-/**
- * Starts of the port intervals on which every rule and intent is constant: 1, each named range's first
- * port and the port after its last. Evaluating one port per interval covers all 65535.
- */
-export function portIntervals(model: NetworkModel, firewall: CompiledFirewall): PortRange[] {
-  const ranges: PortRange[] = [];
-  const add = (r: PortRange) => ranges.push(r);
-  for (const f of model.flows) flowTraffic(f).ports.forEach(add);
-  for (const s of model.services.values()) add({ from: s.port, to: s.port });
-  const c = model.config;
-  for (const p of [22, 53, 67, 123, 443, c.ingress.httpPort, c.ingress.httpsPort, c.wireguard.listenPort])
-    add({ from: p, to: p });
-  for (const r of firewall.rules) {
-    const m = r.destinationPort;
-    if (m.kind === "port") add({ from: m.port, to: m.port });
-    if (m.kind === "range") add({ from: m.from, to: m.to });
-  }
-  for (const a of firewall.aliases.filter((x) => x.type === "port"))
-    for (const text of a.content) {
-      const [from, to] = text.split("-").map(Number) as [number, number?];
-      add({ from, to: to ?? from });
-    }
-  const starts = new Set<number>([1]);
-  for (const r of ranges) {
-    starts.add(r.from);
-    if (r.to < 65535) starts.add(r.to + 1);
-  }
-  const sorted = [...starts].sort((a, b) => a - b);
-  return sorted.map((from, i) => ({ from, to: (sorted[i + 1] ?? 65536) - 1 }));
 }

@@ -1,6 +1,6 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import type { CompiledFirewall } from "../../analysis/firewall/types";
-import { analyzeReachability } from "../../analysis/reachability/analyze";
+import { sharedReachability } from "../../analysis/reachability/shared";
 import { reachabilityViolations } from "../../analysis/reachability/violations";
 import { resolveNetwork } from "../../model";
 import { FACT_TYPES, type FirewallFacts } from "../../model/facts";
@@ -9,6 +9,8 @@ import type { HomelabPolicy } from "../types";
 /**
  * Runs the reachability analyzer over the rule set the Firewall component deploys, against the intents
  * in the same config. Findings split by weight: what fails the deploy, and intents the rules drop.
+ * Both policies here and the plan's reachability section share one analysis, keyed by the content of
+ * the config and the compiled rules (analysis/reachability/shared.ts).
  */
 function findings(args: Parameters<StackValidationPolicy["validateStack"]>[0]) {
   const fws = args.resources.filter(
@@ -16,22 +18,18 @@ function findings(args: Parameters<StackValidationPolicy["validateStack"]>[0]) {
   );
   if (fws.length === 0) args.notApplicable("no firewall in this stack");
   return fws.map((r) => {
-    let violations = memo.get(r.props);
-    if (!violations) {
-      const facts = r.props as FirewallFacts;
+    const facts = r.props as FirewallFacts;
+    const report = sharedReachability(facts.config, facts.compiled as CompiledFirewall, () =>
       // Secrets were checked when the program ran; here only the intents matter.
-      const model = resolveNetwork(facts.config as Record<string, unknown>, {
-        has: () => true,
-        isSecret: () => true,
-      });
-      violations = reachabilityViolations(analyzeReachability(model, facts.compiled as CompiledFirewall));
-      memo.set(r.props, violations);
-    }
+      resolveNetwork(facts.config as Record<string, unknown>, { has: () => true, isSecret: () => true }),
+    );
+    let violations = memo.get(report);
+    if (!violations) memo.set(report, (violations = reachabilityViolations(report)));
     return { urn: r.urn, violations };
   });
 }
 
-// default-deny and intents-honoured read the same firewall: analyze it once per resource.
+// The report object is the shared analysis's: its violations are computed once too.
 const memo = new WeakMap<object, ReturnType<typeof reachabilityViolations>>();
 
 export const defaultDeny: HomelabPolicy = {

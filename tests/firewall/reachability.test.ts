@@ -73,9 +73,13 @@ describe("reachability analyzer (reference config)", () => {
     const json = toJson(report) as {
       consistent: boolean;
       matrix: Record<string, Record<string, { status: string }>>;
+      unlistedCells: { status: string };
     };
     expect(json.consistent).toBe(true);
-    expect(json.matrix["iot"]!["segment:management"]!.status).toBe("deny");
+    // Denied cells are the unlisted ones: the JSON lists what is reachable.
+    expect(json.matrix["iot"]!["segment:management"]).toBeUndefined();
+    expect(json.unlistedCells.status).toBe("deny");
+    expect(json.matrix["wireguard"]!["segment:management"]!.status).toBe("allow");
   });
 });
 

@@ -21,11 +21,15 @@ export function scaleHomelab(network: Raw, storage: Raw, k: number): { network: 
     const sfx = (n: string) => `${n}-${r}`;
     baseSegments.forEach((seg, i) => {
       const n = r * baseSegments.length + i;
+      // Each copy is its own OPNsense interface (the reference holds lan and opt1..opt5); Wi-Fi stays
+      // with the originals, since an SSID is unique.
+      const { wifi: _wifi, ...plain } = seg;
       net.segments.push({
-        ...seg,
+        ...plain,
         name: sfx(seg.name),
         vlan: 100 + n,
         cidr: `10.${100 + Math.floor(n / 256)}.${n % 256}.0/24`,
+        interface: { key: `opt${n}` },
       });
       net.hosts.push({
         name: sfx(`h-${seg.name}`),

@@ -128,9 +128,7 @@ export function diffPlans(base: PlanJson, head: PlanJson): PlanDiff {
     },
   };
   if (base.reachability !== undefined && head.reachability !== undefined)
-    diff.reachability = {
-      changes: diffCells(reachabilityCells(base.reachability), reachabilityCells(head.reachability)),
-    };
+    diff.reachability = { changes: diffReachability(base.reachability, head.reachability) };
   if (base.cost !== undefined && head.cost !== undefined) diff.cost = diffCost(base.cost, head.cost);
   return diff;
 }
@@ -251,23 +249,56 @@ export function diffCells(base: unknown, head: unknown): CellChange[] {
 
 /**
  * analysis/reachability's JSON (the known shape): `matrix: { [row]: { [column]: { status, summary, rules } } }`
- * beside `rows`/`columns` (implied by the cells) and summary fields. Each cell becomes one value named
- * `row → column`, reading "status: summary"; the rule ids are left out because renumbering them (one
- * flow inserted above) is not a change in what can reach what. Any other shape passes through unchanged.
+ * beside `rows`/`columns`/`rowGroups`/`columnGroups` (implied by the cells), the evaluation count and
+ * summary fields. The matrix lists only cells that are not denied (`unlistedCells` is the denied cell;
+ * plans from before that listed every cell, so denied cells are dropped here from both sides alike).
+ * Each cell becomes one value named `row → column`, reading "status: summary"; the rule ids are left out
+ * because renumbering them (one flow inserted above) is not a change in what can reach what. Any other
+ * shape passes through unchanged.
  */
 export function reachabilityCells(json: unknown): unknown {
-  if (!isRecord(json) || !isRecord(json.matrix)) return json;
-  const { matrix, rows: _rows, columns: _columns, ...rest } = json;
+  return splitReachability(json).flat;
+}
+
+function splitReachability(json: unknown): { flat: unknown; cells: Set<string> } {
+  if (!isRecord(json) || !isRecord(json.matrix)) return { flat: json, cells: new Set() };
+  // Not content: the row/column lists and groups are implied by the cells, and the evaluation count
+  // (`packets` in older plans) moves whenever a port or set is named anywhere.
+  const {
+    matrix,
+    rows: _rows,
+    columns: _columns,
+    rowGroups: _rowGroups,
+    columnGroups: _columnGroups,
+    unlistedCells: _unlisted,
+    evaluations: _evaluations,
+    packets: _packets,
+    ...rest
+  } = json;
   const cells: Record<string, unknown> = {};
   for (const [from, row] of Object.entries(matrix)) {
-    if (!isRecord(row)) return json;
-    for (const [to, c] of Object.entries(row))
+    if (!isRecord(row)) return { flat: json, cells: new Set() };
+    for (const [to, c] of Object.entries(row)) {
+      if (isRecord(c) && c.status === "deny") continue;
       cells[`${from} → ${to}`] =
         isRecord(c) && typeof c.status === "string"
           ? `${c.status}${typeof c.summary === "string" && c.summary !== "" ? `: ${c.summary}` : ""}`
           : c;
+    }
   }
-  return { ...cells, ...rest };
+  return { flat: { ...cells, ...rest }, cells: new Set(Object.keys(cells)) };
+}
+
+/** Cell by cell; a cell listed on one side only was denied on the other. */
+function diffReachability(base: unknown, head: unknown): CellChange[] {
+  const a = splitReachability(base);
+  const b = splitReachability(head);
+  const isCell = (key: string) => a.cells.has(key) || b.cells.has(key);
+  return diffCells(a.flat, b.flat).map((c) =>
+    isCell(c.cell)
+      ? { ...c, before: c.before === "—" ? "deny" : c.before, after: c.after === "—" ? "deny" : c.after }
+      : c,
+  );
 }
 
 const MONTHLY_PATHS = [

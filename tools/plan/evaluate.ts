@@ -178,6 +178,12 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   process.on("unhandledRejection", onRejection);
   const { main } = await import("../../program");
   let returned: Record<string, unknown> = {};
+  // The SDK captures a stack trace for every promise it tracks (runtime/debuggable.js: `new
+  // Error().stack`) and every resource (Resource.callsites, the engine's source position). The plan
+  // shows neither; formatting them was a fifth of a 6000-resource plan's CPU time and much of its
+  // garbage. HOMELAB_PLAN_STACKS=1 keeps them (an exception in the program then has its frames).
+  const stackTraceLimit = Error.stackTraceLimit;
+  if (process.env["HOMELAB_PLAN_STACKS"] !== "1") Error.stackTraceLimit = 0;
   try {
     await pulumi.runtime.runInPulumiStack(
       async () => (returned = (await main()) as unknown as Record<string, unknown>),
@@ -189,6 +195,8 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
       throw e;
     }
     failures.push(e);
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
   // Stack outputs are shown by key; a secret Output is shown as redacted, as `pulumi stack output` does.
   const outputs: Record<string, unknown> = {};

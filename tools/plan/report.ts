@@ -111,9 +111,13 @@ export function renderMarkdown(report: PlanReport, opts: MarkdownOptions = {}): 
       (a, b) => Number(b.level === "mandatory") - Number(a.level === "mandatory"),
     );
     out.push("#### Violations", "", "| level | policy | resource | message |", "|---|---|---|---|");
-    for (const v of sorted)
+    for (const v of sorted.slice(0, MAX_VIOLATION_ROWS))
       out.push(
-        `| ${v.level === "mandatory" ? "❌ mandatory" : "⚠️ advisory"} | \`${v.policy}\` | \`${mdEscape(nameOf(report, v.resource))}\` | ${mdEscape(v.message)} |`,
+        `| ${v.level === "mandatory" ? "❌ mandatory" : "⚠️ advisory"} | \`${v.policy}\` | \`${mdEscape(nameOf(report, v.resource))}\` | ${mdEscape(clip(v.message))} |`,
+      );
+    if (sorted.length > MAX_VIOLATION_ROWS)
+      out.push(
+        `| … | | | ${sorted.length - MAX_VIOLATION_ROWS} more: every violation is in \`--json\` and the text report |`,
       );
     out.push("");
   }
@@ -147,12 +151,13 @@ export function renderMarkdown(report: PlanReport, opts: MarkdownOptions = {}): 
   const ordered = [...report.resources].sort(
     (a, b) => byKey(shortName(a), shortName(b)) || byKey(a.urn, b.urn),
   );
+  const lines = tree(ordered);
   out.push(
     `<details><summary>Resources (${report.resources.length})</summary>`,
     "",
-    "```",
-    ...tree(ordered),
-    "```",
+    ...(lines.reduce((n, l) => n + l.length + 1, 0) <= MAX_TREE_CHARS
+      ? ["```", ...lines, "```"]
+      : resourceTypeCounts(report.resources)),
     "",
     "</details>",
     "",
@@ -164,6 +169,31 @@ export function renderMarkdown(report: PlanReport, opts: MarkdownOptions = {}): 
     );
   out.push("", "</details>");
   return out.join("\n") + "\n";
+}
+
+/**
+ * GitHub refuses a comment over 65,536 characters ("Body is too long (maximum is 65536 characters)",
+ * the REST API's 422; .github/scripts/comments.cjs trims to that as a last resort). A large homelab's
+ * resource tree alone is hundreds of KB, and a broken compiler can yield thousands of violations, so
+ * past these sizes the comment counts instead of listing; `--json` and the text report keep it all.
+ */
+const MAX_TREE_CHARS = 12_000;
+const MAX_VIOLATION_ROWS = 50;
+/** One finding can name hundreds of destinations; the table row shows the start. */
+const MAX_MESSAGE_CHARS = 600;
+const clip = (s: string): string =>
+  s.length > MAX_MESSAGE_CHARS ? `${s.slice(0, MAX_MESSAGE_CHARS - 1)}…` : s;
+
+function resourceTypeCounts(resources: PlanResource[]): string[] {
+  const counts = new Map<string, number>();
+  for (const r of resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  return [
+    "Too many to list here: resources by type (the tree is in the text report, every resource in `--json`).",
+    "",
+    "| type | resources |",
+    "|---|---:|",
+    ...[...counts.entries()].sort(([a], [b]) => byKey(a, b)).map(([type, n]) => `| \`${type}\` | ${n} |`),
+  ];
 }
 
 export function renderJson(report: PlanReport): string {

@@ -1,0 +1,62 @@
+// `npm run bench` runs this in its own process per homelab size: the reachability analysis alone, as the
+// plan's default-deny policy and report section share it, without the Pulumi program around it.
+// Usage: node tools/run.js tools/bench/reachability.ts <Pulumi.network.yaml>
+// Prints one JSON line: phase times in ms, the evaluation count and the peak RSS.
+import { compileFirewall } from "../../analysis/firewall/compile";
+import { analyzeReachability } from "../../analysis/reachability/analyze";
+import { renderMarkdown, renderText, toJson } from "../../analysis/reachability/render";
+import { readStackFile, resolveNetwork, stackFileSecrets } from "../../model";
+
+export interface AnalysisStats {
+  segments: number;
+  evaluations: number;
+  resolveMs: number;
+  compileMs: number;
+  analyzeMs: number;
+  renderMs: number;
+  markdownChars: number;
+  textChars: number;
+  jsonChars: number;
+  maxRssKiB: number;
+  /** CPU time of the analysis alone (analyzeMs is its wall time). */
+  analyzeCpuMs: number;
+}
+
+function main(): void {
+  const path = process.argv[2];
+  if (!path) throw new Error("usage: tools/bench/reachability.ts <Pulumi.network.yaml>");
+  const file = readStackFile(path);
+  const clock = () => performance.now();
+  let t = clock();
+  const model = resolveNetwork(file.raw, stackFileSecrets(file));
+  const resolveMs = clock() - t;
+  t = clock();
+  const firewall = compileFirewall(model);
+  const compileMs = clock() - t;
+  t = clock();
+  const cpu = process.cpuUsage();
+  const report = analyzeReachability(model, firewall);
+  const analyzeMs = clock() - t;
+  const used = process.cpuUsage(cpu);
+  t = clock();
+  const markdown = renderMarkdown(report);
+  const text = renderText(report);
+  const json = JSON.stringify(toJson(report), null, 2);
+  const renderMs = clock() - t;
+  const stats: AnalysisStats = {
+    segments: model.segments.length,
+    evaluations: report.evaluations,
+    resolveMs,
+    compileMs,
+    analyzeMs,
+    renderMs,
+    markdownChars: markdown.length,
+    textChars: text.length,
+    jsonChars: json.length,
+    maxRssKiB: process.resourceUsage().maxRSS,
+    analyzeCpuMs: (used.user + used.system) / 1000,
+  };
+  process.stdout.write(`${JSON.stringify(stats)}\n`);
+}
+
+main();
