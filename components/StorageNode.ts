@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { prometheusFiles } from "../analysis/monitoring/prometheus";
+import { pbsLivePrefixes } from "../analysis/pbs/objects";
 import type { StorageModel } from "../model";
 import { BackupVault } from "./backup/BackupVault";
 import { BorgJobs } from "./backup/BorgJobs";
@@ -35,7 +36,17 @@ export class StorageNode extends pulumi.ComponentResource {
       user: c.storageNode.ssh.user,
       privateKey: secrets(c.storageNode.ssh.privateKey),
     };
-    this.proxmox = new ProxmoxHost("proxmox", { model, secrets }, { parent: this });
+    // The vault first: the PBS offsite datastore lives in it (its prefix is kept live, never archived).
+    this.vault = new BackupVault(
+      "vault",
+      { vault: c.backup.vault, livePrefixes: pbsLivePrefixes(c) },
+      { parent: this },
+    );
+    this.proxmox = new ProxmoxHost(
+      "proxmox",
+      { model, secrets, vault: { bucketArn: this.vault.bucketArn, kmsKeyArn: this.vault.kmsKeyArn } },
+      { parent: this },
+    );
     this.datasets = new Datasets("datasets", { datasets: c.datasets, connection }, { parent: this });
     this.docker = new DockerHost("docker", { model, connection }, { parent: this });
     new Monitoring("monitoring", { model }, { parent: this });
@@ -55,7 +66,6 @@ export class StorageNode extends pulumi.ComponentResource {
           { parent: this, dependsOn: [this.docker, this.datasets] },
         ),
     );
-    this.vault = new BackupVault("vault", { vault: c.backup.vault }, { parent: this });
     this.borg = new BorgJobs(
       "borg",
       { model, connection, vault: this.vault, secrets },

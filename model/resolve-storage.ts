@@ -2,6 +2,7 @@ import { checkDirectoryAgainstStacks, checkStacks } from "./compose-checks";
 import { networkContract, type NetworkContract } from "./contract";
 import { ConfigError, fromZod, IssueList, suggest } from "./errors";
 import { parseStackConfig } from "./parse";
+import { checkPbs } from "./pbs";
 import { checkSecrets, collectSecretRefs, type SecretSource, type SecretUse } from "./secrets";
 import { storageConfig, type StorageConfig } from "./storage";
 
@@ -86,6 +87,8 @@ export function resolveStorage(
     if (vmIds.has(vm.vmId)) issues.add(path, `VM id ${vm.vmId} is used twice`);
     vmIds.add(vm.vmId);
   });
+
+  checkPbs(config.pbs, config.proxmox, issues);
 
   const secretUses = collectSecretRefs(config);
   checkSecrets(secretUses, secrets, issues, "storage");

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ipv4, name, port, secretRef, size } from "./common";
 import { backup } from "./backup";
 import { composeStack } from "./services";
+import { pbs } from "./pbs";
 
 export const backupClass = z.enum(["critical", "standard", "none"]);
 
@@ -36,6 +37,8 @@ export const vm = z.object({
   /** VM template to clone from (cloud-init image prepared once on the host). */
   templateVmId: z.number().int().min(100),
   backup: z.boolean().default(true),
+  /** Why a VM with `backup: false` may be lost (required then, like a dataset's backupClass none). */
+  backupReason: z.string().optional(),
 });
 
 export const proxmox = z.object({
@@ -47,8 +50,13 @@ export const proxmox = z.object({
   vmStorage: z.string().default("local-zfs"),
   bridge: z.string().default("vmbr0"),
   backupServer: vm.extend({
+    /** The local PBS datastore the vzdump job writes to (configured by homelab:pbs). */
     datastore: z.string().default("store"),
-    password: secretRef,
+    /**
+     * SHA-256 fingerprint of the PBS certificate, pinned by this program's own API calls (the
+     * self-signed certificate names only localhost and the node name). Proxmox VE's storage pins the
+     * fingerprint PBS reports (nodes/{node}/certificates/info), which must be this one.
+     */
     fingerprint: z
       .string()
       .regex(/^([0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2}$/, "must be the PBS SHA-256 fingerprint"),
@@ -116,6 +124,7 @@ export const storageConfig = z.object({
   datasets: z.array(dataset).default([]),
   stacks: z.array(composeStack).default([]),
   backup,
+  pbs,
 });
 
 export type StorageConfigInput = z.input<typeof storageConfig>;

@@ -12,6 +12,8 @@ import { ConfigError, formatPath, type VaultConfig } from "../../model";
 
 export interface BackupVaultArgs {
   vault: VaultConfig;
+  /** Prefixes of live datastores written by others (the PBS offsite datastore): kept readable. */
+  livePrefixes?: string[];
 }
 
 type Statement = Record<string, unknown>;
@@ -78,6 +80,7 @@ export function bucketPolicy(a: {
   keyArn: string;
   writerArn: string;
   lock: { days: number; mode: string } | undefined;
+  livePrefixes?: string[];
 }): string {
   const all = [a.bucketArn, `${a.bucketArn}/*`];
   const statements: Statement[] = [
@@ -135,7 +138,11 @@ export function bucketPolicy(a: {
         Effect: "Deny",
         Principal: "*",
         Action: ["s3:PutObjectRetention", "s3:PutObjectLegalHold"],
-        Resource: `${a.bucketArn}/${HOT_PREFIX}*`,
+        // Live datastores (hot/ and a PBS datastore) must stay prunable: no lock on their objects.
+        Resource:
+          (a.livePrefixes ?? []).length > 0
+            ? [HOT_PREFIX, ...a.livePrefixes!].map((p) => `${a.bucketArn}/${p}*`)
+            : `${a.bucketArn}/${HOT_PREFIX}*`,
       },
       {
         // Only when a retention is given (absent on UploadPart, so multipart uploads still work).
@@ -248,7 +255,7 @@ export class BackupVault extends pulumi.ComponentResource {
       bucketOpts,
     );
 
-    const lifecycle = vaultLifecycle(v);
+    const lifecycle = vaultLifecycle(v, args.livePrefixes ?? []);
     new s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
       {
@@ -283,7 +290,9 @@ export class BackupVault extends pulumi.ComponentResource {
         bucket: bucket.bucket,
         policy: pulumi
           .all([bucket.arn, key.arn, writer.arn])
-          .apply(([bucketArn, keyArn, writerArn]) => bucketPolicy({ bucketArn, keyArn, writerArn, lock })),
+          .apply(([bucketArn, keyArn, writerArn]) =>
+            bucketPolicy({ bucketArn, keyArn, writerArn, lock, livePrefixes: args.livePrefixes ?? [] }),
+          ),
       },
       // S3 rejects a policy update while the public access block is being changed.
       { parent: this, dependsOn: [publicAccess] },

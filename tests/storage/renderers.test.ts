@@ -319,7 +319,8 @@ describe("Proxmox helpers", () => {
       schedule: "02:30",
       storage: "pbs",
       excludes: ["200", "301"],
-      pruneBackups: { "keep-daily": "7", "keep-weekly": "4", "keep-monthly": "6" },
+      // The PVE token cannot prune (DatastoreBackup): the PBS prune job keeps backupKeep.
+      pruneBackups: { "keep-all": "1" },
     });
   });
 
