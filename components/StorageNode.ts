@@ -10,6 +10,7 @@ import { Datasets } from "./storage/Datasets";
 import { DockerHost } from "./storage/DockerHost";
 import { Monitoring } from "./storage/Monitoring";
 import { ProxmoxHost } from "./storage/ProxmoxHost";
+import { MetricsExporter } from "./pbs/MetricsExporter";
 
 export interface StorageNodeArgs {
   model: StorageModel;
@@ -46,6 +47,12 @@ export class StorageNode extends pulumi.ComponentResource {
       "proxmox",
       { model, secrets, vault: { bucketArn: this.vault.bucketArn, kmsKeyArn: this.vault.kmsKeyArn } },
       { parent: this },
+    );
+    // PBS job and snapshot results for node-exporter on this node, with the PBS alert rules.
+    new MetricsExporter(
+      "pbs-metrics",
+      { model, connection, server: this.proxmox.pbs },
+      { parent: this, dependsOn: [this.proxmox] },
     );
     this.datasets = new Datasets("datasets", { datasets: c.datasets, connection }, { parent: this });
     this.docker = new DockerHost("docker", { model, connection }, { parent: this });

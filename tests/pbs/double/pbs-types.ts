@@ -18,7 +18,7 @@ const DNS_LABEL = "(?:[a-zA-Z0-9](?:[a-zA-Z0-9\\-]*[a-zA-Z0-9])?)";
 const IPV4_OCTET = "(?:25[0-5]|(?:2[0-4]|1[0-9]|[1-9])?[0-9])";
 const IPV4 = `(?:(?:${IPV4_OCTET}\\.){3}${IPV4_OCTET})`;
 /** proxmox-auth-api USER_NAME_REGEX_STR `[^\s:/[:cntrl:]]+`. */
- 
+
 const USER_NAME = "(?:[^\\s:/\\x00-\\x1f\\x7f]+)";
 const USER_ID_STR = `${USER_NAME}@${SAFE_ID_STR}`;
 export const USER_ID = new RegExp(`^${USER_ID_STR}$`);
