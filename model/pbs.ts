@@ -163,8 +163,10 @@ export type KeepConfig = z.output<typeof keep>;
 
 /** Sizes for the cost model of the offsite datastore (analysis/pbs/cost.ts). */
 const offsiteUsage = z.strictObject({
-  /** Deduplicated size of all VM backups (the chunk store), GiB. */
-  dataGiB: z.number().positive(),
+  /** Deduplicated size of the offsite chunk store with its whole retention, GiB. */
+  storedGiB: z.number().positive(),
+  /** One full set of the VMs' backups (what restoring every VM downloads), GiB. */
+  fullGiB: z.number().positive(),
   /** New chunks per day (changed blocks after deduplication and compression), GiB. */
   dailyChangeGiB: z.number().min(0),
   /** Average compressed chunk size; VM images use 4 MiB fixed chunks before compression. */

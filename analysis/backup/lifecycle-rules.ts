@@ -71,14 +71,6 @@ export function vaultLifecycle(
         // No transition: the repository must stay instantly readable. Only old versions go.
         noncurrentVersionExpiration: { noncurrentDays: v.noncurrentVersionExpireDays },
       },
-      // A PBS datastore reads its chunks on verify, restore and garbage collection: no transition, no
-      // expiry of current objects; chunks PBS deleted stay restorable as noncurrent versions meanwhile.
-      ...livePrefixes.map((prefix): LifecycleRule => ({
-        id: liveRuleId(prefix),
-        status: "Enabled",
-        filter: { prefix },
-        noncurrentVersionExpiration: { noncurrentDays: v.noncurrentVersionExpireDays },
-      })),
       archive,
       {
         id: RULE_IDS.hygiene,
@@ -88,6 +80,14 @@ export function vaultLifecycle(
         expiration: { expiredObjectDeleteMarker: true },
         abortIncompleteMultipartUpload: { daysAfterInitiation: v.abortMultipartDays },
       },
+      // A PBS datastore reads its chunks on verify, restore and garbage collection: no transition, no
+      // expiry of current objects; chunks PBS deleted stay restorable as noncurrent versions meanwhile.
+      ...livePrefixes.map((prefix): LifecycleRule => ({
+        id: liveRuleId(prefix),
+        status: "Enabled",
+        filter: { prefix },
+        noncurrentVersionExpiration: { noncurrentDays: v.noncurrentVersionExpireDays },
+      })),
     ],
   };
 }
