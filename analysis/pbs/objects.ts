@@ -91,7 +91,7 @@ export interface PbsPlan {
 
 const acl = (path: string, authId: string, role: string, deps: string[]): PbsObjectSpec => ({
   kind: "acl",
-  name: `pbs-acl-${authId.replace(/[@!]/g, "-")}-${path.replace(/\//g, "-").replace(/^-/, "")}`,
+  name: `pbs-acl-${authId}${path.replace(/\//g, "-")}`,
   // Path, auth id and role are the identity (the key); the body is what a PUT may change.
   key: `${path}|${authId}|${role}`,
   body: { propagate: true },
