@@ -18,7 +18,7 @@ import { port, secretRef } from "./common";
 /** proxmox-schema SAFE_ID_REGEX_STR. */
 export const SAFE_ID = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 /** proxmox-auth-api USER_NAME_REGEX_STR `[^\s:/[:cntrl:]]+`. */
- 
+
 const USER_NAME = "[^\\s:/\\x00-\\x1f\\x7f]+";
 const SAFE_ID_STR = "[A-Za-z0-9_][A-Za-z0-9._-]*";
 /** A user of the pbs realm: the program creates it, so it must be a realm PBS manages itself. */
