@@ -85,8 +85,9 @@ export class BackupServer extends pulumi.ComponentResource {
             ...spec.dependsOn.map((d) => this.objects[d]!),
             ...(upstream ? [upstream].flat() : []),
           ] as pulumi.Resource[],
-          // Removing a datastore from the program leaves it (and its backups) on PBS.
-          ...(spec.kind === "datastore" ? { retainOnDelete: true } : {}),
+          // Removing a datastore from the program leaves it (and its backups) on PBS, and with it the S3
+          // endpoint it uses (PBS refuses to delete an endpoint "in-use by datastore", src/api2/config/s3.rs).
+          ...(spec.kind === "datastore" || spec.kind === "s3Endpoint" ? { retainOnDelete: true } : {}),
         },
       );
     }

@@ -125,7 +125,11 @@ export function makePbsProvider(overrides: Partial<ProviderSettings> = {}): pulu
   }
 
   async function gate(client: PbsClient, p: PbsObjectProps): Promise<void> {
-    const v = await (versions[client.url] ??= version(client));
+    // A failed lookup is not remembered: the retry asks again.
+    const v = await (versions[client.url] ??= version(client).catch((e: unknown) => {
+      delete versions[client.url];
+      throw e;
+    }));
     const m = p.minVersion;
     if (!atLeast(v, m))
       throw new Error(

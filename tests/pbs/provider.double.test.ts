@@ -191,6 +191,8 @@ describe("PBS provider (double of proxmox-backup 4.2.3, serialized closure)", ()
   });
 
   it("retries 503s from a restarting proxy and gives up on a real refusal at once", async () => {
+    // The version lookup too: a failed lookup is asked again, not remembered for the run.
+    d.failNext("GET", /^\/version$/, 503, "Service Unavailable");
     d.failNext("GET", /^\/config\/prune$/, 503, "Service Unavailable", 2);
     await provider.create(inputsOf(d, spec("pbs-datastore")));
     await provider.create(inputsOf(d, spec("pbs-prune")));
