@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { pbsLivePrefixes } from "../analysis/pbs/objects";
 import type { StorageModel } from "../model";
 import { BackupVault } from "./backup/BackupVault";
 import { BorgJobs } from "./backup/BorgJobs";
@@ -8,6 +9,7 @@ import { Datasets } from "./storage/Datasets";
 import { DockerHost } from "./storage/DockerHost";
 import { Monitoring } from "./storage/Monitoring";
 import { ProxmoxHost } from "./storage/ProxmoxHost";
+import { MetricsExporter } from "./pbs/MetricsExporter";
 
 export interface StorageNodeArgs {
   model: StorageModel;
@@ -34,7 +36,23 @@ export class StorageNode extends pulumi.ComponentResource {
       user: c.storageNode.ssh.user,
       privateKey: secrets(c.storageNode.ssh.privateKey),
     };
-    this.proxmox = new ProxmoxHost("proxmox", { model, secrets }, { parent: this });
+    // The vault first: the PBS offsite datastore lives in it (its prefix is kept live, never archived).
+    this.vault = new BackupVault(
+      "vault",
+      { vault: c.backup.vault, livePrefixes: pbsLivePrefixes(c) },
+      { parent: this },
+    );
+    this.proxmox = new ProxmoxHost(
+      "proxmox",
+      { model, secrets, vault: { bucketArn: this.vault.bucketArn, kmsKeyArn: this.vault.kmsKeyArn } },
+      { parent: this },
+    );
+    // PBS job and snapshot results for node-exporter on this node, with the PBS alert rules.
+    new MetricsExporter(
+      "pbs-metrics",
+      { model, connection, server: this.proxmox.pbs },
+      { parent: this, dependsOn: [this.proxmox] },
+    );
     this.datasets = new Datasets("datasets", { datasets: c.datasets, connection }, { parent: this });
     this.docker = new DockerHost("docker", { model, connection }, { parent: this });
     const monitoring = new Monitoring(
@@ -60,7 +78,6 @@ export class StorageNode extends pulumi.ComponentResource {
         { parent: this, dependsOn: [this.docker, this.datasets] },
       );
     });
-    this.vault = new BackupVault("vault", { vault: c.backup.vault }, { parent: this });
     this.borg = new BorgJobs(
       "borg",
       { model, connection, vault: this.vault, secrets },

@@ -12,6 +12,7 @@ export const FACT_TYPES = {
   ingress: "homelab:network:Ingress",
   monitoring: "homelab:storage:Monitoring",
   firewall: "homelab:network:Firewall",
+  pbs: "homelab:pbs:BackupServer",
 } as const;
 
 export interface ServiceFacts {
@@ -117,4 +118,18 @@ export interface FirewallFacts {
   config: unknown;
   /** The compiled rule set (analysis/firewall), from which every OPNsense object is built. */
   compiled: unknown;
+}
+
+/** What the Proxmox Backup Server is configured to do with the VM backups (analysis/pbs/facts.ts). */
+export interface PbsFacts {
+  /** The local datastore the vzdump job writes to. */
+  datastore: string;
+  /** Every VM of the storage node and whether the vzdump job backs it up (with the reason if not). */
+  vms: { vmId: number; name: string; backup: boolean; reason?: string }[];
+  verifyJobs: { id: string; store: string; schedule: string; outdatedAfterDays: number }[];
+  pruneJobs: { id: string; store: string; schedule: string }[];
+  /** Local sync jobs: `to` pulls from `from`. */
+  syncJobs: { id: string; from: string; to: string; schedule: string; verifiedOnly: boolean }[];
+  /** The S3-backed datastore of the offsite copy: its bucket and the prefix PBS writes under. */
+  offsite?: { datastore: string; bucket: string; prefix: string };
 }

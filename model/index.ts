@@ -10,4 +10,5 @@ export type { NetworkConfig, Segment, Host, Flow, Route, ServiceEndpoint } from 
 export type { StorageConfig, Dataset } from "./storage";
 export type { ComposeService, ComposeStackConfig, PublishedPort, Volume } from "./services";
 export type { BackupConfig, VaultConfig } from "./backup";
+export type { PbsConfig, PbsOffsiteConfig } from "./pbs";
 export type { SecretUse, SecretSource } from "./secrets";

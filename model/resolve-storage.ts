@@ -4,6 +4,7 @@ import { ConfigError, IssueList, References, suggest } from "./errors";
 import { contains, parseCidr, parseIpv4 } from "./net";
 import { parseStackConfig } from "./parse";
 import { safeParseConfig } from "./strict";
+import { checkPbs } from "./pbs";
 import { checkSecrets, collectSecretRefs, type SecretSource, type SecretUse } from "./secrets";
 import { storageConfig, type StorageConfig } from "./storage";
 
@@ -115,6 +116,7 @@ export function resolveStorage(
   });
 
   checkMonitoring(config, network, issues);
+  checkPbs(config.pbs, config.proxmox, issues);
 
   const secretUses = collectSecretRefs(config);
   checkSecrets(secretUses, secrets, issues, "storage");

@@ -5,6 +5,7 @@ import { backup } from "./backup";
 import { retired } from "./strict";
 import { composeStack } from "./services";
 import { monitoringConfig } from "./monitoring";
+import { pbs } from "./pbs";
 
 const pveStorageId = z
   .string()
@@ -68,13 +69,22 @@ const notCreated =
  * A guest that exists on the host without this program creating it: named for the failure-domain
  * report, and excluded from the vzdump job with `backup: false`.
  */
-export const guest = retired(z.strictObject({ name, vmId, backup: z.boolean().default(true) }), {
-  cores: notCreated,
-  memoryMiB: notCreated,
-  diskGiB: notCreated,
-  address: notCreated,
-  templateVmId: notCreated,
-});
+export const guest = retired(
+  z.strictObject({
+    name,
+    vmId,
+    backup: z.boolean().default(true),
+    /** Why a VM with `backup: false` may be lost (required then, like a dataset's backupClass none). */
+    backupReason: text().optional(),
+  }),
+  {
+    cores: notCreated,
+    memoryMiB: notCreated,
+    diskGiB: notCreated,
+    address: notCreated,
+    templateVmId: notCreated,
+  },
+);
 
 export const proxmox = z.strictObject({
   /** The API on the storage node's management address (checked against the network stack). */
@@ -91,17 +101,26 @@ export const proxmox = z.strictObject({
     .default("vmbr0"),
   backupServer: retired(
     vm.extend({
+      /** The local PBS datastore the vzdump job writes to (configured by homelab:pbs). */
       // PBS datastore names: proxmox-backup pbs-api-types PROXMOX_SAFE_ID_REGEX_STR.
       datastore: z
         .string()
         .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, "must be a PBS datastore name like store")
         .default("store"),
-      password: secretRef,
+      /**
+       * SHA-256 fingerprint of the PBS certificate, pinned by this program's own API calls (the
+       * self-signed certificate names only localhost and the node name). Proxmox VE's storage pins the
+       * fingerprint PBS reports (nodes/{node}/certificates/info), which must be this one.
+       */
       fingerprint: z
         .string()
         .regex(/^([0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2}$/, "must be the PBS SHA-256 fingerprint"),
     }),
-    { backup: "the backup server is never backed up into itself; remove the key" },
+    {
+      backup: "the backup server is never backed up into itself; remove the key",
+      password:
+        "Proxmox VE stores backups with an API token now (homelab:pbs, secret pbsApiTokenSecret); remove the key",
+    },
   ),
   vms: z.array(guest).default([]),
   backupSchedule: pveCalendarEvent.default("02:30"),
@@ -170,6 +189,8 @@ export const storageConfig = z.strictObject({
   backup,
   /** Alert routing, scrape credentials and health-job schedules (analysis/monitoring). */
   monitoring: monitoringConfig.optional(),
+  /** Proxmox Backup Server: datastores, jobs, the offsite copy, tokens and notifications. */
+  pbs,
 });
 
 export type StorageConfigInput = z.input<typeof storageConfig>;

@@ -4,6 +4,7 @@
  */
 import type { StorageModel } from "../../model";
 import type { AnalysisContext, PlanAnalysis } from "../../tools/plan/analyses";
+import { pbsOffsiteCost } from "../pbs/cost";
 import { costSection } from "./cost-report";
 
 const LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration";
@@ -26,6 +27,7 @@ export const backupCostAnalysis: PlanAnalysis = {
       usage: model.config.backup.usage,
       lifecycles,
       vaultUrn: vault?.urn ?? null,
+      extra: pbsOffsiteCost(model.config),
     });
   },
 };

@@ -3,7 +3,14 @@
  * FinOps findings into plan violations. Pure: inputs are the typed vault config, the usage profile and the
  * lifecycle configuration as recorded in the resource graph.
  */
-import { vaultCost, type PriceBook, type UsageProfile, type VaultCost, PRICES } from "./cost";
+import {
+  vaultCost,
+  type PrefixCost,
+  type PriceBook,
+  type UsageProfile,
+  type VaultCost,
+  PRICES,
+} from "./cost";
 import { validateLifecycle, type LifecycleConfiguration } from "./lifecycle";
 import {
   ARCHIVE_PREFIX,
@@ -176,6 +183,8 @@ export interface CostSectionInput {
   vaultUrn: string | null;
   previous?: CostJson;
   prices?: PriceBook;
+  /** Other writers' prefixes in the bucket (the PBS offsite datastore). */
+  extra?: PrefixCost[];
 }
 
 /** The plan section: cost json/text/markdown plus lifecycle, budget and RTO violations. */
@@ -213,8 +222,15 @@ export function costSection(input: CostSectionInput): {
         resource: input.vaultUrn,
       });
 
+  const live = (input.extra ?? []).map((e) => e.prefix);
   const cost = costJson(
-    vaultCost(vaultLifecycle(input.vault), input.usage, input.prices ?? PRICES, input.vault.objectLockDays),
+    vaultCost(
+      vaultLifecycle(input.vault, live),
+      input.usage,
+      input.prices ?? PRICES,
+      input.vault.objectLockDays,
+      input.extra ?? [],
+    ),
   );
   if (cost.budget.overBudget)
     violations.push({

@@ -277,6 +277,19 @@ export interface VaultCost {
   lines: CostLine[];
 }
 
+/**
+ * The cost of another writer's prefix in the same bucket (a PBS datastore on S3, analysis/pbs/cost.ts):
+ * its holdings are billed with the rest (one tiered Standard bill), its requests and egress are lines.
+ */
+export interface PrefixCost {
+  prefix: string;
+  holdings: { storageClass: StorageClass; gib: number; objects: number; noncurrent: boolean }[];
+  /** Keyed lines (requests, egress) added before the total. */
+  lines: CostLine[];
+  restore: RestoreEstimate[];
+  assumptions: string[];
+}
+
 const findRule = (config: LifecycleConfiguration, prefix: string): LifecycleRule | undefined =>
   config.rules.find((r) => r.status === "Enabled" && rulePrefix(r) === prefix);
 
@@ -292,6 +305,8 @@ export function vaultCost(
   prices: PriceBook = PRICES,
   /** Days each archive/ export is under Object Lock (the vault's objectLockDays); 0 without a lock. */
   archiveLockDays = 0,
+  /** Prefixes beside hot/ and archive/ (the PBS offsite datastore), each with its own costs. */
+  extra: PrefixCost[] = [],
 ): VaultCost {
   const retentionDays = usage.retentionMonths * DAYS_PER_MONTH;
   const objGiB = usage.averageObjectMiB / 1024;
@@ -346,16 +361,21 @@ export function vaultCost(
     }
   }
 
+  for (const e of extra) for (const h of e.holdings) holdings.push({ prefix: e.prefix, ...h });
   const storage = monthlyStorage(holdings, prices);
   const std = prices.classes.STANDARD;
   const putObjects = (usage.dailyChangeGiB * DAYS_PER_MONTH + (archive ? usage.dataGiB : 0)) / objGiB;
   const putsUsd = (putObjects * std.putPer1000) / 1000;
-  const total = storage.usd + putsUsd + transitionsUsd + earlyUsd;
+  const extraLines = extra.flatMap((e) => e.lines);
+  const extraUsd = extraLines.reduce((sum, l) => sum + l.usdPerMonth, 0);
+  const total = storage.usd + putsUsd + transitionsUsd + earlyUsd + extraUsd;
 
   const allGiB = holdings.reduce((s, h) => s + h.gib, 0);
   const allObjects = holdings.reduce((s, h) => s + h.objects, 0);
   const standardOnly =
-    monthlyStorage([{ storageClass: "STANDARD", gib: allGiB, objects: allObjects }], prices).usd + putsUsd;
+    monthlyStorage([{ storageClass: "STANDARD", gib: allGiB, objects: allObjects }], prices).usd +
+    putsUsd +
+    extraUsd;
   const floor = monthlyStorage(
     [{ storageClass: "DEEP_ARCHIVE", gib: allGiB, objects: allObjects }],
     prices,
@@ -393,6 +413,7 @@ export function vaultCost(
         ),
       );
   const archiveRestores = restore.filter((r) => r.scenario !== "hot/ repository");
+  for (const e of extra) restore.push(...e.restore);
   const byClassLines: CostLine[] = storage.byClass.map((c) => ({
     key: `storage.${c.storageClass}`,
     label: `${c.storageClass} storage (${c.gib.toFixed(0)} GiB)`,
@@ -411,6 +432,7 @@ export function vaultCost(
         (archiveLockDays > 0 ? `, each under Object Lock for ${archiveLockDays} days` : ""),
       `objects average ${usage.averageObjectMiB} MiB; a month is ${DAYS_PER_MONTH} days; prices ${prices.region} ${prices.collected}`,
       `restores download at ${mbps} Mbit/s; egress after ${prices.egress.freeGiBPerMonth} GiB free per month`,
+      ...extra.flatMap((e) => e.assumptions),
     ],
     holdings,
     byClass: storage.byClass,
@@ -436,6 +458,7 @@ export function vaultCost(
       { key: "requests.put", label: "PUT requests", usdPerMonth: putsUsd },
       { key: "requests.transition", label: "transition requests", usdPerMonth: transitionsUsd },
       { key: "earlyDeletion", label: "early-deletion charges", usdPerMonth: earlyUsd },
+      ...extraLines,
       { key: "total", label: "total", usdPerMonth: total },
       { key: "standardOnly", label: "everything in Standard", usdPerMonth: standardOnly },
       { key: "deepArchiveFloor", label: "Deep Archive floor", usdPerMonth: floor },

@@ -29,13 +29,23 @@ export const HOT_PREFIX = "hot/";
 /** Write-once exports (borg export-tar, zfs send streams): the only data that goes to Deep Archive. */
 export const ARCHIVE_PREFIX = "archive/";
 
+/**
+ * Rule id of a live datastore prefix (a PBS datastore on S3, analysis/pbs/objects.ts): like hot/, its
+ * objects stay in Standard and only overwritten or deleted versions expire.
+ */
+export const liveRuleId = (prefix: string): string =>
+  `live-${prefix.replace(/\/+$/, "")}-noncurrent-versions`;
+
 export const RULE_IDS = {
   hot: "hot-noncurrent-versions",
   archive: "archive-exports-to-deep-archive",
   hygiene: "bucket-hygiene",
 } as const;
 
-export function vaultLifecycle(v: VaultLifecycleInput): LifecycleConfiguration {
+export function vaultLifecycle(
+  v: VaultLifecycleInput,
+  livePrefixes: readonly string[] = [],
+): LifecycleConfiguration {
   const transitions: Transition[] = [];
   if (v.archiveInfrequentAccessAfterDays !== undefined)
     transitions.push({ days: v.archiveInfrequentAccessAfterDays, storageClass: "STANDARD_IA" });
@@ -70,6 +80,14 @@ export function vaultLifecycle(v: VaultLifecycleInput): LifecycleConfiguration {
         expiration: { expiredObjectDeleteMarker: true },
         abortIncompleteMultipartUpload: { daysAfterInitiation: v.abortMultipartDays },
       },
+      // A PBS datastore reads its chunks on verify, restore and garbage collection: no transition, no
+      // expiry of current objects; chunks PBS deleted stay restorable as noncurrent versions meanwhile.
+      ...livePrefixes.map((prefix): LifecycleRule => ({
+        id: liveRuleId(prefix),
+        status: "Enabled",
+        filter: { prefix },
+        noncurrentVersionExpiration: { noncurrentDays: v.noncurrentVersionExpireDays },
+      })),
     ],
   };
 }
@@ -92,6 +110,7 @@ function fieldOf(issue: LifecycleIssue): string {
     return "archiveAfterDays";
   }
   if (issue.ruleId === RULE_IDS.hot) return "noncurrentVersionExpireDays";
+  if (issue.ruleId?.startsWith("live-")) return "noncurrentVersionExpireDays";
   if (issue.ruleId === RULE_IDS.hygiene) return "abortMultipartDays";
   if (issue.code === "varies-without-size-filter") return "transitionMinimumObjectSize";
   return "archiveAfterDays";
@@ -123,7 +142,8 @@ export function vaultLifecycleIssues(
   v: VaultLifecycleInput,
   ctx: Omit<LifecycleContext, "archivePrefix"> = {},
 ): VaultIssue[] {
-  const report = validateLifecycle(vaultLifecycle(v), { ...ctx, archivePrefix: ARCHIVE_PREFIX });
+  const live = (ctx.livePrefixes ?? []).map((l) => l.prefix);
+  const report = validateLifecycle(vaultLifecycle(v, live), { ...ctx, archivePrefix: ARCHIVE_PREFIX });
   const out: VaultIssue[] = [...report.errors, ...report.warnings].map((i) => {
     const fix = fixFor(i, v);
     return {

@@ -133,6 +133,11 @@ export interface LifecycleContext {
   instantRestoreDays?: number;
   /** This bucket holds the only offsite copy (default true): ONEZONE_IA then loses it with one AZ. */
   onlyOffsiteCopy?: boolean;
+  /**
+   * Prefixes that hold a live datastore, e.g. a Proxmox Backup Server datastore on S3 (`<name>/`): its
+   * chunks are read by verify, restore and garbage collection and are referenced by every snapshot.
+   */
+  livePrefixes?: { prefix: string; what: string }[];
 }
 
 export interface LifecycleReport {
@@ -625,10 +630,23 @@ function lifecycleWarnings(config: LifecycleConfiguration, ctx: LifecycleContext
   const enabled = config.rules.filter((r) => r.status === "Enabled");
   const tdmos = config.transitionDefaultMinimumObjectSize ?? "all_storage_classes_128K";
 
+  /** Live datastores a rule's scope overlaps (the rule covers them, or applies inside them). */
+  const liveUnder = (prefix: string) =>
+    (ctx.livePrefixes ?? []).filter((l) => l.prefix.startsWith(prefix) || prefix.startsWith(l.prefix));
+
   for (const rule of enabled) {
     const id = rule.id;
     const where = describeFilter(rule);
     const prefix = rulePrefix(rule);
+    const live = liveUnder(prefix);
+    const exp = rule.expiration;
+    if (live.length > 0 && exp !== undefined && (exp.days !== undefined || exp.date !== undefined))
+      warn(
+        "expire-live-prefix",
+        id,
+        "Expiration",
+        `${where} expires current objects of ${live.map((l) => `${l.what} under '${l.prefix}'`).join(", ")}: the datastore loses chunks its snapshots reference, and verify and restores fail; only noncurrent versions may expire there`,
+      );
     if (prefix.startsWith("/"))
       warn(
         "leading-slash",
@@ -665,7 +683,9 @@ function lifecycleWarnings(config: LifecycleConfiguration, ctx: LifecycleContext
           "archive-live-prefix",
           id,
           "Transition",
-          `${where} moves objects outside '${archivePrefix}' to ${t.storageClass}: a live Borg/restic/PBS repository there could no longer read its data (only write-once exports belong under '${archivePrefix}')`,
+          live.length > 0
+            ? `${where} moves objects of ${live.map((l) => `${l.what} under '${l.prefix}'`).join(", ")} to ${t.storageClass}: the datastore could no longer read its chunks (only write-once exports belong under '${archivePrefix}')`
+            : `${where} moves objects outside '${archivePrefix}' to ${t.storageClass}: a live Borg/restic/PBS repository there could no longer read its data (only write-once exports belong under '${archivePrefix}')`,
         );
       if (ctx.instantRestoreDays !== undefined && t.days !== undefined && t.days < ctx.instantRestoreDays)
         warn(

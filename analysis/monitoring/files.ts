@@ -11,6 +11,7 @@ import type { SecretRef } from "../../model/common";
 import { dataOwner } from "../../model/services";
 import { renderAcmeAlerts } from "../acme/alerts";
 import { renderBorgAlerts } from "../backup/alerts";
+import { renderPbsAlerts } from "../pbs/alerts";
 import { renderBorg } from "../backup/borg";
 import { borgInputFromModel } from "../backup/borg-model";
 import { renderAlertmanagerConfig } from "./alertmanager";
@@ -68,6 +69,8 @@ export function ruleFiles(model: StorageModel): Record<string, string> {
   return {
     "homelab-borg.rules.yml": renderBorgAlerts(borg.expectations),
     "homelab-hosts.rules.yml": renderHostAlerts(),
+    // Proxmox Backup Server jobs and snapshot verification (the storage node's PBS metrics job).
+    "homelab-pbs.rules.yml": renderPbsAlerts(model.config),
     // The network node's ACME renewal job (its metrics arrive through that node's node-exporter).
     ...(model.network.acme
       ? {

@@ -25,9 +25,6 @@ export const VM_REBOOT_FIELDS = [
   "vga",
 ] as const;
 
-/** PBS user the PVE node authenticates as: a datastore-backup-only account, not root@pam. */
-export const PBS_USERNAME = "pve-backup@pbs";
-
 /** PVE storage id under which the backup server is registered (and which the backup job targets). */
 export const PBS_STORAGE_ID = "pbs";
 
@@ -65,6 +62,7 @@ export interface BackupJobSpec {
   storage: string;
   /** VM ids never backed up by this job: the backup server itself and VMs that opt out. */
   excludes: string[];
+  /** Always keep-all: pruning is the PBS prune job's (analysis/pbs/objects.ts). */
   pruneBackups: Record<string, string>;
 }
 
@@ -81,10 +79,11 @@ export function backupJobSpec(px: StorageConfig["proxmox"]): BackupJobSpec {
     schedule: px.backupSchedule,
     storage: PBS_STORAGE_ID,
     excludes: [...new Set(excludes)].sort((a, b) => a - b).map(String),
-    pruneBackups: {
-      "keep-daily": String(px.backupKeep.daily),
-      "keep-weekly": String(px.backupKeep.weekly),
-      "keep-monthly": String(px.backupKeep.monthly),
-    },
+    // The PVE token may only back up (PBS role DatastoreBackup, no Datastore.Prune): a vzdump prune
+    // would fail every run ("error pruning backups", pve-storage PBSPlugin.pm prune_backups), and a
+    // compromised PVE node could delete backups. keep-all makes vzdump skip pruning (pve-manager
+    // PVE/VZDump.pm: `$opts->{remove} = 0 if keep-all`); homelab:proxmox.backupKeep is the retention
+    // of the PBS prune job instead.
+    pruneBackups: { "keep-all": "1" },
   };
 }

@@ -13,6 +13,8 @@ import { FACT_TYPES, type VaultFacts } from "../../model/facts";
 
 export interface BackupVaultArgs {
   vault: VaultConfig;
+  /** Prefixes of live datastores written by others (the PBS offsite datastore): kept readable. */
+  livePrefixes?: string[];
 }
 
 type Statement = Record<string, unknown>;
@@ -131,6 +133,7 @@ export function bucketPolicy(a: {
   keyArn: string;
   writerArn: string;
   lock: { days: number; mode: string } | undefined;
+  livePrefixes?: string[];
 }): string {
   const all = [a.bucketArn, `${a.bucketArn}/*`];
   const statements: Statement[] = [
@@ -198,7 +201,11 @@ export function bucketPolicy(a: {
         Effect: "Deny",
         Principal: "*",
         Action: ["s3:PutObjectRetention", "s3:PutObjectLegalHold"],
-        Resource: `${a.bucketArn}/${HOT_PREFIX}*`,
+        // Live datastores (hot/ and a PBS datastore) must stay prunable: no lock on their objects.
+        Resource:
+          (a.livePrefixes ?? []).length > 0
+            ? [HOT_PREFIX, ...a.livePrefixes!].map((p) => `${a.bucketArn}/${p}*`)
+            : `${a.bucketArn}/${HOT_PREFIX}*`,
       },
       {
         // Only when a retention is given (absent on UploadPart, so multipart uploads still work).
@@ -363,7 +370,7 @@ export class BackupVault extends pulumi.ComponentResource {
       bucketOpts,
     );
 
-    const lifecycle = vaultLifecycle(v);
+    const lifecycle = vaultLifecycle(v, args.livePrefixes ?? []);
     new s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
       {
@@ -400,7 +407,9 @@ export class BackupVault extends pulumi.ComponentResource {
         bucket: bucket.bucket,
         policy: pulumi
           .all([bucket.arn, key.arn, writer.arn])
-          .apply(([bucketArn, keyArn, writerArn]) => bucketPolicy({ bucketArn, keyArn, writerArn, lock })),
+          .apply(([bucketArn, keyArn, writerArn]) =>
+            bucketPolicy({ bucketArn, keyArn, writerArn, lock, livePrefixes: args.livePrefixes ?? [] }),
+          ),
       },
       // S3 rejects a policy update while the public access block is being changed.
       { parent: this, dependsOn: [publicAccess] },

@@ -4,25 +4,24 @@ import { Provider as ProxmoxProvider } from "@muhlba91/pulumi-proxmoxve/provider
 import { Pbs } from "@muhlba91/pulumi-proxmoxve/storage/pbs";
 import { VmLegacy } from "@muhlba91/pulumi-proxmoxve/vmLegacy";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  backupJobSpec,
-  PBS_STORAGE_ID,
-  PBS_USERNAME,
-  VM_REBOOT_FIELDS,
-  vmNetwork,
-} from "../../analysis/storage/proxmox";
+import { backupJobSpec, PBS_STORAGE_ID, VM_REBOOT_FIELDS, vmNetwork } from "../../analysis/storage/proxmox";
 import type { StorageModel } from "../../model";
 import type { SecretResolver } from "../context";
+import { BackupServer, type BackupServerArgs } from "../pbs/BackupServer";
 
 export interface ProxmoxHostArgs {
   model: StorageModel;
   secrets: SecretResolver;
+  /** The vault of the PBS offsite datastore (homelab:pbs.offsite). */
+  vault?: BackupServerArgs["vault"];
 }
 
-/** Proxmox provider, the Backup Server VM, its storage registration and VM backup jobs (issue 4). */
+/** Proxmox provider, the Backup Server VM and its configuration, its storage registration and VM backup jobs. */
 export class ProxmoxHost extends pulumi.ComponentResource {
   readonly provider: ProxmoxProvider;
   readonly backupServer: VmLegacy;
+  /** PBS itself, configured through its API (components/pbs). */
+  readonly pbs: BackupServer;
   readonly backupStorage: Pbs;
   readonly backupJob: BackupJob;
 
@@ -88,8 +87,16 @@ export class ProxmoxHost extends pulumi.ComponentResource {
       { ...po, protect: true, ignoreChanges: [...VM_REBOOT_FIELDS] },
     );
 
-    // Register the backup server as PVE storage so vzdump can write to it. The fingerprint pins its
-    // self-signed certificate (no `insecure` anywhere on this path); the password is a secret input.
+    this.pbs = new BackupServer(
+      "pbs",
+      { model, secrets, ...(args.vault ? { vault: args.vault } : {}) },
+      { parent: this, dependsOn: [this.backupServer] },
+    );
+
+    // Register the backup server as PVE storage so vzdump can write to it, with the API token of a
+    // DatastoreBackup-only user (pve-storage PBSPlugin.pm: a user name of the form user@realm!token is
+    // sent as `PBSAPIToken=<id>:<password>`). The fingerprint PBS reports for its certificate pins it
+    // (no `insecure` anywhere on this path); the token secret is a secret input.
     this.backupStorage = new Pbs(
       "pbs-storage",
       {
@@ -97,12 +104,12 @@ export class ProxmoxHost extends pulumi.ComponentResource {
         nodes: [px.node],
         server: pbs.address,
         datastore: pbs.datastore,
-        username: PBS_USERNAME,
-        password: secrets(pbs.password),
-        fingerprint: pbs.fingerprint,
+        username: this.pbs.pveTokenId,
+        password: this.pbs.pveTokenSecret,
+        fingerprint: this.pbs.fingerprint,
         contents: ["backup"],
       },
-      { ...po, dependsOn: [this.backupServer] },
+      { ...po, dependsOn: [this.backupServer, this.pbs] },
     );
 
     // backup.Job exists in provider 8.6 (a cluster vzdump job, /cluster/backup), so no pvesh script.
@@ -131,6 +138,7 @@ export class ProxmoxHost extends pulumi.ComponentResource {
       backupServerVmId: pbs.vmId,
       backupStorage: PBS_STORAGE_ID,
       backupJob: job.resourceId,
+      backupServerFingerprint: this.pbs.fingerprint,
     });
   }
 }

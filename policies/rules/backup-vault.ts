@@ -4,7 +4,7 @@ import { lifecycleFromInputs } from "../../analysis/backup/cost-report";
 import { detectionDays, historyFindings, type ObjectLockState } from "../../analysis/backup/history";
 import { parsePolicy, PolicyError } from "../../analysis/backup/iam-policy";
 import { ARCHIVE_PREFIX, HOT_PREFIX } from "../../analysis/backup/lifecycle-rules";
-import { FACT_TYPES, type BorgJobFacts, type VaultFacts } from "../../model/facts";
+import { FACT_TYPES, type BorgJobFacts, type PbsFacts, type VaultFacts } from "../../model/facts";
 import type { HomelabPolicy } from "../types";
 import { bucketLabel, bucketViews, iamPrincipals, kmsKeyOf, S3, type BucketView } from "./s3-graph";
 
@@ -141,25 +141,35 @@ export const vaultTlsOnly = bucketRule({
 });
 
 /** Findings that would lose data or break restores: as serious as a configuration S3 rejects. */
-const UNSAFE = new Set(["archive-live-prefix", "early-deletion"]);
+const UNSAFE = new Set(["archive-live-prefix", "expire-live-prefix", "early-deletion"]);
 
-const lifecycleReport = (v: BucketView) => {
+/** Live PBS datastores the graph puts into this bucket (the backup server's facts, model/facts.ts). */
+const livePrefixes = (v: BucketView, args: StackValidationArgs) =>
+  args.resources
+    .filter((r) => r.type === FACT_TYPES.pbs)
+    .map((r) => (r.props as Partial<PbsFacts>).offsite)
+    .filter((o): o is NonNullable<PbsFacts["offsite"]> => o !== undefined && o.bucket === bucketLabel(v))
+    .map((o) => ({ prefix: o.prefix, what: `PBS datastore ${o.datastore}` }));
+
+const lifecycleReport = (v: BucketView, args: StackValidationArgs) => {
   const lc = v.parts.lifecycle?.[0];
-  return lc ? validateLifecycle(lifecycleFromInputs(lc.props)) : undefined;
+  return lc
+    ? validateLifecycle(lifecycleFromInputs(lc.props), { livePrefixes: livePrefixes(v, args) })
+    : undefined;
 };
 
 export const vaultLifecycle = bucketRule({
   name: "vault-lifecycle",
   description:
-    "Backup buckets have a lifecycle configuration that S3 accepts, never archives a live repository (only write-once exports under archive/), and never deletes from Deep Archive before its 180-day minimum.",
+    "Backup buckets have a lifecycle configuration that S3 accepts, never archives a live repository (only write-once exports under archive/), never expires the objects of a live PBS datastore, and never deletes from Deep Archive before its 180-day minimum.",
   enforcementLevel: "mandatory",
   severity: "high",
   remediationSteps:
     "Keep the BackupVault's generated lifecycle; change homelab:backup.vault (archiveAfterDays, archiveExpireDays >= archiveAfterDays + 180) rather than writing rules by hand.",
-  check: (v) => {
+  check: (v, args) => {
     // Access-log buckets get their own short expiry; they hold no backups.
     if (v.isLogTarget) return [];
-    const report = lifecycleReport(v);
+    const report = lifecycleReport(v, args);
     if (!report)
       return ["has no lifecycle configuration (versions, delete markers and uploads would pile up forever)"];
     return [...report.errors, ...report.warnings.filter((w) => UNSAFE.has(w.code))].map((i) => i.message);
@@ -173,10 +183,10 @@ export const vaultLifecycleCosts = bucketRule({
   enforcementLevel: "advisory",
   severity: "low",
   remediationSteps: "See the cost section of the plan; each finding names the setting to change.",
-  check: (v) =>
+  check: (v, args) =>
     v.isLogTarget
       ? []
-      : (lifecycleReport(v)
+      : (lifecycleReport(v, args)
           ?.warnings.filter((w) => !UNSAFE.has(w.code))
           .map((w) => w.message) ?? []),
 });

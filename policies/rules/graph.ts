@@ -1,4 +1,5 @@
 import type { PolicyResource, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import { vmCoverageProblems } from "../../analysis/pbs/coverage";
 import {
   FACT_TYPES,
   type BorgJobFacts,
@@ -6,6 +7,7 @@ import {
   type DatasetFacts,
   type IngressFacts,
   type MonitoringFacts,
+  type PbsFacts,
 } from "../../model/facts";
 import type { HomelabPolicy } from "../types";
 
@@ -30,17 +32,19 @@ export const backupCoverage = graphRule(
   {
     name: "backup-coverage",
     description:
-      "Every stateful dataset has a scheduled Borg job with verification and a restore drill; writable data never lives outside a dataset.",
+      "Every stateful dataset has a scheduled Borg job with verification and a restore drill; writable data never lives outside a dataset; every backed-up VM has a verified offsite copy (PBS verify, sync to the offsite datastore, verify of the copy).",
     severity: "high",
     remediationSteps:
-      "Give the dataset a backupClass that has a Borg class in homelab:backup.borg.classes (or backupClass none with a reason); move writable bind mounts onto a dataset.",
+      "Give the dataset a backupClass that has a Borg class in homelab:backup.borg.classes (or backupClass none with a reason); move writable bind mounts onto a dataset; configure homelab:pbs.verify and homelab:pbs.offsite (or give the VM backup: false with a backupReason).",
   },
   (args, report) => {
     const datasets = ofType<DatasetFacts>(args, FACT_TYPES.datasets, "datasets");
     const jobs = ofType<BorgJobFacts>(args, FACT_TYPES.borgJobs, "jobs").flatMap((j) => j.facts.jobs);
     const stacks = ofType<ComposeStackFacts>(args, FACT_TYPES.composeStack, "services");
-    if (datasets.length === 0 && stacks.length === 0)
-      args.notApplicable("no datasets or compose stacks in this stack");
+    const pbs = ofType<PbsFacts>(args, FACT_TYPES.pbs, "vms");
+    if (datasets.length === 0 && stacks.length === 0 && pbs.length === 0)
+      args.notApplicable("no datasets, compose stacks or backup server in this stack");
+    for (const { r, facts } of pbs) for (const problem of vmCoverageProblems(facts)) report(problem, r.urn);
     const borg = ofType<BorgJobFacts>(args, FACT_TYPES.borgJobs, "jobs");
     const remote = borg.map(({ r, facts }) => ({
       r,

@@ -52,9 +52,11 @@ describe("BackupVault with Object Lock and access logging (Pulumi mocks)", () =>
     const bucket = policyJson(named("vault-policy"));
     const min = bucket.Statement.find((s: { Sid: string }) => s.Sid === "ArchiveRetentionAtLeastConfigured");
     expect(min.Condition).toEqual({ NumericLessThan: { "s3:object-lock-remaining-retention-days": "365" } });
-    expect(bucket.Statement.find((s: { Sid: string }) => s.Sid === "HotStaysUnlocked").Resource).toBe(
+    // The live PBS offsite datastore must stay prunable like hot/.
+    expect(bucket.Statement.find((s: { Sid: string }) => s.Sid === "HotStaysUnlocked").Resource).toEqual([
       "arn:aws:s3:::homelab-backups/hot/*",
-    );
+      "arn:aws:s3:::homelab-backups/pbs-offsite/*",
+    ]);
     expect(
       bucket.Statement.find((s: { Sid: string }) => s.Sid === "WriterLocksOnlyAsConfigured").Condition,
     ).toEqual({

@@ -96,6 +96,8 @@ describe("BackupVault with the reference config (Pulumi mocks)", () => {
       ["hot-noncurrent-versions", "hot/"],
       ["archive-exports-to-deep-archive", "archive/"],
       ["bucket-hygiene", ""],
+      // The PBS offsite datastore (homelab:pbs.offsite): live, never transitioned (analysis/pbs).
+      ["live-pbs-offsite-noncurrent-versions", "pbs-offsite/"],
     ]);
     expect(rules[1]!.transitions).toEqual([{ days: 30, storageClass: "DEEP_ARCHIVE" }]);
     expect(lc.dependencies).toContain(one("aws:s3/bucketVersioning:BucketVersioning").urn);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { composeServiceFacts } from "../../analysis/compose/facts";
 import { renderStack } from "../../analysis/compose/render";
 import { FACT_TYPES, type ComposeStackFacts } from "../../model/facts";
-import { composeStack } from "../../model/services";
+import { composeService, composeStack, type ComposeService } from "../../model/services";
 import { containerPolicies } from "../../policies/rules/containers";
 import { runPolicies } from "../../policies/run";
 import { containerIds, ensureDocker, removeProject } from "../support/docker";
@@ -63,6 +63,38 @@ const CASES: Record<string, [Record<string, unknown>, string]> = {
   ],
 };
 
+/** Cases whose spelling the config schema refuses outright, with the fields it refuses. */
+const refusedBySchema: Record<string, string[]> = {};
+
+/**
+ * The schema refuses many of these spellings before any policy runs; the policies still judge the
+ * rendered file (defense in depth: facts are read back from what would reach the host). A refused value
+ * is put back into the service the schema parsed without it, so the engine and the policy see it.
+ */
+function lenient(name: string, raw: Record<string, unknown>): ComposeService {
+  const full = composeService.safeParse(raw);
+  if (full.success) return full.data;
+  const fields = [...new Set(full.error.issues.map((i) => String(i.path[0])))];
+  refusedBySchema[name] = fields;
+  const safe: Record<string, unknown> = { ...raw };
+  for (const f of fields)
+    if (f === "volumes")
+      safe["volumes"] = (raw["volumes"] as Record<string, unknown>[]).map((v) => ({
+        ...v,
+        hostPath: "/srv",
+      }));
+    else delete safe[f];
+  const parsed = composeService.parse(safe) as ComposeService & Record<string, unknown>;
+  for (const f of fields)
+    if (f === "volumes")
+      parsed.volumes = parsed.volumes.map((v, i) => ({
+        ...v,
+        hostPath: (raw["volumes"] as { hostPath: string }[])[i]!.hostPath,
+      }));
+    else parsed[f] = raw[f];
+  return parsed;
+}
+
 /** The rules under test; the probes have no health check and the like, which other rules report. */
 const JUDGED = [
   "container-capabilities",
@@ -82,16 +114,10 @@ beforeAll(async () => {
   await ensureDocker();
   const image = busyboxImage().id;
   dir = mkdtempSync(join(tmpdir(), "homelab-policy-engine-"));
-  const stack = composeStack.parse({
-    name: project,
-    services: Object.entries(CASES).map(([name, [service, script]]) => ({
-      name,
-      image,
-      memory: "64M",
-      command: ["sh", "-c", script],
-      ...service,
-    })),
-  });
+  const stack = composeStack.parse({ name: project, services: [{ name: "placeholder", image }] });
+  stack.services = Object.entries(CASES).map(([name, [service, script]]) =>
+    lenient(name, { name, image, memory: "64M", command: ["sh", "-c", script], ...service }),
+  );
   const rendered = renderStack(stack, { datasets: [] });
   const file = join(dir, "docker-compose.yml");
   writeFileSync(file, rendered.yaml);
@@ -178,5 +204,19 @@ describe("the engine agrees with the container policies (real dockerd, Debian do
     expect(results["root-masked"]!.policies).not.toContain("container-docker-socket");
     // The rest of / is still there: the host-path rule keeps flagging it unless policy config allows it.
     expect(results["root-masked"]!.policies).toContain("container-host-paths");
+  });
+});
+
+describe("the config schema refuses most of these spellings before a policy runs", () => {
+  it("refuses the users that are not uid[:gid] and an unnormalized path; the capabilities it can name pass to the policy", () => {
+    expect(refusedBySchema).toEqual({
+      "user-plus-0": ["user"],
+      "user-minus-0": ["user"],
+      "user-empty-uid": ["user"],
+      "user-third-part": ["user"],
+      "user-minus-1": ["user"],
+      "user-gid-minus-5": ["user"],
+      "sock-trailing": ["volumes"],
+    });
   });
 });

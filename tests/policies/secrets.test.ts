@@ -179,7 +179,9 @@ describe("encrypted-secrets: decided by the schema, not by names", () => {
       expect.arrayContaining([
         "storageNode.ssh.privateKey",
         "proxmox.apiToken",
-        "proxmox.backupServer.password",
+        "pbs.apiTokenSecret",
+        "pbs.notifications.endpoints[].token",
+        "pbs.notifications.endpoints[].password",
         "backup.borg.classes[].passphrase",
         "stacks[].services[].env.*",
       ]),

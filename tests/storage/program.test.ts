@@ -54,19 +54,34 @@ describe("storage node resources (Pulumi mocks)", () => {
     });
   });
 
-  it("registers the backup server as PBS storage with a secret password and the pinned fingerprint", () => {
+  it("registers the backup server as PBS storage with the PVE API token and the fingerprint PBS reports", () => {
     const pbs = one("proxmoxve:storage/pbs:Pbs");
     expect(pbs.inputs).toMatchObject({
       resourceId: "pbs",
       server: "10.0.20.11",
       datastore: "store",
+      // A token of a DatastoreBackup-only user instead of a password (analysis/pbs/objects.ts).
+      username: "pve-backup@pbs!pve",
       password: "[secret]",
-      fingerprint: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
       contents: ["backup"],
       nodes: ["pve"],
     });
     expect(pbs.secretPaths).toEqual(["password"]);
     expect(pbs.dependencies).toContain(urnOf("proxmoxve:index/vmLegacy:VmLegacy"));
+    // Depends on the PBS configuration (the component's children): the token exists before PVE uses it.
+    expect(pbs.dependencies).toContainEqual(
+      expect.stringMatching(/dynamic\/pbs:Object::pbs-token-pve-backup$/),
+    );
+    // The fingerprint comes from the certificate lookup (nodes/localhost/certificates/info), which
+    // connects with the configured pin.
+    const cert = ev.resources.find(
+      (r) => r.type === "pulumi-nodejs:dynamic/pbs:Object" && r.name === "pbs-certificate",
+    )!;
+    expect(cert.inputs).toMatchObject({
+      kind: "certificate",
+      url: "https://10.0.20.11:8007",
+      fingerprint: expect.stringMatching(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/),
+    });
   });
 
   it("schedules one vzdump job to PBS for every guest except the backup server", () => {
@@ -77,7 +92,7 @@ describe("storage node resources (Pulumi mocks)", () => {
       all: true,
       excludes: ["200"],
       mode: "snapshot",
-      pruneBackups: { "keep-daily": "7", "keep-weekly": "4", "keep-monthly": "6" },
+      pruneBackups: { "keep-all": "1" },
     });
     expect(job.dependencies).toContain(urnOf("proxmoxve:storage/pbs:Pbs"));
   });

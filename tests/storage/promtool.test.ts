@@ -63,6 +63,7 @@ describe("monitoring stack files (real promtool and amtool)", () => {
         `${PROMETHEUS_RULES_HOST_DIR}/homelab-hosts.rules.yml`,
         // The network stack renews the ingress certificate through ACME (its contract says so).
         `${PROMETHEUS_RULES_HOST_DIR}/homelab-acme.rules.yml`,
+        `${PROMETHEUS_RULES_HOST_DIR}/homelab-pbs.rules.yml`,
         ALERTMANAGER_CONFIG_HOST_PATH,
         "/etc/homelab/grafana/provisioning/datasources/homelab.yml",
         "/etc/homelab/grafana/provisioning/dashboards/homelab.yml",
@@ -96,6 +97,7 @@ describe("monitoring stack files (real promtool and amtool)", () => {
     expect(r.out).toMatch(/homelab-borg\.rules\.yml[\s\S]*SUCCESS/);
     expect(r.out).toMatch(/homelab-hosts\.rules\.yml[\s\S]*SUCCESS/);
     expect(r.out).toMatch(/homelab-acme\.rules\.yml[\s\S]*SUCCESS/);
+    expect(r.out).toMatch(/homelab-pbs\.rules\.yml[\s\S]*SUCCESS/);
     expect(r.status).toBe(0);
   });
 

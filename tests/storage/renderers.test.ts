@@ -319,7 +319,8 @@ describe("Proxmox helpers", () => {
       schedule: "02:30",
       storage: "pbs",
       excludes: ["200", "301"],
-      pruneBackups: { "keep-daily": "7", "keep-weekly": "4", "keep-monthly": "6" },
+      // The PVE token cannot prune (DatastoreBackup): the PBS prune job keeps backupKeep.
+      pruneBackups: { "keep-all": "1" },
     });
   });
 
@@ -358,7 +359,12 @@ describe("Prometheus scrape targets", () => {
   });
 
   it("leaves Home Assistant unscraped, with the reason, when its token is not configured", () => {
-    const noToken = scrapePlan(reference((r) => (r.monitoring.scrapeTokens = {})));
+    const noToken = scrapePlan(
+      reference((r) => {
+        r.monitoring.scrapeTokens = {};
+        delete r.homeAssistantPrometheusToken; // unreferenced now: a leftover secret is an error
+      }),
+    );
     expect(noToken.targets.find((t) => t.job === "home-assistant")).toBeUndefined();
     expect(noToken.gaps).toContainEqual(
       expect.objectContaining({
