@@ -55,7 +55,11 @@ describe("settings that never did anything are rejected with what to write inste
       expect.stringMatching(/^homelab:proxmox\.vms\[0\]\.address: was removed/),
       expect.stringMatching(/^homelab:proxmox\.vms\[0\]\.templateVmId: was removed/),
     ]);
-    expect(storage((r) => (r.proxmox.vms = [{ name: "ha", vmId: 300, backup: false }]))).toEqual([]);
+    expect(
+      storage(
+        (r) => (r.proxmox.vms = [{ name: "ha", vmId: 300, backup: false, backupReason: "rebuilt from git" }]),
+      ),
+    ).toEqual([]);
   });
 
   it("dockerHost.socketProxy.address and .port (the proxy's compose ports decide where it listens)", () => {

@@ -94,8 +94,11 @@ async function run() {
     config[`${NAMESPACE}:${k}`] = secretValues[k]!;
     secretKeys.push(`${NAMESPACE}:${k}`);
   }
+  // The ACME DNS token is no longer referenced: a leftover secret is a config error of its own.
+  delete config[`${NAMESPACE}:acmeDnsApiToken`];
+  const keys = secretKeys.filter((k) => k !== `${NAMESPACE}:acmeDnsApiToken`);
   process.env["PULUMI_CONFIG"] = JSON.stringify(config);
-  process.env["PULUMI_CONFIG_SECRET_KEYS"] = JSON.stringify(secretKeys);
+  process.env["PULUMI_CONFIG_SECRET_KEYS"] = JSON.stringify(keys);
   process.env["PULUMI_NODEJS_PROJECT"] = "homelab";
   process.env["PULUMI_NODEJS_STACK"] = "network";
 
