@@ -45,6 +45,7 @@ export class NetworkNode extends pulumi.ComponentResource {
       port: c.networkNode.ssh.port,
       user: c.networkNode.ssh.user,
       privateKey: secrets(c.networkNode.ssh.privateKey),
+      hostKey: c.networkNode.ssh.hostKey,
     };
     this.stacks = c.stacks.map(
       (stack) =>

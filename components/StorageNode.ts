@@ -34,6 +34,7 @@ export class StorageNode extends pulumi.ComponentResource {
       port: c.storageNode.ssh.port,
       user: c.storageNode.ssh.user,
       privateKey: secrets(c.storageNode.ssh.privateKey),
+      hostKey: c.storageNode.ssh.hostKey,
     };
     this.proxmox = new ProxmoxHost("proxmox", { model, secrets }, { parent: this });
     this.datasets = new Datasets("datasets", { datasets: c.datasets, connection }, { parent: this });

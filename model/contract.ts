@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cidr, fqdn, ipv4, name, port, protocol } from "./common";
+import { normalizeHostKey, sshHostKey } from "./ssh";
 import { dataset } from "./storage";
 import type { NetworkModel } from "./resolve-network";
 import type { ComposeService } from "./services";
@@ -16,7 +17,8 @@ export const networkContract = z.object({
   hosts: z.array(z.object({ name, segment: name, address: ipv4 })),
   services: z.array(z.object({ name, host: name, port, protocol, metricsPath: z.string().optional() })),
   routes: z.array(z.object({ host: fqdn, service: name, public: z.boolean() })),
-  networkNode: z.object({ host: name, address: ipv4, sshPort: port, sshUser: z.string() }),
+  /** sshHostKey: the pinned host key, so the storage node's Borg pulls verify the network node too. */
+  networkNode: z.object({ host: name, address: ipv4, sshPort: port, sshUser: z.string(), sshHostKey }),
   datasets: z.array(dataset),
   /** Services that run on the network node, for failure-domain and scrape analysis. */
   networkServices: z.array(
@@ -62,6 +64,7 @@ export function toContract(model: NetworkModel): NetworkContract {
       address: node.address,
       sshPort: c.networkNode.ssh.port,
       sshUser: c.networkNode.ssh.user,
+      sshHostKey: normalizeHostKey(c.networkNode.ssh.hostKey),
     },
     datasets: c.datasets,
     networkServices: c.stacks.flatMap((st) =>

@@ -11,3 +11,4 @@ export type { StorageConfig, Dataset } from "./storage";
 export type { ComposeService, ComposeStackConfig, PublishedPort, Volume } from "./services";
 export type { BackupConfig, VaultConfig } from "./backup";
 export type { SecretUse, SecretSource } from "./secrets";
+export * from "./ssh";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { cidr, fqdn, ipv4, name, port, portSpec, protocol, secretRef } from "./common";
 import { composeStack } from "./services";
+import { sshConnection } from "./ssh";
 import { dataset } from "./storage";
 
 /** Trust decides defaults only (internet egress, logging); reachability always comes from explicit flows. */
@@ -108,7 +109,7 @@ export const ingress = z.object({
 
 export const networkNode = z.object({
   host: name,
-  ssh: z.object({ user: z.string().default("deploy"), port: port.default(22), privateKey: secretRef }),
+  ssh: sshConnection,
 });
 
 export const networkConfig = z.object({

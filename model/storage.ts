@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ipv4, name, port, secretRef, size } from "./common";
 import { backup } from "./backup";
 import { composeStack } from "./services";
+import { sshConnection } from "./ssh";
 
 export const backupClass = z.enum(["critical", "standard", "none"]);
 
@@ -102,7 +103,7 @@ export const storageConfig = z.object({
     host: name,
     managementHost: name,
     pool: z.string().default("tank"),
-    ssh: z.object({ user: z.string().default("deploy"), port: port.default(22), privateKey: secretRef }),
+    ssh: sshConnection,
   }),
   proxmox,
   dockerHost: dockerHost.default({

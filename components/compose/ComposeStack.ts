@@ -10,6 +10,7 @@ import { composeProvider, type ComposeProjectInputs } from "./provider";
 import { DEFAULT_BASE_DIR } from "./remote";
 import { composeFacts } from "./facts";
 import { FACT_TYPES } from "../../model/facts";
+import { normalizeHostKey } from "../../model/ssh";
 
 export interface ComposeStackArgs {
   /** "network" or "storage": the failure domain this stack runs in. */
@@ -26,8 +27,6 @@ export interface ComposeStackArgs {
     /** Parent of /<project> on the host (default /opt/homelab/stacks). */
     baseDir?: string;
     healthTimeoutSeconds?: number;
-    /** Expected SSH host key (`SHA256:…` as `ssh-keygen -lf` prints it). */
-    hostKeySha256?: string;
     ingressNetwork?: string;
     /** ZFS altroot of the dataset mountpoints (default "/"). */
     altroot?: string;
@@ -112,7 +111,7 @@ export class ComposeStack extends pulumi.ComponentResource {
         user: connection.user,
         // Secret even if a caller resolved the key to a plain string: it is stored in state for delete.
         privateKey: pulumi.secret(connection.privateKey),
-        ...(o.hostKeySha256 !== undefined ? { hostKeySha256: o.hostKeySha256 } : {}),
+        hostKey: normalizeHostKey(connection.hostKey),
         project: stack.name,
         baseDir: o.baseDir ?? DEFAULT_BASE_DIR,
         composeYaml: rendered.yaml,

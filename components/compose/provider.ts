@@ -65,7 +65,7 @@ const INPUT_KEYS: (keyof ComposeProjectInputs)[] = [
   ...DEPLOY_KEYS,
   "user",
   "privateKey",
-  "hostKeySha256",
+  "hostKey",
   "healthTimeoutSeconds",
   "pollIntervalMs",
 ];

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderDestroyDataset, renderEnsureDataset } from "../../analysis/storage/zfs";
 import type { Dataset } from "../../model";
 import type { DatasetFacts } from "../../model/facts";
-import { commandConnection, type SshConnection } from "../context";
+import { commandConnection, remoteCommandDefaults, type SshConnection } from "../context";
 
 export interface DatasetsArgs {
   datasets: Dataset[];
@@ -42,6 +42,7 @@ export class Datasets extends pulumi.ComponentResource {
         `dataset-${d.name.replace(/\//g, "-")}`,
         {
           connection,
+          ...remoteCommandDefaults,
           // Create and update run the same converging script: a property change (compression, recordsize,
           // quota, backup class) changes the command text, which the provider applies in place. No
           // `triggers`: those force a replace, and a replace of a dataset must never be the path to a change.

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderApplyDaemonJson, renderDaemonJson } from "../../analysis/docker/daemon";
 import { checkSocketProxies } from "../../analysis/docker/socket-proxy";
 import type { StorageModel } from "../../model";
-import { commandConnection, type SshConnection } from "../context";
+import { commandConnection, remoteCommandDefaults, type SshConnection } from "../context";
 
 export interface DockerHostArgs {
   model: StorageModel;
@@ -28,6 +28,7 @@ export class DockerHost extends pulumi.ComponentResource {
       "daemon-json",
       {
         connection: commandConnection(args.connection),
+        ...remoteCommandDefaults,
         // The script carries the content: a change to daemon.json is an in-place update (no replace),
         // and the script itself skips the restart when the host already has this content.
         create: apply,

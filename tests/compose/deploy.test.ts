@@ -116,7 +116,7 @@ function inputsFor(
     port: ssh.port,
     user: ssh.user,
     privateKey: ssh.privateKey,
-    hostKeySha256: ssh.hostKeySha256,
+    hostKey: ssh.hostKey,
     project: stack.name,
     baseDir,
     composeYaml: r.yaml,

@@ -16,6 +16,7 @@ const base: ComposeProjectInputs = {
   port: 22,
   user: "deploy",
   privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAkeymaterial1234\n-----END OPENSSH PRIVATE KEY-----\n",
+  hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBsICgBnp9GqXEAsSoOxBq6fyErJ9GpK8aPwTY5MkbDU",
   project: "immich",
   baseDir: "/opt/homelab/stacks",
   composeYaml: "services: {}",

@@ -59,7 +59,13 @@ describe("dataset data safety (Pulumi mocks)", () => {
     await pulumi.runtime.runInPulumiStack(async () => {
       new Datasets("datasets", {
         datasets,
-        connection: { host: "127.0.0.1", port: 22, user: "deploy", privateKey: pulumi.secret("key") },
+        connection: {
+          host: "127.0.0.1",
+          port: 22,
+          user: "deploy",
+          privateKey: pulumi.secret("key"),
+          hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBsICgBnp9GqXEAsSoOxBq6fyErJ9GpK8aPwTY5MkbDU",
+        },
         destroyable: new Set(["tank/apps/scratch"]),
       });
       return {};
