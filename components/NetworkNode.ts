@@ -3,6 +3,7 @@ import { toContract, type NetworkContract, type NetworkModel } from "../model";
 import { ComposeStack } from "./compose/ComposeStack";
 import type { SecretResolver, SshConnection } from "./context";
 import { Firewall } from "./network/Firewall";
+import { Datasets } from "./storage/Datasets";
 import { Ingress } from "./network/Ingress";
 import { WireGuard } from "./network/WireGuard";
 import type { OpnsenseConnection } from "./opnsense/connection";
@@ -19,6 +20,7 @@ export class NetworkNode extends pulumi.ComponentResource {
   readonly wireguard: WireGuard;
   readonly ingress: Ingress;
   readonly stacks: ComposeStack[];
+  readonly datasets: Datasets;
 
   constructor(name: string, args: NetworkNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:network:NetworkNode", name, {}, opts);
@@ -47,12 +49,28 @@ export class NetworkNode extends pulumi.ComponentResource {
       privateKey: secrets(c.networkNode.ssh.privateKey),
       hostKey: c.networkNode.ssh.hostKey,
     };
+    // The node's own pool (homelab:datasets): created and owned like the storage node's, before any
+    // stack mounts them (a missing bind source would be created by Docker as root:root 0755).
+    this.datasets = new Datasets(
+      "datasets",
+      { datasets: c.datasets, stacks: c.stacks, connection, node: "network" },
+      { parent: this },
+    );
     this.stacks = c.stacks.map(
       (stack) =>
         new ComposeStack(
           stack.name,
-          { node: "network", stack, datasets: c.datasets, connection, secrets, files: this.ingress.files },
-          { parent: this, dependsOn: [this.firewall] },
+          {
+            node: "network",
+            stack,
+            datasets: c.datasets,
+            connection,
+            secrets,
+            files: this.ingress.files,
+            // The TLS bundle holds the private key: 0600, owned by the proxy that reads it.
+            sensitiveFiles: [this.ingress.certificatePath],
+          },
+          { parent: this, dependsOn: [this.firewall, this.datasets] },
         ),
     );
     this.contract = toContract(model);

@@ -37,7 +37,11 @@ export class StorageNode extends pulumi.ComponentResource {
       hostKey: c.storageNode.ssh.hostKey,
     };
     this.proxmox = new ProxmoxHost("proxmox", { model, secrets }, { parent: this });
-    this.datasets = new Datasets("datasets", { datasets: c.datasets, connection }, { parent: this });
+    this.datasets = new Datasets(
+      "datasets",
+      { datasets: c.datasets, stacks: c.stacks, connection },
+      { parent: this },
+    );
     this.docker = new DockerHost("docker", { model, connection }, { parent: this });
     new Monitoring("monitoring", { model }, { parent: this });
     this.stacks = c.stacks.map(

@@ -1,7 +1,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { contentHash } from "../../analysis/compose/hash";
-import { filesForStack, renderStack, usesIngress } from "../../analysis/compose/render";
+import { datasetMountpoint, filesForStack, renderStack, usesIngress } from "../../analysis/compose/render";
+import { fileAccess } from "../../analysis/storage/ownership";
 import type { ComposeStackConfig, Dataset } from "../../model";
 import { isSecretRef } from "../../model/common";
 import { INGRESS_NETWORK } from "../../model/compose-checks";
@@ -22,6 +23,8 @@ export interface ComposeStackArgs {
   secrets: SecretResolver;
   /** Files the stack needs on the host before start (rendered configs), keyed by host path. */
   files?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Host paths among `files` that hold keys: written 0600 (or 0640), owned by the reading service. */
+  sensitiveFiles?: string[];
   /** Deployment knobs; the defaults are what the reference homelab uses. */
   options?: {
     /** Parent of /<project> on the host (default /opt/homelab/stacks). */
@@ -93,8 +96,13 @@ export class ComposeStack extends pulumi.ComponentResource {
     const secretEnv = pulumi.secret(
       pulumi.all(Object.fromEntries([...refs].sort().map((k) => [k, secrets({ secret: k })]))),
     );
+    const mount = (d: string) => datasetMountpoint(d, o.altroot ?? "/");
     const files = (pulumi.output(args.files ?? {}) as pulumi.Output<Record<string, string>>).apply((f) =>
-      filesForStack(stack, f),
+      filesForStack(stack, f, mount),
+    );
+    // Modes and owners are public (paths and uids, no content): they show in the plan and diffs.
+    const fileModes = files.apply((f) =>
+      fileAccess(stack, Object.keys(f).sort(), new Set(args.sensitiveFiles ?? []), mount),
     );
 
     this.contentHash = pulumi
@@ -119,6 +127,7 @@ export class ComposeStack extends pulumi.ComponentResource {
         healthchecked: rendered.healthchecked,
         secretEnv,
         files: pulumi.secret(files),
+        fileModes: pulumi.unsecret(fileModes),
         ingressNetwork: usesIngress(stack) ? (o.ingressNetwork ?? INGRESS_NETWORK) : "",
         contentHash: this.contentHash,
         healthTimeoutSeconds: o.healthTimeoutSeconds ?? 300,

@@ -24,6 +24,7 @@ const base: ComposeProjectInputs = {
   healthchecked: ["a"],
   secretEnv: { dbPassword: "hunter2-but-longer" },
   files: {},
+  fileModes: {},
   ingressNetwork: "",
   contentHash: "sha256:1",
   healthTimeoutSeconds: 60,
@@ -87,9 +88,9 @@ describe("layout and commands", () => {
   });
 
   it("generates a wrapper that loads the secrets and pins the project", () => {
-    const w = wrapperScript("immich", "docker-compose");
+    const w = wrapperScript("immich", "docker compose");
     expect(w).toContain(". ./secrets.env");
-    expect(w).toContain(`exec docker-compose -p 'immich' -f docker-compose.yml "$@"`);
+    expect(w).toContain(`exec docker compose -p 'immich' -f docker-compose.yml "$@"`);
   });
 });
 

@@ -59,6 +59,7 @@ describe("dataset data safety (Pulumi mocks)", () => {
     await pulumi.runtime.runInPulumiStack(async () => {
       new Datasets("datasets", {
         datasets,
+        stacks: [],
         connection: {
           host: "127.0.0.1",
           port: 22,
