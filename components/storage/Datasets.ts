@@ -38,7 +38,15 @@ export class Datasets extends pulumi.ComponentResource {
         ...(d.reason !== undefined ? { reason: d.reason } : {}),
       })),
     };
-    super("homelab:storage:Datasets", name, facts, opts);
+    // The storage node's datasets are the graph facts the backup-coverage policy reads in this stack. The
+    // network node's are checked in the storage stack, whose Borg jobs pull them (through the contract),
+    // so they carry their own type here and are not mistaken for local datasets without a job.
+    super(
+      facts.node === "network" ? "homelab:network:Datasets" : "homelab:storage:Datasets",
+      name,
+      facts,
+      opts,
+    );
     const connection = commandConnection(args.connection);
     const { access, issues } = datasetAccess(args.datasets, args.stacks);
     if (issues.length > 0) throw new ConfigError(facts.node, issues);
