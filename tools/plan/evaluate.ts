@@ -1,3 +1,4 @@
+import type * as pulumi from "@pulumi/pulumi";
 import type { NetworkContract, StackFile, StackName } from "../../model";
 import { NAMESPACE } from "../../model";
 import { REDACTED, redact, type PlanResource } from "./graph";
@@ -17,6 +18,8 @@ export interface EvaluateOptions {
   treatAsSecret?: string[];
   /** Serialize dynamic providers' closures as the engine does (slow); the plan only shows a placeholder. */
   serializeDynamicProviders?: boolean;
+  /** Wraps the plan's provider answers (the deploy rehearsal gives outputs it can use). */
+  mocks?: (plan: pulumi.runtime.Mocks) => pulumi.runtime.Mocks;
 }
 
 export interface Evaluation {
@@ -24,6 +27,11 @@ export interface Evaluation {
   /** Inputs with secrets unwrapped, as CrossGuard gives them to policies. */
   policyInputs: Map<string, Record<string, unknown>>;
   outputs: Record<string, unknown>;
+  /**
+   * What only an engine needs: retainOnDelete, and (with serializeDynamicProviders) each dynamic
+   * resource's serialized provider, as the engine stores it in `__provider`. Used by the deploy rehearsal.
+   */
+  engine: Map<string, { retainOnDelete: boolean; provider?: string }>;
 }
 
 /** The parts of the engine's RegisterResource/ReadResource requests that the plan records. */
@@ -36,6 +44,7 @@ interface RecordedRequest {
   getProtect?(): boolean | undefined;
   getIgnorechangesList?(): string[];
   getPropertydependenciesMap?(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+  getRetainondelete?(): boolean | undefined;
 }
 type RegisterRequest = RecordedRequest & { getObject(): unknown };
 type ReadRequest = RecordedRequest & { getProperties(): unknown };
@@ -84,19 +93,20 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   // Config goes into the SDK's store directly, not through PULUMI_CONFIG: a large homelab's config is
   // over the kernel's 128 KiB limit for one environment variable, which child processes inherit.
   silenceSqliteWarning();
-  const pulumi = await import("@pulumi/pulumi");
-  pulumi.runtime.setAllConfig(config, secretKeys);
+  const sdk = await import("@pulumi/pulumi");
+  sdk.runtime.setAllConfig(config, secretKeys);
   if (!opts.serializeDynamicProviders) skipProviderSerialization();
   const { deserializeProperties } = (await import("@pulumi/pulumi/runtime/rpc")) as unknown as {
     deserializeProperties(s: unknown): Record<string, unknown>;
   };
   const refName = String(opts.file.raw["networkStack"] ?? "");
   const stackOutputs = opts.networkContract ? { [refName]: { contract: opts.networkContract } } : {};
-  await pulumi.runtime.setMocks(planMocks(stackOutputs), "homelab", opts.stack, true);
+  await sdk.runtime.setMocks(opts.mocks ? opts.mocks(planMocks(stackOutputs)) : planMocks(stackOutputs), "homelab", opts.stack, true);
 
   const resources: PlanResource[] = [];
   const policyInputs = new Map<string, Record<string, unknown>>();
-  const monitor = pulumi.runtime.getMonitor() as unknown as {
+  const engine: Evaluation["engine"] = new Map();
+  const monitor = sdk.runtime.getMonitor() as unknown as {
     registerResource(req: RegisterRequest, cb: Callback): Promise<void>;
     readResource(req: ReadRequest, cb: Callback): Promise<void>;
   };
@@ -108,6 +118,11 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
       v.getUrnsList().forEach((u) => deps.add(u));
     });
     const inputs = deserializeProperties(object);
+    const provider = typeof inputs["__provider"] === "string" ? inputs["__provider"] : undefined;
+    engine.set(urn, {
+      retainOnDelete: req.getRetainondelete?.() ?? false,
+      ...(opts.serializeDynamicProviders && provider ? { provider } : {}),
+    });
     // A dynamic provider's serialized closure is implementation, not configuration.
     if ("__provider" in inputs) inputs["__provider"] = "<dynamic provider>";
     const r = redact(inputs);
@@ -142,17 +157,17 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
 
   const { main } = await import("../../program");
   let returned: Record<string, unknown> = {};
-  await pulumi.runtime.runInPulumiStack(
+  await sdk.runtime.runInPulumiStack(
     async () => (returned = (await main()) as unknown as Record<string, unknown>),
   );
   // Stack outputs are shown by key; a secret Output is shown as redacted, as `pulumi stack output` does.
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(returned)) {
-    if (pulumi.Output.isInstance(value)) {
+    if (sdk.Output.isInstance(value)) {
       const secret = await (value as unknown as { isSecret: Promise<boolean> }).isSecret;
       outputs[key] = secret ? REDACTED : await new Promise((resolve) => value.apply((v) => resolve(v)));
     } else outputs[key] = value;
   }
-  await pulumi.runtime.disconnect();
-  return { resources, policyInputs, outputs };
+  await sdk.runtime.disconnect();
+  return { resources, policyInputs, outputs, engine };
 }

@@ -221,11 +221,20 @@ find "$M/etc/sudoers.d" -mindepth 1 ! -name README -exec rm -f {} +
 rm -f "$M"/etc/ssh/ssh_host_*
 chroot "$M" ssh-keygen -q -A
 echo ${spec.name} >"$M/etc/hostname"
+printf '127.0.0.1\tlocalhost\n127.0.1.1\t${spec.name}\n' >"$M/etc/hosts"
 head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \\n' >"$M/etc/machine-id"
 # ZFS cannot run here: the zfs STAND-IN (tools/rehearse/zfs-standin) and the pool the installer made.
-install -m 0755 "$D/zfs-standin" "$M/usr/local/sbin/zfs"
+install -m 0755 "$D/zfs-standin" "$M/usr/sbin/zfs"
 mkdir -p "$M/var/lib/zfs-standin/${spec.pool}" "$M/${spec.pool}"
-exec chroot "$M" /usr/bin/env -i container=homelab-rehearsal /lib/systemd/systemd --system --unit=multi-user.target
+# pivot_root, not chroot: runc sets up containers with pivot_root too, and \`docker exec\` (setns into the
+# container's mount namespace) only lands in the container when the host's own root is its namespace's.
+mkdir -p "$M/.rehearsal-oldroot"
+cd "$M"
+pivot_root . .rehearsal-oldroot
+cd /
+umount -l /.rehearsal-oldroot
+rmdir /.rehearsal-oldroot
+exec /usr/bin/env -i container=homelab-rehearsal /lib/systemd/systemd --system --unit=multi-user.target
 `;
     writeFileSync(join(dir, "boot.sh"), boot, { mode: 0o700 });
 
