@@ -201,8 +201,11 @@ export class BorgJobs extends pulumi.ComponentResource {
         create: asRoot(installScript(preview.timers, preview.paths.metricsDir)),
         update: asRoot(installScript(preview.timers, preview.paths.metricsDir)),
         stdin: files.apply(fileBundle),
+        // Timers stopped, then every file this resource installed (units, scripts, alert rules) removed:
+        // nothing of it stays behind. Repositories and their passphrases are other resources and stay.
         delete: asRoot(
-          `set -eu; for t in ${preview.timers.join(" ") || "none.timer"}; do systemctl disable --now "$t" 2>/dev/null || true; done`,
+          `set -eu; for t in ${preview.timers.join(" ") || "none.timer"}; do systemctl disable --now "$t" 2>/dev/null || true; done; ` +
+            `if [ -f ${INSTALLED_LIST} ]; then xargs -r rm -f -- <${INSTALLED_LIST}; rm -f ${INSTALLED_LIST}; fi; systemctl daemon-reload`,
         ),
       },
       {

@@ -216,7 +216,7 @@ for f in "$M"/etc/systemd/system/*.wants/*; do
   u=$(basename "$f")
   case " ${[...KEEP_UNITS].join(" ")} " in *" $u "*) ;; *) ln -sf /dev/null "$M/etc/systemd/system/$u" ;; esac
 done
-rm -rf "$M/etc/docker/daemon.json" "$M/etc/homelab" "$M/etc/homelab-root.conf" "$M/etc/homelab-backup" "$M/opt/homelab" "$M/usr/local/sbin/homelab-root"
+rm -rf "$M/var/lib/prometheus" "$M/etc/docker/daemon.json" "$M/etc/homelab" "$M/etc/homelab-root.conf" "$M/etc/homelab-backup" "$M/opt/homelab" "$M/usr/local/sbin/homelab-root"
 find "$M/etc/sudoers.d" -mindepth 1 ! -name README -exec rm -f {} +
 rm -f "$M"/etc/ssh/ssh_host_*
 chroot "$M" ssh-keygen -q -A
@@ -263,7 +263,15 @@ exec /usr/bin/env -i container=homelab-rehearsal /lib/systemd/systemd --system -
     for (let i = 0; i < 100 && pid === 0; i++) {
       await sleep(100);
       const kids = sh("pgrep", ["-P", String(launcher)]).stdout.trim().split("\n").filter(Boolean);
-      if (kids.length === 1 && readFileSync(`/proc/${kids[0]}/comm`, "utf8").trim() === "systemd") pid = Number(kids[0]);
+      // The launcher's transient children (mkdir, cat) come and go before it execs into unshare.
+      const comm = (p: string) => {
+        try {
+          return readFileSync(`/proc/${p}/comm`, "utf8").trim();
+        } catch {
+          return "";
+        }
+      };
+      if (kids.length === 1 && comm(kids[0]!) === "systemd") pid = Number(kids[0]);
       if (!existsSync(`/proc/${launcher}`)) break;
     }
     if (pid === 0) throw new Error(`host ${spec.name} did not boot: ${existsSync(log) ? readFileSync(log, "utf8").slice(-2000) : ""}`);
@@ -293,6 +301,34 @@ exec /usr/bin/env -i container=homelab-rehearsal /lib/systemd/systemd --system -
     const r = this.exec(["sh", "-c", script], opts);
     if (r.code !== 0) throw new Error(`${this.spec.name}: \`${script.slice(0, 200)}\` failed (${r.code}): ${r.stderr.slice(-1500)}${r.stdout.slice(-500)}`);
     return r.stdout;
+  }
+
+  /** The most memory the host (systemd, sshd, dockerd, its containers, its tmpfs) used at once. */
+  peakMemoryBytes(): number | undefined {
+    const m = this.cgroups.find((c) => c.startsWith("/sys/fs/cgroup/memory/"));
+    if (!m) return undefined;
+    try {
+      return Number(readFileSync(join(m, "memory.max_usage_in_bytes"), "utf8").trim());
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Resident memory now: anonymous memory of its processes plus its tmpfs (memory.stat). */
+  residentBytes(): number | undefined {
+    const m = this.cgroups.find((c) => c.startsWith("/sys/fs/cgroup/memory/"));
+    if (!m) return undefined;
+    try {
+      const stat = Object.fromEntries(
+        readFileSync(join(m, "memory.stat"), "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => l.split(" ") as [string, string]),
+      );
+      return Number(stat["total_rss"] ?? 0) + Number(stat["total_shmem"] ?? 0);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Powers the host off (systemd stops every unit, containers die with the PID namespace). */

@@ -18,8 +18,17 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument, type Document } from "yaml";
-import { resolveNetwork, resolveStorage, toContract, type ComposeService, type StackFile } from "../../model";
+import {
+  resolveNetwork,
+  resolveStorage,
+  toContract,
+  type ComposeService,
+  type NetworkModel,
+  type StackFile,
+  type StorageModel,
+} from "../../model";
 import { readStackFile } from "../../model";
+import { composeStack } from "../../model/services";
 import type { Op } from "./engine";
 import { Host, Topology, must, sh, type SegmentSpec } from "./hosts";
 import { buildImage } from "./images";
@@ -136,7 +145,7 @@ export class Rehearsal {
       };
       const tools = { zfsStandin: join(ROOT, "tools/rehearse/zfs-standin") };
       const t0 = Date.now();
-      const [network, storage] = await Promise.all([
+      const booted = await Promise.allSettled([
         Host.start(topology, { name: "network-node", pool: "fast", interfaces: [{ segment: hostSegment(model.config.networkNode.host), address: networkNodeAddress }] }, work, tools),
         Host.start(
           topology,
@@ -152,6 +161,12 @@ export class Rehearsal {
           tools,
         ),
       ]);
+      const failed = booted.find((b) => b.status === "rejected");
+      if (failed) {
+        for (const b of booted) if (b.status === "fulfilled") await b.value.stop();
+        throw (failed as PromiseRejectedResult).reason;
+      }
+      const [network, storage] = booted.map((b) => (b as PromiseFulfilledResult<Host>).value) as [Host, Host];
       hosts = { network, storage };
       log(`hosts booted in ${Date.now() - t0} ms: network-node ${networkNodeAddress}, storage-node ${storageModel.nodeAddress} + ${storageModel.managementAddress}`);
       const r = new Rehearsal(id, work, topology, hosts, log);
@@ -236,12 +251,27 @@ export class Rehearsal {
     this.log(`images built in ${Date.now() - t0} ms: ${Object.entries(this.images).map(([n, i]) => `${n} (${i.kind})`).join(", ")}`);
   }
 
+  /** A stand-in image for a service the test adds (serving `ports`, writing nothing); its image ID. */
+  standin(node: NodeName, name: string, ports: number[]): string {
+    const svc = composeStack.parse({
+      name,
+      services: [{ name, image: "stand-in", user: "1:1", ports: ports.map((p) => ({ address: "127.0.0.1", published: p, target: p })) }],
+    }).services[0]!;
+    const host = this.hosts[node];
+    return buildImage(svc, (tar, changes, tag) =>
+      host.run(`docker import ${changes.map((c) => `-c '${c.replace(/'/g, "'\\''")}'`).join(" ")} - '${tag}'`, { input: tar, timeoutMs: 180_000 }).trim(),
+    ).id;
+  }
+
   /** The resolved compose services of a node's stacks, as the current test stack file declares them. */
   services(node: NodeName): ComposeService[] {
     return this.model(node).config.stacks.flatMap((s) => s.services);
   }
 
-  model(node: NodeName) {
+  model(node: "network"): NetworkModel;
+  model(node: "storage"): StorageModel;
+  model(node: NodeName): NetworkModel | StorageModel;
+  model(node: NodeName): NetworkModel | StorageModel {
     const source = { has: () => true, isSecret: () => true };
     const net = resolveNetwork(readStackFile(this.files.network).raw, source);
     if (node === "network") return net;
