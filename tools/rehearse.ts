@@ -23,15 +23,23 @@ async function main(): Promise<number> {
       if (!rep.ok) break;
     }
     for (const node of ["network", "storage"] as NodeName[]) {
-      log(`\n${r.hosts[node].spec.name} (${r.hosts[node].spec.interfaces.map((i) => i.address).join(", ")}):`);
+      log(
+        `\n${r.hosts[node].spec.name} (${r.hosts[node].spec.interfaces.map((i) => i.address).join(", ")}):`,
+      );
       for (const c of r.containers(node)) {
         const img = r.images[c.service];
-        log(`  ${c.project}/${c.service}: ${c.status} ${c.health === "-" ? "" : c.health} [${img?.kind ?? "?"}]`);
+        log(
+          `  ${c.project}/${c.service}: ${c.status} ${c.health === "-" ? "" : c.health} [${img?.kind ?? "?"}]`,
+        );
       }
     }
     if (keep) {
-      log(`\nkept running (work dir ${r.work}; enter a host with: nsenter -t ${r.hosts.storage.pid} -a). Press Enter to tear down.`);
-      await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once("line", () => resolve()));
+      log(
+        `\nkept running (work dir ${r.work}; enter a host with: nsenter -t ${r.hosts.storage.pid} -a). Press Enter to tear down.`,
+      );
+      await new Promise<void>((resolve) =>
+        createInterface({ input: process.stdin }).once("line", () => resolve()),
+      );
     }
     for (const node of ["storage", "network"] as NodeName[]) {
       const rep = r.apply(node, "destroy");

@@ -162,7 +162,7 @@ export class BorgJobs extends pulumi.ComponentResource {
         `${name}-repo-${r.class}`,
         {
           connection: conn,
-        ...remoteCommandDefaults,
+          ...remoteCommandDefaults,
           create: asRoot(script),
           update: asRoot(script),
           // The passphrase travels only on stdin, as a secret; never in the command or environment.

@@ -252,7 +252,10 @@ async function tearDown(d: Deployer, o: ComposeProjectInputs): Promise<void> {
   // The shared ingress network goes with the last project on it: Docker refuses while a container of
   // another stack is still attached, which is the answer wanted here.
   if (o.ingressNetwork)
-    await d.run(`docker network rm ${q(o.ingressNetwork)} >/dev/null 2>&1 || true`, "removing the ingress network");
+    await d.run(
+      `docker network rm ${q(o.ingressNetwork)} >/dev/null 2>&1 || true`,
+      "removing the ingress network",
+    );
 }
 
 const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");

@@ -126,7 +126,7 @@ export const ensureNetworkCommand = (name: string): string =>
 /** One line per container of the project: service, state, health ("-" without a healthcheck). */
 export const healthCommand = (project: string): string =>
   `docker ps -aq --filter ${q(`label=com.docker.compose.project=${project}`)} | ` +
-  `xargs -r docker inspect --format ${q('{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}} {{index .Config.Labels "com.docker.compose.oneoff"}}')}`;
+  `xargs -r docker container inspect --format ${q('{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}} {{index .Config.Labels "com.docker.compose.oneoff"}}')}`;
 
 export interface HealthReport {
   ready: boolean;

@@ -22,7 +22,8 @@ const started = Date.now();
 const timings: string[] = [];
 
 const log = (s: string) => timings.push(`${Math.round((Date.now() - started) / 1000)}s ${s}`);
-const graphOf = (node: NodeName): RecordedGraph => JSON.parse(readFileSync(graphs[node]!, "utf8")) as RecordedGraph;
+const graphOf = (node: NodeName): RecordedGraph =>
+  JSON.parse(readFileSync(graphs[node]!, "utf8")) as RecordedGraph;
 const evaluate = (node: NodeName) => (graphs[node] = r.evaluate(node));
 const failures = (ops: Op[]) => ops.filter((o) => o.error).map((o) => `${o.name}: ${o.error}`);
 const byService = (cs: Container[]) => Object.fromEntries(cs.map((c) => [`${c.project}/${c.service}`, c]));
@@ -78,10 +79,13 @@ test("the hosts are prepared by the runbook's commands: the deploy user has exac
     // Not root: no other sudo, no write to /etc, the helper refuses what it is not for.
     expect(h.exec(["sudo", "-n", "id"], { user: "deploy" }).code).not.toBe(0);
     expect(h.exec(["touch", "/etc/homelab-probe"], { user: "deploy" }).code).not.toBe(0);
-    const refused = h.exec(["sudo", "-n", "/usr/local/sbin/homelab-root", "file", "/etc/shadow", "0644", "0:0"], {
-      user: "deploy",
-      input: "x",
-    });
+    const refused = h.exec(
+      ["sudo", "-n", "/usr/local/sbin/homelab-root", "file", "/etc/shadow", "0644", "0:0"],
+      {
+        user: "deploy",
+        input: "x",
+      },
+    );
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("is not below /etc/homelab/ or a homelab dataset");
   }
@@ -89,17 +93,24 @@ test("the hosts are prepared by the runbook's commands: the deploy user has exac
 
 test("every SSH session of both stacks verified the node's pinned host key", () => {
   for (const node of NODES) {
-    const host = graphOf(node).resources.filter((x) => x.type === "command:remote:Command" || x.type.includes("dynamic/compose"));
+    const host = graphOf(node).resources.filter(
+      (x) => x.type === "command:remote:Command" || x.type.includes("dynamic/compose"),
+    );
     expect(host.length).toBeGreaterThan(0);
     for (const res of host) {
-      const key = res.type === "command:remote:Command" ? (res.inputs["connection"] as { hostKey?: string }).hostKey : res.inputs["hostKey"];
+      const key =
+        res.type === "command:remote:Command"
+          ? (res.inputs["connection"] as { hostKey?: string }).hostKey
+          : res.inputs["hostKey"];
       expect([res.name, key]).toEqual([res.name, r.hostKeys[node].split(" ").slice(0, 2).join(" ")]);
     }
   }
 });
 
 test("a host presenting another key gets no command and no secret (the pin is the other node's key)", () => {
-  r.mutate("network", (doc) => doc.setIn(["config", "homelab:networkNode", "ssh", "hostKey"], r.hostKeys.storage));
+  r.mutate("network", (doc) =>
+    doc.setIn(["config", "homelab:networkNode", "ssh", "hostKey"], r.hostKeys.storage),
+  );
   try {
     evaluate("network");
     const rep = up("network");
@@ -107,17 +118,27 @@ test("a host presenting another key gets no command and no secret (the pin is th
     expect(rep.ops).toHaveLength(1);
     expect(rep.ops[0]!.error).toMatch(/host key|handshake|verification failed/i);
   } finally {
-    r.mutate("network", (doc) => doc.setIn(["config", "homelab:networkNode", "ssh", "hostKey"], r.hostKeys.network));
+    r.mutate("network", (doc) =>
+      doc.setIn(["config", "homelab:networkNode", "ssh", "hostKey"], r.hostKeys.network),
+    );
     evaluate("network");
   }
 });
 
 test("every compose service of both nodes runs and is healthy", () => {
   for (const node of NODES) {
-    const want = r.model(node).config.stacks.flatMap((st) => st.services.map((s) => `${st.name}/${s.name}`)).sort();
+    const want = r
+      .model(node)
+      .config.stacks.flatMap((st) => st.services.map((s) => `${st.name}/${s.name}`))
+      .sort();
     const cs = r.containers(node);
     expect(cs.map((c) => `${c.project}/${c.service}`).sort()).toEqual(want);
-    for (const c of cs) expect([c.service, c.status, c.health]).toEqual([c.service, "running", expect.stringMatching(/^(healthy|-)$/)]);
+    for (const c of cs)
+      expect([c.service, c.status, c.health]).toEqual([
+        c.service,
+        "running",
+        expect.stringMatching(/^(healthy|-)$/),
+      ]);
   }
 });
 
@@ -131,7 +152,14 @@ test("every service can write its datasets, and a non-root service nothing of an
       for (const svc of st.services) {
         const c = cs[`${st.name}/${svc.name}`]!;
         for (const v of svc.volumes) {
-          const probe = h.exec(["docker", "exec", c.id, "sh", "-c", `touch '${v.target}/.rehearsal-probe' && rm '${v.target}/.rehearsal-probe'`]);
+          const probe = h.exec([
+            "docker",
+            "exec",
+            c.id,
+            "sh",
+            "-c",
+            `touch '${v.target}/.rehearsal-probe' && rm '${v.target}/.rehearsal-probe'`,
+          ]);
           expect([svc.name, v.target, probe.code === 0]).toEqual([svc.name, v.target, !v.readOnly]);
         }
         const owner = serviceOwner(svc);
@@ -139,7 +167,14 @@ test("every service can write its datasets, and a non-root service nothing of an
         const [uid, gid] = owner.split(":");
         for (const d of config.datasets) {
           if (access.get(d.name)!.owner === owner) continue;
-          const w = h.exec(["setpriv", `--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "touch", `/${d.name}/.rehearsal-probe`]);
+          const w = h.exec([
+            "setpriv",
+            `--reuid=${uid}`,
+            `--regid=${gid}`,
+            "--clear-groups",
+            "touch",
+            `/${d.name}/.rehearsal-probe`,
+          ]);
           expect([svc.name, d.name, w.code === 0]).toEqual([svc.name, d.name, false]);
         }
       }
@@ -154,10 +189,15 @@ test("files holding keys are 0600 and owned by the service that reads them", () 
   const proxy = byService(r.containers("network"))["ingress/haproxy"]!;
   const inContainer = pem[0]!.replace(/^\/fast\/apps\/haproxy/, "/usr/local/etc/haproxy");
   expect(net.exec(["docker", "exec", proxy.id, "head", "-c", "10", inContainer]).code).toBe(0);
-  expect(net.exec(["docker", "exec", "--user", "65534", proxy.id, "head", "-c", "10", inContainer]).code).not.toBe(0);
+  expect(
+    net.exec(["docker", "exec", "--user", "65534", proxy.id, "head", "-c", "10", inContainer]).code,
+  ).not.toBe(0);
   for (const node of NODES) {
     const h = r.hosts[node];
-    const envs = h.run("find /opt/homelab/stacks -name secrets.env -exec stat -c '%a %U' {} +").trim().split("\n");
+    const envs = h
+      .run("find /opt/homelab/stacks -name secrets.env -exec stat -c '%a %U' {} +")
+      .trim()
+      .split("\n");
     expect(envs.length).toBe(r.model(node).config.stacks.length);
     for (const e of envs) expect(e).toBe("600 deploy");
   }
@@ -170,10 +210,22 @@ test("files holding keys are 0600 and owned by the service that reads them", () 
 test("a backup metric reaches node-exporter: the textfile directory is readable by its uid", () => {
   const sto = r.hosts.storage;
   // Exactly what a finished job does: the installed common.sh (umask 077) records a run of a dataset.
-  sto.run(". /usr/local/lib/homelab-backup/common.sh; HB_CLASS=standard; hb_metric backup tank/apps/grafana 0", { timeoutMs: 30_000 });
+  const job = sto.exec([
+    "bash",
+    "-c",
+    ". /usr/local/lib/homelab-backup/common.sh; HB_CLASS=standard; hb_metric backup tank/apps/grafana 0",
+  ]);
+  expect([job.code, job.stderr]).toEqual([0, ""]);
   expect(sto.run("stat -c '%a' /var/lib/prometheus/node-exporter").trim()).toBe("755");
   const servers = r.clients["servers"]!;
-  const metrics = r.topology.exec(servers, ["busybox", "wget", "-q", "-O", "-", `http://${r.hosts.storage.address}:9100/metrics`]);
+  const metrics = r.topology.exec(servers, [
+    "busybox",
+    "wget",
+    "-q",
+    "-O",
+    "-",
+    `http://${r.hosts.storage.address}:9100/metrics`,
+  ]);
   expect(metrics.code).toBe(0);
   expect(metrics.stdout).toMatch(new RegExp(`^${METRIC_OK}\\{.*task="backup".*\\} 0$`, "m"));
 });
@@ -181,7 +233,8 @@ test("a backup metric reaches node-exporter: the textfile directory is readable 
 test("every published port answers from the segment it is meant for, and loopback ports only on the node", () => {
   const servers = r.clients["servers"]!;
   const probe = (ns: string, addr: string, port: number) =>
-    r.topology.exec(ns, ["busybox", "nc", "-w", "3", addr, String(port)], { input: "", timeoutMs: 10_000 }).code === 0;
+    r.topology.exec(ns, ["busybox", "nc", "-w", "3", addr, String(port)], { input: "", timeoutMs: 10_000 })
+      .code === 0;
   for (const node of NODES) {
     const h = r.hosts[node];
     for (const st of r.model(node).config.stacks)
@@ -189,9 +242,20 @@ test("every published port answers from the segment it is meant for, and loopbac
         for (const p of svc.ports) {
           if (p.protocol !== "tcp") continue;
           if (p.address === "127.0.0.1") {
-            expect([svc.name, p.published, probe(servers, h.address, p.published)]).toEqual([svc.name, p.published, false]);
-            expect(h.exec(["busybox", "nc", "-w", "3", "127.0.0.1", String(p.published)], { input: "" }).code).toBe(0);
-          } else expect([svc.name, p.published, probe(servers, p.address, p.published)]).toEqual([svc.name, p.published, true]);
+            expect([svc.name, p.published, probe(servers, h.address, p.published)]).toEqual([
+              svc.name,
+              p.published,
+              false,
+            ]);
+            expect(
+              h.exec(["busybox", "nc", "-w", "3", "127.0.0.1", String(p.published)], { input: "" }).code,
+            ).toBe(0);
+          } else
+            expect([svc.name, p.published, probe(servers, p.address, p.published)]).toEqual([
+              svc.name,
+              p.published,
+              true,
+            ]);
         }
   }
   // Routed segments: every flow to a service from a segment the rehearsal has a client on.
@@ -227,13 +291,17 @@ test("a change to one service restarts only that service", () => {
   r.mutate("storage", (doc) => {
     const stacks = doc.getIn(["config", "homelab:stacks"]) as { items: { get(k: string): unknown }[] };
     for (const st of stacks.items)
-      for (const s of (st.get("services") as { items: { get(k: string): unknown; setIn(p: string[], v: unknown): void }[] }).items)
+      for (const s of (
+        st.get("services") as { items: { get(k: string): unknown; setIn(p: string[], v: unknown): void }[] }
+      ).items)
         if (s.get("name") === "grafana") s.setIn(["env", "GF_USERS_DEFAULT_THEME"], "light");
   });
   evaluate("storage");
   const rep = up("storage");
   expect(failures(rep.ops)).toEqual([]);
-  expect(rep.ops.filter((o) => o.op !== "same").map((o) => `${o.name}=${o.op}`)).toEqual(["monitoring=update"]);
+  expect(rep.ops.filter((o) => o.op !== "same").map((o) => `${o.name}=${o.op}`)).toEqual([
+    "monitoring=update",
+  ]);
   const after = byService(r.containers("storage"));
   for (const [k, c] of Object.entries(before)) {
     if (k === "monitoring/grafana") expect(after[k]!.id).not.toBe(c.id);
@@ -254,7 +322,12 @@ test("refresh reports a stack stopped or edited by hand as drift, and the next a
   expect(seen["monitoring"]).toBe("in-sync");
   const rep = up("storage");
   expect(failures(rep.ops)).toEqual([]);
-  expect(rep.ops.filter((o) => o.op !== "same").map((o) => `${o.name}=${o.op}`).sort()).toEqual(["immich=update", "llm=update"]);
+  expect(
+    rep.ops
+      .filter((o) => o.op !== "same")
+      .map((o) => `${o.name}=${o.op}`)
+      .sort(),
+  ).toEqual(["immich=update", "llm=update"]);
   for (const c of r.containers("storage")) expect([c.service, c.status]).toEqual([c.service, "running"]);
 });
 
@@ -268,7 +341,13 @@ test("a create that fails halfway leaves nothing behind, and the next apply conv
         image,
         user: "472:0",
         memory: "64M",
-        healthcheck: { test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${healthPort}/`], interval: "1s", timeout: "1s", retries: 1, startPeriod: "1s" },
+        healthcheck: {
+          test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${healthPort}/`],
+          interval: "1s",
+          timeout: "1s",
+          retries: 1,
+          startPeriod: "1s",
+        },
         env: { STANDIN_NOTE: { secret: "grafanaAdminPassword" } },
       },
       { name: "second", image, user: "472:0", memory: "64M", dependsOn: ["first"] },
@@ -276,37 +355,49 @@ test("a create that fails halfway leaves nothing behind, and the next apply conv
   });
   const setStack = (stack: unknown) =>
     r.mutate("storage", (doc) => {
-      const stacks = doc.getIn(["config", "homelab:stacks"]) as { items: { get(k: string): unknown }[]; add(v: unknown): void; delete(i: number): boolean };
+      const stacks = doc.getIn(["config", "homelab:stacks"]) as {
+        items: { get(k: string): unknown }[];
+        add(v: unknown): void;
+        delete(i: number): boolean;
+      };
       const i = stacks.items.findIndex((s) => s.get("name") === "halfway");
       if (i >= 0) stacks.delete(i);
       if (stack) stacks.add(doc.createNode(stack));
     });
   const sto = r.hosts.storage;
   const leftovers = () =>
-    sto.run(
-      "docker ps -aq --filter label=com.docker.compose.project=halfway; docker network ls -q --filter label=com.docker.compose.project=halfway; ls -d /opt/homelab/stacks/halfway 2>/dev/null; true",
-    ).trim();
+    sto
+      .run(
+        "docker ps -aq --filter label=com.docker.compose.project=halfway; docker network ls -q --filter label=com.docker.compose.project=halfway; ls -d /opt/homelab/stacks/halfway 2>/dev/null; true",
+      )
+      .trim();
 
   // "first" never becomes healthy, so `up` fails after creating its network and container.
   setStack(halfway(1));
   evaluate("storage");
   const failed = up("storage");
   expect(failed.ok).toBe(false);
-  expect(failures(failed.ops)).toEqual([expect.stringMatching(/^halfway: compose project halfway on .*"up -d --remove-orphans" failed/)]);
+  expect(failures(failed.ops)).toEqual([
+    expect.stringMatching(/^halfway: compose project halfway on .*"up -d --remove-orphans" failed/),
+  ]);
   expect(leftovers()).toBe("");
 
   setStack(halfway(8080));
   evaluate("storage");
   const fixed = up("storage");
   expect(failures(fixed.ops)).toEqual([]);
-  expect(fixed.ops.filter((o) => o.op !== "same").map((o) => `${o.name}=${o.op}`)).toEqual(["halfway=create"]);
+  expect(fixed.ops.filter((o) => o.op !== "same").map((o) => `${o.name}=${o.op}`)).toEqual([
+    "halfway=create",
+  ]);
   const hw = r.containers("storage").filter((c) => c.project === "halfway");
   expect(hw.map((c) => `${c.service} ${c.status}`).sort()).toEqual(["first running", "second running"]);
 
   setStack(undefined);
   evaluate("storage");
   const removed = up("storage");
-  expect(removed.ops.filter((o) => o.op !== "same").map((o) => `${o.name}=${o.op}`)).toEqual(["halfway=delete"]);
+  expect(removed.ops.filter((o) => o.op !== "same").map((o) => `${o.name}=${o.op}`)).toEqual([
+    "halfway=delete",
+  ]);
   expect(leftovers()).toBe("");
 });
 
@@ -321,10 +412,20 @@ test("destroy leaves no container, network, secret file or unit behind; datasets
   for (const node of NODES) {
     const h = r.hosts[node];
     expect(h.run("docker ps -aq").trim()).toBe("");
-    expect(h.run("docker network ls --format '{{.Name}}'").trim().split("\n").sort()).toEqual(["bridge", "host", "none"]);
+    expect(h.run("docker network ls --format '{{.Name}}'").trim().split("\n").sort()).toEqual([
+      "bridge",
+      "host",
+      "none",
+    ]);
     expect(h.run("ls -A /opt/homelab/stacks").trim()).toBe("");
     const pool = node === "network" ? "/fast" : "/tank";
-    expect(h.run(`find /opt/homelab /etc/homelab ${pool} \\( -name secrets.env -o -name '*.pem' -o -name compose.sh \\) 2>/dev/null; true`).trim()).toBe("");
+    expect(
+      h
+        .run(
+          `find /opt/homelab /etc/homelab ${pool} \\( -name secrets.env -o -name '*.pem' -o -name compose.sh \\) 2>/dev/null; true`,
+        )
+        .trim(),
+    ).toBe("");
     expect(h.run("ls /etc/systemd/system | grep homelab; true").trim()).toBe("");
     expect(h.run("systemctl list-timers --all --no-legend | grep homelab; true").trim()).toBe("");
   }
@@ -332,7 +433,9 @@ test("destroy leaves no container, network, secret file or unit behind; datasets
   const sto = r.hosts.storage;
   expect(sto.run("zfs list -H -o name tank/apps/immich-postgres").trim()).toBe("tank/apps/immich-postgres");
   expect(sto.run("test -f /tank/apps/immich-postgres/PG_VERSION && echo kept").trim()).toBe("kept");
-  expect(sto.run("ls /etc/homelab-backup/credentials").trim().split("\n")).toEqual(expect.arrayContaining(["critical.passphrase"]));
+  expect(sto.run("ls /etc/homelab-backup/credentials").trim().split("\n")).toEqual(
+    expect.arrayContaining(["critical.passphrase"]),
+  );
   void parse;
   void ({} as GraphResource);
 });

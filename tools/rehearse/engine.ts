@@ -66,7 +66,8 @@ export interface Op {
 export const COMMAND_TYPE = "command:remote:Command";
 /** Dynamic resources that act on a node over SSH; the OPNsense ones act on the gateway's API instead. */
 export const HOST_DYNAMIC_TYPES = ["pulumi-nodejs:dynamic/compose:Project"];
-export const touchesHost = (type: string): boolean => type === COMMAND_TYPE || HOST_DYNAMIC_TYPES.includes(type);
+export const touchesHost = (type: string): boolean =>
+  type === COMMAND_TYPE || HOST_DYNAMIC_TYPES.includes(type);
 
 /** Host resources in an order that respects every dependency between them (stable otherwise). */
 export function applyOrder(graph: RecordedGraph): GraphResource[] {
@@ -75,7 +76,9 @@ export function applyOrder(graph: RecordedGraph): GraphResource[] {
   const done = new Set<string>();
   const out: GraphResource[] = [];
   while (out.length < host.length) {
-    const next = host.find((r) => !done.has(r.urn) && r.dependencies.every((d) => !urns.has(d) || done.has(d)));
+    const next = host.find(
+      (r) => !done.has(r.urn) && r.dependencies.every((d) => !urns.has(d) || done.has(d)),
+    );
     if (!next) throw new Error("dependency cycle among host resources");
     done.add(next.urn);
     out.push(next);
@@ -206,14 +209,20 @@ async function runCommand(
   });
   if (!res.verified) unverifiedSessions.push(r.name);
   if (res.code !== 0)
-    throw new Error(`Process exited with status ${res.code}: running ${JSON.stringify(cmd)}:\n${res.combined}`);
+    throw new Error(
+      `Process exited with status ${res.code}: running ${JSON.stringify(cmd)}:\n${res.combined}`,
+    );
   return { stdout: res.stdout.replace(/\n$/, ""), stderr: res.stderr.replace(/\n$/, "") };
 }
 
 // ---- dynamic providers -------------------------------------------------------------------------
 
 interface DynamicProvider {
-  diff?(id: string, olds: unknown, news: unknown): Promise<{ changes?: boolean; replaces?: string[]; deleteBeforeReplace?: boolean }>;
+  diff?(
+    id: string,
+    olds: unknown,
+    news: unknown,
+  ): Promise<{ changes?: boolean; replaces?: string[]; deleteBeforeReplace?: boolean }>;
   create(inputs: unknown): Promise<{ id: string; outs?: Record<string, unknown> }>;
   update?(id: string, olds: unknown, news: unknown): Promise<{ outs?: Record<string, unknown> }>;
   delete?(id: string, props: unknown): Promise<void>;
@@ -225,7 +234,10 @@ function loadProvider(text: string): DynamicProvider {
   let p = providers.get(text);
   if (!p) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const requireFromString = require("require-from-string") as (code: string, filename?: string) => { handler(): DynamicProvider };
+    const requireFromString = require("require-from-string") as (
+      code: string,
+      filename?: string,
+    ) => { handler(): DynamicProvider };
     p = requireFromString(text).handler();
     providers.set(text, p);
   }
@@ -251,8 +263,20 @@ export class Engine {
     return new Engine(state, (s) => writeFileSync(path, JSON.stringify(s), { mode: 0o600 }));
   }
 
-  private record(r: { urn: string; name?: string; type: string }, op: OpKind, t0: number, extra: Partial<Op> = {}): void {
-    this.ops.push({ urn: r.urn, name: r.name ?? r.urn.split("::").pop()!, type: r.type, op, ms: Date.now() - t0, ...extra });
+  private record(
+    r: { urn: string; name?: string; type: string },
+    op: OpKind,
+    t0: number,
+    extra: Partial<Op> = {},
+  ): void {
+    this.ops.push({
+      urn: r.urn,
+      name: r.name ?? r.urn.split("::").pop()!,
+      type: r.type,
+      op,
+      ms: Date.now() - t0,
+      ...extra,
+    });
   }
 
   private put(e: StateEntry): void {
@@ -270,8 +294,18 @@ export class Engine {
   private async create(r: GraphResource): Promise<StateEntry> {
     const inputs = clone(r.inputs);
     if (r.type === COMMAND_TYPE) {
-      const out = typeof inputs["create"] === "string" ? await runCommand(r, inputs["create"]) : { stdout: "", stderr: "" };
-      return { urn: r.urn, type: r.type, id: `${r.name}-${Date.now().toString(16)}`, inputs, outputs: { ...inputs, ...out }, retainOnDelete: r.retainOnDelete };
+      const out =
+        typeof inputs["create"] === "string"
+          ? await runCommand(r, inputs["create"])
+          : { stdout: "", stderr: "" };
+      return {
+        urn: r.urn,
+        type: r.type,
+        id: `${r.name}-${Date.now().toString(16)}`,
+        inputs,
+        outputs: { ...inputs, ...out },
+        retainOnDelete: r.retainOnDelete,
+      };
     }
     const p = loadProvider(r.provider!);
     const props = { ...inputs, __provider: r.provider };
@@ -321,7 +355,13 @@ export class Engine {
             continue;
           }
           const cmd = typeof news["update"] === "string" ? news["update"] : news["create"];
-          const out = typeof cmd === "string" ? await runCommand(r, cmd, prev.outputs) : { stdout: String(prev.outputs["stdout"] ?? ""), stderr: String(prev.outputs["stderr"] ?? "") };
+          const out =
+            typeof cmd === "string"
+              ? await runCommand(r, cmd, prev.outputs)
+              : {
+                  stdout: String(prev.outputs["stdout"] ?? ""),
+                  stderr: String(prev.outputs["stderr"] ?? ""),
+                };
           this.put({ ...prev, inputs: news, outputs: { ...news, ...out } });
           this.record(r, "update", t0);
           continue;
@@ -341,7 +381,12 @@ export class Engine {
           continue;
         }
         const res = (await p.update?.(prev.id, prev.outputs, props)) ?? {};
-        this.put({ ...prev, inputs: news, outputs: clone({ ...(res.outs ?? {}), __provider: r.provider }), provider: r.provider! });
+        this.put({
+          ...prev,
+          inputs: news,
+          outputs: clone({ ...(res.outs ?? {}), __provider: r.provider }),
+          provider: r.provider!,
+        });
         this.record(r, "update", t0);
       } catch (e) {
         this.record(r, prev ? "update" : "create", t0, { error: (e as Error).message });
@@ -387,7 +432,10 @@ export class Engine {
       if (!p.read) continue;
       try {
         const res = await p.read(e.id, e.outputs);
-        const outputs: Record<string, unknown> = clone({ ...(res.props ?? e.outputs), __provider: e.outputs["__provider"] });
+        const outputs: Record<string, unknown> = clone({
+          ...(res.props ?? e.outputs),
+          __provider: e.outputs["__provider"],
+        });
         this.put({ ...e, id: res.id ?? e.id, outputs });
         this.record(e, "read", t0, { detail: String(outputs["observed"] ?? "") });
       } catch (err) {

@@ -28,7 +28,8 @@ async function main(): Promise<void> {
     stack === "storage"
       ? toContract(resolveNetwork(readStackFile(values["network-config"]!).raw, source))
       : undefined;
-  const model = stack === "network" ? resolveNetwork(file.raw, source) : resolveStorage(file.raw, source, network!);
+  const model =
+    stack === "network" ? resolveNetwork(file.raw, source) : resolveStorage(file.raw, source, network!);
   const evaluation = await evaluateProgram({
     stack,
     file,

@@ -7,7 +7,16 @@
  * on the segments. No namespace has a route off this machine.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 export interface CmdResult {
@@ -133,7 +142,9 @@ function cgroupMounts(): { type: string; dir: string; options: string }[] {
 
 /** A named hierarchy without controllers (name=systemd) mounts as "none,name=…". */
 const v1Options = (options: string): string => {
-  const o = options.split(",").filter((x) => !["rw", "ro", "relatime", "nosuid", "nodev", "noexec"].includes(x));
+  const o = options
+    .split(",")
+    .filter((x) => !["rw", "ro", "relatime", "nosuid", "nodev", "noexec"].includes(x));
   return o.every((x) => x.startsWith("name=")) ? ["none", ...o].join(",") : o.join(",");
 };
 
@@ -173,7 +184,12 @@ export class Host {
    * directory (overlay2 cannot sit on overlayfs), units a fresh node does not run masked, fresh SSH
    * host keys, the zfs stand-in with the node's pool, then systemd. Waits until systemd is running.
    */
-  static async start(topology: Topology, spec: HostSpec, workDir: string, tools: { zfsStandin: string }): Promise<Host> {
+  static async start(
+    topology: Topology,
+    spec: HostSpec,
+    workDir: string,
+    tools: { zfsStandin: string },
+  ): Promise<Host> {
     const ns = `hl${topology.id}-${spec.name.replace(/-node$/, "")}`;
     topology.addNamespace(ns);
     topology.attach(ns, spec.interfaces);
@@ -239,7 +255,9 @@ exec /usr/bin/env -i container=homelab-rehearsal /lib/systemd/systemd --system -
     writeFileSync(join(dir, "boot.sh"), boot, { mode: 0o700 });
 
     // A cgroup of its own in every hierarchy, below this process's: two hosts' systemd never meet.
-    const cgroups = ownCgroups().map((c) => join("/sys/fs/cgroup", c.dir, c.path, `homelab-rehearsal-${topology.id}-${spec.name}`));
+    const cgroups = ownCgroups().map((c) =>
+      join("/sys/fs/cgroup", c.dir, c.path, `homelab-rehearsal-${topology.id}-${spec.name}`),
+    );
     // A new cpuset cgroup starts with no CPUs and no memory nodes: copy its parent's before joining.
     const enter = cgroups
       .map(
@@ -254,7 +272,10 @@ exec /usr/bin/env -i container=homelab-rehearsal /lib/systemd/systemd --system -
     const log = join(dir, "boot.log");
     const child = spawn(
       "sh",
-      ["-c", `${enter || "true"} && exec ip netns exec ${ns} unshare --mount --pid --uts --ipc --cgroup --fork --kill-child sh ${join(dir, "boot.sh")} >${log} 2>&1`],
+      [
+        "-c",
+        `${enter || "true"} && exec ip netns exec ${ns} unshare --mount --pid --uts --ipc --cgroup --fork --kill-child sh ${join(dir, "boot.sh")} >${log} 2>&1`,
+      ],
       { detached: true, stdio: "ignore" },
     );
     child.unref();
@@ -262,7 +283,10 @@ exec /usr/bin/env -i container=homelab-rehearsal /lib/systemd/systemd --system -
     let pid = 0;
     for (let i = 0; i < 100 && pid === 0; i++) {
       await sleep(100);
-      const kids = sh("pgrep", ["-P", String(launcher)]).stdout.trim().split("\n").filter(Boolean);
+      const kids = sh("pgrep", ["-P", String(launcher)])
+        .stdout.trim()
+        .split("\n")
+        .filter(Boolean);
       // The launcher's transient children (mkdir, cat) come and go before it execs into unshare.
       const comm = (p: string) => {
         try {
@@ -274,7 +298,10 @@ exec /usr/bin/env -i container=homelab-rehearsal /lib/systemd/systemd --system -
       if (kids.length === 1 && comm(kids[0]!) === "systemd") pid = Number(kids[0]);
       if (!existsSync(`/proc/${launcher}`)) break;
     }
-    if (pid === 0) throw new Error(`host ${spec.name} did not boot: ${existsSync(log) ? readFileSync(log, "utf8").slice(-2000) : ""}`);
+    if (pid === 0)
+      throw new Error(
+        `host ${spec.name} did not boot: ${existsSync(log) ? readFileSync(log, "utf8").slice(-2000) : ""}`,
+      );
     const host = new Host(spec, ns, dir, pid, launcher, cgroups);
     const deadline = Date.now() + 90_000;
     for (;;) {
@@ -293,13 +320,20 @@ exec /usr/bin/env -i container=homelab-rehearsal /lib/systemd/systemd --system -
   /** Runs a command in the host, as root (or `user` through runuser). */
   exec(cmd: string[], opts: { input?: string | Buffer; timeoutMs?: number; user?: string } = {}): CmdResult {
     const inner = opts.user ? ["runuser", "-u", opts.user, "--", ...cmd] : cmd;
-    return sh("nsenter", ["-t", String(this.pid), "-m", "-u", "-i", "-n", "-p", "-C", "-r", "-w", ...inner], opts);
+    return sh(
+      "nsenter",
+      ["-t", String(this.pid), "-m", "-u", "-i", "-n", "-p", "-C", "-r", "-w", ...inner],
+      opts,
+    );
   }
 
   /** Like exec with `sh -c`, failing with the output when the script fails. */
   run(script: string, opts: { input?: string | Buffer; timeoutMs?: number; user?: string } = {}): string {
     const r = this.exec(["sh", "-c", script], opts);
-    if (r.code !== 0) throw new Error(`${this.spec.name}: \`${script.slice(0, 200)}\` failed (${r.code}): ${r.stderr.slice(-1500)}${r.stdout.slice(-500)}`);
+    if (r.code !== 0)
+      throw new Error(
+        `${this.spec.name}: \`${script.slice(0, 200)}\` failed (${r.code}): ${r.stderr.slice(-1500)}${r.stdout.slice(-500)}`,
+      );
     return r.stdout;
   }
 
@@ -348,10 +382,22 @@ exec /usr/bin/env -i container=homelab-rehearsal /lib/systemd/systemd --system -
 
 /** Cgroups and network namespaces left by an earlier rehearsal that was killed (named by its id). */
 export function leftovers(id: string): string[] {
-  const ns = sh("ip", ["netns", "list"]).stdout.split("\n").filter((l) => l.startsWith(`hl${id}-`));
+  const ns = sh("ip", ["netns", "list"])
+    .stdout.split("\n")
+    .filter((l) => l.startsWith(`hl${id}-`));
   const cg = readdirSync("/sys/fs/cgroup").flatMap((d) => {
     try {
-      return sh("find", [join("/sys/fs/cgroup", d), "-maxdepth", "4", "-type", "d", "-name", `homelab-rehearsal-${id}-*`]).stdout.split("\n").filter(Boolean);
+      return sh("find", [
+        join("/sys/fs/cgroup", d),
+        "-maxdepth",
+        "4",
+        "-type",
+        "d",
+        "-name",
+        `homelab-rehearsal-${id}-*`,
+      ])
+        .stdout.split("\n")
+        .filter(Boolean);
     } catch {
       return [];
     }

@@ -26,14 +26,55 @@
  * The compose file's `user:` decides the uid each runs as: the preset's real one.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { ComposeService } from "../../model";
 import { must, sh } from "./hosts";
 
 const BUSYBOX = "/bin/busybox";
-const APPLETS = ["sh", "wget", "nc", "httpd", "env", "cat", "echo", "sleep", "ls", "mkdir", "id", "test", "true", "false", "touch", "rm", "printf", "grep", "sed", "tr", "head", "date", "hostname", "kill", "stat", "cut", "basename", "dirname", "ps", "chmod"];
+const APPLETS = [
+  "sh",
+  "wget",
+  "nc",
+  "httpd",
+  "env",
+  "cat",
+  "echo",
+  "sleep",
+  "ls",
+  "mkdir",
+  "id",
+  "test",
+  "true",
+  "false",
+  "touch",
+  "rm",
+  "printf",
+  "grep",
+  "sed",
+  "tr",
+  "head",
+  "date",
+  "hostname",
+  "kill",
+  "stat",
+  "cut",
+  "basename",
+  "dirname",
+  "ps",
+  "chmod",
+];
 
 export interface ImageRecipe {
   /** What the image is: "real <binary>" or "stand-in". */
@@ -42,13 +83,18 @@ export interface ImageRecipe {
 }
 
 function base(root: string, users: [string, number, number][]): void {
-  for (const d of ["bin", "etc", "tmp", "usr/local/bin", "var/run", "standin/www"]) mkdirSync(join(root, d), { recursive: true });
+  for (const d of ["bin", "etc", "tmp", "usr/local/bin", "var/run", "standin/www"])
+    mkdirSync(join(root, d), { recursive: true });
   chmodSync(join(root, "tmp"), 0o1777);
   copyFileSync(BUSYBOX, join(root, "bin", "busybox"));
   chmodSync(join(root, "bin", "busybox"), 0o755);
-  for (const a of APPLETS) if (!existsSync(join(root, "bin", a))) symlinkSync("busybox", join(root, "bin", a));
+  for (const a of APPLETS)
+    if (!existsSync(join(root, "bin", a))) symlinkSync("busybox", join(root, "bin", a));
   const all: [string, number, number][] = [["root", 0, 0], ["nobody", 65534, 65534], ...users];
-  writeFileSync(join(root, "etc", "passwd"), all.map(([n, u, g]) => `${n}:x:${u}:${g}::/:/bin/sh`).join("\n") + "\n");
+  writeFileSync(
+    join(root, "etc", "passwd"),
+    all.map(([n, u, g]) => `${n}:x:${u}:${g}::/:/bin/sh`).join("\n") + "\n",
+  );
   writeFileSync(join(root, "etc", "group"), all.map(([n, , g]) => `${n}:x:${g}:`).join("\n") + "\n");
   writeFileSync(join(root, "etc", "hosts"), "127.0.0.1 localhost\n");
 }
@@ -75,7 +121,8 @@ function copyWithLibs(root: string, src: string, dest = src): void {
 }
 
 const need = (path: string, pkg: string) => {
-  if (!existsSync(path)) throw new Error(`${path} is missing: apt-get install ${pkg} (the rehearsal runs the real server)`);
+  if (!existsSync(path))
+    throw new Error(`${path} is missing: apt-get install ${pkg} (the rehearsal runs the real server)`);
 };
 
 const haproxy: ImageRecipe = {
@@ -149,9 +196,14 @@ const postgres: ImageRecipe = {
     must("cp", ["-a", PG, join(root, "usr/lib/postgresql/")], { timeoutMs: 60_000 });
     mkdirSync(join(root, "usr/share/postgresql"), { recursive: true });
     must("cp", ["-a", "/usr/share/postgresql/15", join(root, "usr/share/postgresql/")]);
-    for (const b of ["postgres", "initdb", "pg_ctl", "pg_isready", "psql"]) copyWithLibs(root, `${PG}/bin/${b}`);
-    for (const lib of sh("sh", ["-c", `ls ${PG}/lib/*.so`]).stdout.split("\n").filter(Boolean)) copyWithLibs(root, lib);
-    for (const d of ["var/run/postgresql", "var/lib/postgresql"]) mkdirSync(join(root, d), { recursive: true });
+    for (const b of ["postgres", "initdb", "pg_ctl", "pg_isready", "psql"])
+      copyWithLibs(root, `${PG}/bin/${b}`);
+    for (const lib of sh("sh", ["-c", `ls ${PG}/lib/*.so`])
+      .stdout.split("\n")
+      .filter(Boolean))
+      copyWithLibs(root, lib);
+    for (const d of ["var/run/postgresql", "var/lib/postgresql"])
+      mkdirSync(join(root, d), { recursive: true });
     sh("chown", ["999:999", join(root, "var/run/postgresql"), join(root, "var/lib/postgresql")]);
     writeFileSync(
       join(root, "usr/local/bin/docker-entrypoint.sh"),
@@ -212,17 +264,33 @@ function standinPorts(svc: ComposeService): { tcp: number[]; udp: number[] } {
 }
 
 /** Health commands of presets that are not busybox applets, answered by a probe of the first port. */
-const STANDIN_HEALTH_COMMANDS = ["immich-healthcheck", "python3", "ollama", "authelia", "valkey-cli", "curl", "pg_isready", "haproxy"];
+const STANDIN_HEALTH_COMMANDS = [
+  "immich-healthcheck",
+  "python3",
+  "ollama",
+  "authelia",
+  "valkey-cli",
+  "curl",
+  "pg_isready",
+  "haproxy",
+];
 
 const standin: ImageRecipe = {
   kind: "stand-in",
   build(root, svc) {
-    base(root, svc.user ? [["app", Number(svc.user.split(":")[0]), Number(svc.user.split(":")[1] ?? svc.user.split(":")[0])]] : []);
+    base(
+      root,
+      svc.user
+        ? [["app", Number(svc.user.split(":")[0]), Number(svc.user.split(":")[1] ?? svc.user.split(":")[0])]]
+        : [],
+    );
     const ports = standinPorts(svc);
     const writes = svc.volumes.filter((v) => v.dataset !== undefined && !v.readOnly).map((v) => v.target);
-    for (const f of ["index.html", "health", "status", "manifest.json", "_ping", "metrics", "ping"]) writeFileSync(join(root, "standin/www", f), `stand-in ${svc.name}\n`);
+    for (const f of ["index.html", "health", "status", "manifest.json", "_ping", "metrics", "ping"])
+      writeFileSync(join(root, "standin/www", f), `stand-in ${svc.name}\n`);
     for (const d of ["api", "-"]) mkdirSync(join(root, "standin/www", d), { recursive: true });
-    for (const f of ["api/health", "api/version", "-/healthy", "api/prometheus"]) writeFileSync(join(root, "standin/www", f), `stand-in ${svc.name}\n`);
+    for (const f of ["api/health", "api/version", "-/healthy", "api/prometheus"])
+      writeFileSync(join(root, "standin/www", f), `stand-in ${svc.name}\n`);
     writeFileSync(
       join(root, "standin/run"),
       [
@@ -288,9 +356,15 @@ export function buildImage(
   const root = mkdtempSync(join(tmpdir(), "homelab-rehearsal-image-"));
   try {
     const { changes } = recipe.build(root, svc);
-    const tar = spawnSync("tar", ["-C", root, "--numeric-owner", "-c", "."], { maxBuffer: 1024 * 1024 * 1024 });
+    const tar = spawnSync("tar", ["-C", root, "--numeric-owner", "-c", "."], {
+      maxBuffer: 1024 * 1024 * 1024,
+    });
     if (tar.status !== 0) throw new Error(`tar of the ${svc.name} image failed: ${String(tar.stderr)}`);
-    const id = importer(tar.stdout, changes, `homelab-rehearsal/${svc.name}:${recipe.kind.startsWith("real") ? "real" : "stand-in"}`);
+    const id = importer(
+      tar.stdout,
+      changes,
+      `homelab-rehearsal/${svc.name}:${recipe.kind.startsWith("real") ? "real" : "stand-in"}`,
+    );
     if (!/^sha256:[a-f0-9]{64}$/.test(id)) throw new Error(`image of ${svc.name} was not imported: ${id}`);
     return { id, kind: recipe.kind };
   } finally {

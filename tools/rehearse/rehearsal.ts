@@ -55,7 +55,17 @@ export interface Container {
 const ROOT = process.env["HOMELAB_ROOT"] ?? join(__dirname, "..", "..");
 
 const keyPair = (dir: string, name: string): { privateKey: string; publicKey: string } => {
-  must("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `deploy@rehearsal-${name}`, "-f", join(dir, name)]);
+  must("ssh-keygen", [
+    "-q",
+    "-t",
+    "ed25519",
+    "-N",
+    "",
+    "-C",
+    `deploy@rehearsal-${name}`,
+    "-f",
+    join(dir, name),
+  ]);
   return {
     privateKey: readFileSync(join(dir, name), "utf8"),
     publicKey: readFileSync(join(dir, `${name}.pub`), "utf8").trim(),
@@ -63,7 +73,11 @@ const keyPair = (dir: string, name: string): { privateKey: string; publicKey: st
 };
 
 /** Values for every `secure:` key of a stack file: generated, never real. */
-function generateSecrets(file: StackFile, work: string, deployKeys: Record<string, string>): Record<string, string> {
+function generateSecrets(
+  file: StackFile,
+  work: string,
+  deployKeys: Record<string, string>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const full of file.secureKeys) {
     const key = full.replace(/^homelab:/, "");
@@ -72,9 +86,23 @@ function generateSecrets(file: StackFile, work: string, deployKeys: Record<strin
   }
   if ("ingressTlsCertificate" in out) {
     must("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-      "-subj", "/CN=*.home.example.net", "-addext", "subjectAltName=DNS:*.home.example.net,DNS:home.example.net",
-      "-keyout", join(work, "tls.key"), "-out", join(work, "tls.crt"),
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=*.home.example.net",
+      "-addext",
+      "subjectAltName=DNS:*.home.example.net,DNS:home.example.net",
+      "-keyout",
+      join(work, "tls.key"),
+      "-out",
+      join(work, "tls.crt"),
     ]);
     out["ingressTlsCertificate"] = readFileSync(join(work, "tls.crt"), "utf8");
     out["ingressTlsKey"] = readFileSync(join(work, "tls.key"), "utf8");
@@ -106,7 +134,8 @@ export class Rehearsal {
 
   /** Brings up hosts, prepares them by the runbook, builds images, writes the test stack files. */
   static async start(log: (s: string) => void = () => undefined): Promise<Rehearsal> {
-    if (process.getuid?.() !== 0) throw new Error("the rehearsal creates namespaces and mounts: run it as root");
+    if (process.getuid?.() !== 0)
+      throw new Error("the rehearsal creates namespaces and mounts: run it as root");
     for (const [bin, pkg] of [
       ["/usr/sbin/sshd", "openssh-server"],
       ["/usr/sbin/dockerd", "docker.io"],
@@ -116,7 +145,9 @@ export class Rehearsal {
     ] as const)
       if (sh("test", ["-x", bin]).code !== 0) throw new Error(`${bin} is missing: apt-get install ${pkg}`);
     if (!/^v?2\./.test(sh("docker", ["compose", "version", "--short"]).stdout.trim()))
-      throw new Error("Compose v2 is missing on this machine (the hosts inherit it): sh tools/node/install-compose-v2.sh");
+      throw new Error(
+        "Compose v2 is missing on this machine (the hosts inherit it): sh tools/node/install-compose-v2.sh",
+      );
 
     const id = randomBytes(2).toString("hex");
     mkdirSync("/var/lib/homelab-rehearsal", { recursive: true, mode: 0o700 });
@@ -126,7 +157,11 @@ export class Rehearsal {
     const model = resolveNetwork(net.raw, allSecrets);
     const seg = (name: string) => model.segments.find((s) => s.name === name)!;
     const wanted = ["management", "servers", "trusted"];
-    const segments: SegmentSpec[] = wanted.map((n) => ({ name: n, gateway: seg(n).gateway, prefix: Number(seg(n).cidr.split("/")[1]) }));
+    const segments: SegmentSpec[] = wanted.map((n) => ({
+      name: n,
+      gateway: seg(n).gateway,
+      prefix: Number(seg(n).cidr.split("/")[1]),
+    }));
     const topology = Topology.create(id, segments);
     const sto = readStackFile(join(ROOT, "Pulumi.storage.yaml"));
     const storageModel = resolveStorage(sto.raw, allSecrets, toContract(model));
@@ -146,15 +181,32 @@ export class Rehearsal {
       const tools = { zfsStandin: join(ROOT, "tools/rehearse/zfs-standin") };
       const t0 = Date.now();
       const booted = await Promise.allSettled([
-        Host.start(topology, { name: "network-node", pool: "fast", interfaces: [{ segment: hostSegment(model.config.networkNode.host), address: networkNodeAddress }] }, work, tools),
+        Host.start(
+          topology,
+          {
+            name: "network-node",
+            pool: "fast",
+            interfaces: [
+              { segment: hostSegment(model.config.networkNode.host), address: networkNodeAddress },
+            ],
+          },
+          work,
+          tools,
+        ),
         Host.start(
           topology,
           {
             name: "storage-node",
             pool: storageModel.config.storageNode.pool,
             interfaces: [
-              { segment: hostSegment(storageModel.config.storageNode.host), address: storageModel.nodeAddress },
-              { segment: hostSegment(storageModel.config.storageNode.managementHost), address: storageModel.managementAddress },
+              {
+                segment: hostSegment(storageModel.config.storageNode.host),
+                address: storageModel.nodeAddress,
+              },
+              {
+                segment: hostSegment(storageModel.config.storageNode.managementHost),
+                address: storageModel.managementAddress,
+              },
             ],
           },
           work,
@@ -168,7 +220,9 @@ export class Rehearsal {
       }
       const [network, storage] = booted.map((b) => (b as PromiseFulfilledResult<Host>).value) as [Host, Host];
       hosts = { network, storage };
-      log(`hosts booted in ${Date.now() - t0} ms: network-node ${networkNodeAddress}, storage-node ${storageModel.nodeAddress} + ${storageModel.managementAddress}`);
+      log(
+        `hosts booted in ${Date.now() - t0} ms: network-node ${networkNodeAddress}, storage-node ${storageModel.nodeAddress} + ${storageModel.managementAddress}`,
+      );
       const r = new Rehearsal(id, work, topology, hosts, log);
       for (const s of wanted) r.clients[s] = client(s);
       topology.addNamespace(r.admin);
@@ -195,20 +249,27 @@ export class Rehearsal {
       const host = this.hosts[node];
       // The runbook's `scp` of the two node scripts to /root.
       for (const f of ["homelab-root", "install-compose-v2.sh"])
-        host.run(`cat >/root/${f} && chmod 0755 /root/${f}`, { input: readFileSync(join(ROOT, "tools/node", f)) });
+        host.run(`cat >/root/${f} && chmod 0755 /root/${f}`, {
+          input: readFileSync(join(ROOT, "tools/node", f)),
+        });
       const vars = `POOL='${pools[node]}'\nDEPLOY_KEY='${deploy[node].publicKey}'\n`;
       let out = "";
       for (const step of steps) {
         if (step.only && step.only !== node) continue;
         const r = host.exec(["bash", "-euc", vars + step.script], { timeoutMs: 120_000 });
-        if (r.code !== 0) throw new Error(`${node} node, runbook step "${step.heading}" failed (${r.code}):\n${step.script}\n${r.stderr}${r.stdout}`);
+        if (r.code !== 0)
+          throw new Error(
+            `${node} node, runbook step "${step.heading}" failed (${r.code}):\n${step.script}\n${r.stderr}${r.stdout}`,
+          );
         out = r.stdout;
       }
       // The last step prints the host key (runbook "5. Host keys").
       const key = out.split("\n").find((l) => l.startsWith("ssh-ed25519 "));
       if (!key) throw new Error(`${node} node: the runbook's last step did not print the ed25519 host key`);
       this.hostKeys[node] = key.trim();
-      this.log(`${node} node prepared by ${steps.filter((s) => !s.only || s.only === node).length} runbook steps; host key ${key.split(" ").slice(0, 2).join(" ").slice(0, 40)}…`);
+      this.log(
+        `${node} node prepared by ${steps.filter((s) => !s.only || s.only === node).length} runbook steps; host key ${key.split(" ").slice(0, 2).join(" ").slice(0, 40)}…`,
+      );
     }
 
     // Test-only stack files and secrets.
@@ -232,15 +293,25 @@ export class Rehearsal {
       for (const svc of this.services(node)) {
         const host = this.hosts[node];
         const { id, kind } = buildImage(svc, (tar, changes, tag) =>
-          host.run(`docker import ${changes.map((c) => `-c '${c.replace(/'/g, "'\\''")}'`).join(" ")} - '${tag}'`, { input: tar, timeoutMs: 180_000 }).trim(),
+          host
+            .run(
+              `docker import ${changes.map((c) => `-c '${c.replace(/'/g, "'\\''")}'`).join(" ")} - '${tag}'`,
+              { input: tar, timeoutMs: 180_000 },
+            )
+            .trim(),
         );
         this.images[svc.name] = { id, kind, node };
       }
     for (const node of ["network", "storage"] as const)
       this.mutate(node, (doc) => {
-        const stacks = doc.getIn(["config", "homelab:stacks"]) as { items: { get(k: string): unknown }[] } | undefined;
+        const stacks = doc.getIn(["config", "homelab:stacks"]) as
+          { items: { get(k: string): unknown }[] } | undefined;
         for (const st of stacks?.items ?? [])
-          for (const s of (st.get("services") as { items: { get(k: string): unknown; set(k: string, v: unknown): void; delete(k: string): void }[] }).items) {
+          for (const s of (
+            st.get("services") as {
+              items: { get(k: string): unknown; set(k: string, v: unknown): void; delete(k: string): void }[];
+            }
+          ).items) {
             const name = String(s.get("name"));
             s.set("image", this.images[name]!.id);
             s.delete("digest");
@@ -248,18 +319,34 @@ export class Rehearsal {
             s.delete("devices");
           }
       });
-    this.log(`images built in ${Date.now() - t0} ms: ${Object.entries(this.images).map(([n, i]) => `${n} (${i.kind})`).join(", ")}`);
+    this.log(
+      `images built in ${Date.now() - t0} ms: ${Object.entries(this.images)
+        .map(([n, i]) => `${n} (${i.kind})`)
+        .join(", ")}`,
+    );
   }
 
   /** A stand-in image for a service the test adds (serving `ports`, writing nothing); its image ID. */
   standin(node: NodeName, name: string, ports: number[]): string {
     const svc = composeStack.parse({
       name,
-      services: [{ name, image: "stand-in", user: "1:1", ports: ports.map((p) => ({ address: "127.0.0.1", published: p, target: p })) }],
+      services: [
+        {
+          name,
+          image: "stand-in",
+          user: "1:1",
+          ports: ports.map((p) => ({ address: "127.0.0.1", published: p, target: p })),
+        },
+      ],
     }).services[0]!;
     const host = this.hosts[node];
     return buildImage(svc, (tar, changes, tag) =>
-      host.run(`docker import ${changes.map((c) => `-c '${c.replace(/'/g, "'\\''")}'`).join(" ")} - '${tag}'`, { input: tar, timeoutMs: 180_000 }).trim(),
+      host
+        .run(`docker import ${changes.map((c) => `-c '${c.replace(/'/g, "'\\''")}'`).join(" ")} - '${tag}'`, {
+          input: tar,
+          timeoutMs: 180_000,
+        })
+        .trim(),
     ).id;
   }
 
@@ -279,7 +366,11 @@ export class Rehearsal {
   }
 
   private writeStackFile(node: NodeName, doc: Document): void {
-    writeFileSync(this.files[node], `# Test-only stack file of the deploy rehearsal (generated).\n${doc.toString({ lineWidth: 0 })}`, { mode: 0o600 });
+    writeFileSync(
+      this.files[node],
+      `# Test-only stack file of the deploy rehearsal (generated).\n${doc.toString({ lineWidth: 0 })}`,
+      { mode: 0o600 },
+    );
   }
 
   /** Changes the test stack file of a node (then `evaluate` again). */
@@ -292,36 +383,74 @@ export class Rehearsal {
   /** Evaluates a stack into its recorded graph file (a child process: one Pulumi runtime each). */
   evaluate(node: NodeName): string {
     const out = join(this.work, `graph-${node}.json`);
-    const args = ["tools/run.js", "tools/rehearse/evaluate.ts", "--stack", node, "--config", this.files[node], "--secrets", this.secretsFile, "--out", out];
+    const args = [
+      "tools/run.js",
+      "tools/rehearse/evaluate.ts",
+      "--stack",
+      node,
+      "--config",
+      this.files[node],
+      "--secrets",
+      this.secretsFile,
+      "--out",
+      out,
+    ];
     if (node === "storage") args.push("--network-config", this.files.network);
-    const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
-    if (r.status !== 0) throw new Error(`evaluating the ${node} stack failed (${r.status}): ${r.stderr.slice(-3000)}`);
+    const r = spawnSync(process.execPath, args, {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 300_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (r.status !== 0)
+      throw new Error(`evaluating the ${node} stack failed (${r.status}): ${r.stderr.slice(-3000)}`);
     return out;
   }
 
   /** One engine operation on a stack, run from the admin namespace. */
   apply(node: NodeName, op: "up" | "destroy" | "refresh", graph?: string): ApplyReport {
-    const args = ["netns", "exec", this.admin, process.execPath, "tools/run.js", "tools/rehearse/apply.ts", "--state", join(this.work, `state-${node}.json`), "--op", op];
+    const args = [
+      "netns",
+      "exec",
+      this.admin,
+      process.execPath,
+      "tools/run.js",
+      "tools/rehearse/apply.ts",
+      "--state",
+      join(this.work, `state-${node}.json`),
+      "--op",
+      op,
+    ];
     if (graph) args.push("--graph", graph);
-    const r = spawnSync("ip", args, { cwd: ROOT, encoding: "utf8", timeout: 1_800_000, maxBuffer: 64 * 1024 * 1024 });
-    if (r.status !== 0 && r.status !== 1) throw new Error(`apply ${op} on ${node} crashed (${r.status}): ${r.stderr.slice(-3000)}`);
+    const r = spawnSync("ip", args, {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 1_800_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (r.status !== 0 && r.status !== 1)
+      throw new Error(`apply ${op} on ${node} crashed (${r.status}): ${r.stderr.slice(-3000)}`);
     const report = JSON.parse(r.stdout) as Omit<ApplyReport, "stderr">;
     return { ...report, stderr: r.stderr };
   }
 
-  /** Every container on a node's dockerd, with compose labels and state. */
+  /** Every container on a node's dockerd, with compose labels and state (parsed from inspect's JSON). */
   containers(node: NodeName): Container[] {
-    const out = this.hosts[node].run(
-      `docker ps -aq | xargs -r docker inspect --format '{{.Id}} {{index .Config.Labels "com.docker.compose.project"}} {{index .Config.Labels "com.docker.compose.service"}} {{.State.StartedAt}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}}'`,
-    );
-    return out
-      .trim()
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => {
-        const [id, project, service, startedAt, status, health] = l.split(" ") as string[];
-        return { id: id!, project: project!, service: service!, startedAt: startedAt!, status: status!, health: health! };
-      });
+    const out = this.hosts[node].run("docker ps -aq | xargs -r docker container inspect");
+    if (out.trim() === "") return [];
+    const list = JSON.parse(out) as {
+      Id: string;
+      Config: { Labels?: Record<string, string> | null };
+      State: { StartedAt: string; Status: string; Health?: { Status: string } | null };
+    }[];
+    return list.map((c) => ({
+      id: c.Id,
+      project: c.Config.Labels?.["com.docker.compose.project"] ?? "",
+      service: c.Config.Labels?.["com.docker.compose.service"] ?? "",
+      startedAt: c.State.StartedAt,
+      status: c.State.Status,
+      health: c.State.Health?.Status ?? "-",
+    }));
   }
 
   /** Tears everything down: hosts (with their containers), namespaces, the work dir with the secrets. */

@@ -39,7 +39,11 @@ export function runbookSteps(markdown: string): { steps: RunbookStep[]; variable
       }
       continue;
     }
-    const only = /storage node only/i.test(heading) ? "storage" : /network node only/i.test(heading) ? "network" : undefined;
+    const only = /storage node only/i.test(heading)
+      ? "storage"
+      : /network node only/i.test(heading)
+        ? "network"
+        : undefined;
     steps.push({ heading, script: body.join("\n"), ...(only ? { only } : {}) });
   }
   return { steps, variables };
