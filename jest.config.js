@@ -1,29 +1,18 @@
 /**
- * Type checking is `npm run typecheck`; jest only transpiles so the suite stays fast. Two projects:
- * "unit" (`npm test`) and "rehearsal" (`npm run test:rehearsal`: the deploy rehearsal on local hosts,
- * minutes long, see tests/rehearsal/).
+ * Type checking is `npm run typecheck`; jest only transpiles so the suite stays fast. Two tiers:
+ * `npm test` runs the unit tier (everything under tests/ but tests/rehearsal/); `npm run test:rehearsal`
+ * (HOMELAB_TEST_TIER=rehearsal) runs the deploy rehearsal, minutes long, on local hosts.
  */
-const transform = { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] };
+const rehearsal = process.env.HOMELAB_TEST_TIER === "rehearsal";
 module.exports = {
+  testEnvironment: "node",
+  roots: [rehearsal ? "<rootDir>/tests/rehearsal" : "<rootDir>/tests"],
+  testMatch: ["**/*.test.ts"],
+  testPathIgnorePatterns: rehearsal ? [] : ["/tests/rehearsal/"],
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }],
+  },
   // Pulumi's runtime keeps module-level state (config, mocks): one program per worker file.
   maxWorkers: 2,
-  projects: [
-    {
-      displayName: "unit",
-      testEnvironment: "node",
-      roots: ["<rootDir>/tests"],
-      testMatch: ["**/*.test.ts"],
-      testPathIgnorePatterns: ["/tests/rehearsal/"],
-      transform,
-      testTimeout: 30000,
-    },
-    {
-      displayName: "rehearsal",
-      testEnvironment: "node",
-      roots: ["<rootDir>/tests/rehearsal"],
-      testMatch: ["**/*.test.ts"],
-      transform,
-      testTimeout: 1800000,
-    },
-  ],
+  testTimeout: rehearsal ? 1800000 : 30000,
 };

@@ -83,7 +83,8 @@ describe("dataset data safety (Pulumi mocks)", () => {
   it("destroys only a dataset explicitly marked destroyable, non-recursively", () => {
     const scratch = recorded.find((r) => r.name === "dataset-tank-apps-scratch")!;
     expect(scratch.retainOnDelete).toBe(false);
-    expect(scratch.inputs["delete"]).toContain("zfs destroy 'tank/apps/scratch'");
-    expect(scratch.inputs["delete"]).not.toContain("destroy -r");
+    // The root helper's dataset-destroy runs a non-recursive `zfs destroy` (tools/node/homelab-root).
+    expect(scratch.inputs["delete"]).toContain("homelab-root 'dataset-destroy' 'tank/apps/scratch'");
+    expect(scratch.inputs["delete"]).not.toMatch(/dataset-destroy' '-r/);
   });
 });
