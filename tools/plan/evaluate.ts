@@ -101,7 +101,12 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   };
   const refName = String(opts.file.raw["networkStack"] ?? "");
   const stackOutputs = opts.networkContract ? { [refName]: { contract: opts.networkContract } } : {};
-  await sdk.runtime.setMocks(opts.mocks ? opts.mocks(planMocks(stackOutputs)) : planMocks(stackOutputs), "homelab", opts.stack, true);
+  await sdk.runtime.setMocks(
+    opts.mocks ? opts.mocks(planMocks(stackOutputs)) : planMocks(stackOutputs),
+    "homelab",
+    opts.stack,
+    true,
+  );
 
   const resources: PlanResource[] = [];
   const policyInputs = new Map<string, Record<string, unknown>>();
