@@ -5,6 +5,7 @@ import type { SecretResolver, SshConnection } from "./context";
 import { AccessNetwork } from "./network/AccessNetwork";
 import { Certificates } from "./network/Certificates";
 import { Firewall } from "./network/Firewall";
+import { Datasets } from "./storage/Datasets";
 import { Ingress } from "./network/Ingress";
 import { WireGuard } from "./network/WireGuard";
 import type { OpnsenseConnection } from "./opnsense/connection";
@@ -25,6 +26,7 @@ export class NetworkNode extends pulumi.ComponentResource {
   readonly certificates: Certificates;
   readonly access: AccessNetwork;
   readonly stacks: ComposeStack[];
+  readonly datasets: Datasets;
 
   constructor(name: string, args: NetworkNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:network:NetworkNode", name, {}, opts);
@@ -51,15 +53,32 @@ export class NetworkNode extends pulumi.ComponentResource {
       port: c.networkNode.ssh.port,
       user: c.networkNode.ssh.user,
       privateKey: secrets(c.networkNode.ssh.privateKey),
+      hostKey: c.networkNode.ssh.hostKey,
     };
     // Before the stacks: HAProxy cannot start until the first certificate is issued.
     this.certificates = new Certificates("certificates", { model, secrets, connection }, parent);
+    // The node's own pool (homelab:datasets): created and owned like the storage node's, before any
+    // stack mounts them (a missing bind source would be created by Docker as root:root 0755).
+    this.datasets = new Datasets(
+      "datasets",
+      { datasets: c.datasets, stacks: c.stacks, connection, node: "network" },
+      { parent: this },
+    );
     this.stacks = c.stacks.map(
       (stack) =>
         new ComposeStack(
           stack.name,
-          { node: "network", stack, datasets: c.datasets, connection, secrets, files: this.ingress.files },
-          { parent: this, dependsOn: [this.firewall, this.certificates] },
+          {
+            node: "network",
+            stack,
+            datasets: c.datasets,
+            connection,
+            secrets,
+            files: this.ingress.files,
+            // The TLS bundle holds the private key: 0600, owned by the proxy that reads it.
+            sensitiveFiles: [this.ingress.certificatePath],
+          },
+          { parent: this, dependsOn: [this.firewall, this.certificates, this.datasets] },
         ),
     );
     // node-exporter and the health timers (its pool, the ingress certificate's expiry) on this host too.

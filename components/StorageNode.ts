@@ -35,6 +35,7 @@ export class StorageNode extends pulumi.ComponentResource {
       port: c.storageNode.ssh.port,
       user: c.storageNode.ssh.user,
       privateKey: secrets(c.storageNode.ssh.privateKey),
+      hostKey: c.storageNode.ssh.hostKey,
     };
     // The vault first: the PBS offsite datastore lives in it (its prefix is kept live, never archived).
     this.vault = new BackupVault(
@@ -53,7 +54,11 @@ export class StorageNode extends pulumi.ComponentResource {
       { model, connection, server: this.proxmox.pbs },
       { parent: this, dependsOn: [this.proxmox] },
     );
-    this.datasets = new Datasets("datasets", { datasets: c.datasets, connection }, { parent: this });
+    this.datasets = new Datasets(
+      "datasets",
+      { datasets: c.datasets, stacks: c.stacks, connection },
+      { parent: this },
+    );
     this.docker = new DockerHost("docker", { model, connection }, { parent: this });
     const monitoring = new Monitoring(
       "monitoring",
@@ -73,7 +78,7 @@ export class StorageNode extends pulumi.ComponentResource {
           connection,
           secrets,
           files: m.files,
-          fileModes: m.fileModes,
+          sensitiveFiles: m.sensitiveFiles,
         },
         { parent: this, dependsOn: [this.docker, this.datasets] },
       );

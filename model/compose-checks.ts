@@ -84,6 +84,14 @@ export function checkStacks(
           issues.add(sat("ports", i, "published"), `${key} is already published by ${prev}`);
         bound.set(key, `${stack.name}/${svc.name}`);
       });
+      // Docker sets up no port mapping for a container whose every network is `internal: true`: its
+      // published ports would never answer. A config error, so the fix is a decision in the config.
+      const internal = new Set(stack.networks.filter((n) => n.internal).map((n) => n.name));
+      if (svc.ports.length > 0 && svc.networks.length > 0 && svc.networks.every((n) => internal.has(n)))
+        issues.add(
+          sat("ports"),
+          `service "${svc.name}" is attached only to internal networks (${svc.networks.join(", ")}), so Docker cannot publish its ports; attach a network with internal: false (or "ingress"), or remove the ports`,
+        );
       if (svc.user === undefined && (svc.rootReason ?? "").trim() === "")
         issues.add(
           sat("user"),

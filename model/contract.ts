@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cidr, fqdn, ipv4, name, port, protocol, unixUser } from "./common";
+import { normalizeHostKey, sshHostKey } from "./ssh";
 import { dataset } from "./storage";
 import { INGRESS_CERTIFICATE_NAME } from "./acme";
 import type { NetworkModel } from "./resolve-network";
@@ -17,7 +18,8 @@ export const networkContract = z.strictObject({
   hosts: z.array(z.strictObject({ name, segment: name, address: ipv4 })),
   services: z.array(z.strictObject({ name, host: name, port, protocol, metricsPath: z.string().optional() })),
   routes: z.array(z.strictObject({ host: fqdn, service: name, public: z.boolean() })),
-  networkNode: z.strictObject({ host: name, address: ipv4, sshPort: port, sshUser: unixUser }),
+  /** sshHostKey: the pinned host key, so the storage node's Borg pulls verify the network node too. */
+  networkNode: z.strictObject({ host: name, address: ipv4, sshPort: port, sshUser: unixUser, sshHostKey }),
   datasets: z.array(dataset),
   /**
    * The ingress certificate when the network node renews it through ACME: Prometheus on the storage node
@@ -71,6 +73,7 @@ export function toContract(model: NetworkModel): NetworkContract {
       address: node.address,
       sshPort: c.networkNode.ssh.port,
       sshUser: c.networkNode.ssh.user,
+      sshHostKey: normalizeHostKey(c.networkNode.ssh.hostKey),
     },
     datasets: c.datasets,
     ...(c.ingress.tls.acme

@@ -12,3 +12,4 @@ export type { ComposeService, ComposeStackConfig, PublishedPort, Volume } from "
 export type { BackupConfig, VaultConfig } from "./backup";
 export type { PbsConfig, PbsOffsiteConfig } from "./pbs";
 export type { SecretUse, SecretSource } from "./secrets";
+export * from "./ssh";

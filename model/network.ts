@@ -1,9 +1,10 @@
 import { z } from "zod";
-import { cidr, fqdn, ipv4, name, port, portSpec, protocol, secretRef, text, unixUser } from "./common";
+import { cidr, fqdn, ipv4, name, port, portSpec, protocol, secretRef, text } from "./common";
 import { accessConfig, wifiNetwork } from "./access";
 import { ingressTls } from "./acme";
 import { retired } from "./strict";
 import { composeStack, urlPath } from "./services";
+import { sshConnection } from "./ssh";
 import { dataset } from "./storage";
 
 /**
@@ -183,7 +184,7 @@ export const ingress = z.strictObject({
 
 export const networkNode = z.strictObject({
   host: name,
-  ssh: z.strictObject({ user: unixUser.default("deploy"), port: port.default(22), privateKey: secretRef }),
+  ssh: sshConnection,
 });
 
 export const networkConfig = z.strictObject({

@@ -1,11 +1,12 @@
 import { z } from "zod";
-import { httpsUrl, ipv4, name, port, secretRef, size, text, unixUser } from "./common";
+import { httpsUrl, ipv4, name, secretRef, size, text } from "./common";
 import { pveCalendarEvent } from "./schedule";
 import { backup } from "./backup";
 import { retired } from "./strict";
 import { composeStack } from "./services";
 import { monitoringConfig } from "./monitoring";
 import { pbs } from "./pbs";
+import { sshConnection } from "./ssh";
 
 const pveStorageId = z
   .string()
@@ -176,11 +177,7 @@ export const storageConfig = z.strictObject({
     host: name,
     managementHost: name,
     pool: zfsPool.default("tank"),
-    ssh: z.strictObject({
-      user: unixUser.default("deploy"),
-      port: port.default(22),
-      privateKey: secretRef,
-    }),
+    ssh: sshConnection,
   }),
   proxmox,
   dockerHost: dockerHost.default({ daemon: {}, socketProxy: { allow: [...READ_SECTIONS] } }),

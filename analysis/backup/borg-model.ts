@@ -53,6 +53,7 @@ export function borgInputFromModel(model: StorageModel, sink?: BorgSink): BorgRe
       address: model.network.networkNode.address,
       port: model.network.networkNode.sshPort,
       user: model.network.networkNode.sshUser,
+      hostKey: model.network.networkNode.sshHostKey,
     },
   };
 }

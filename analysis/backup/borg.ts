@@ -74,8 +74,11 @@ export interface BorgRenderInput {
   classes: BorgClassInput[];
   datasets: BorgDatasetInput[];
   sink: BorgSink;
-  /** How the storage node reaches the network node for pulled datasets. */
-  networkNode?: { address: string; port: number; user: string };
+  /**
+   * How the storage node reaches the network node for pulled datasets. `hostKey` is the node's pinned
+   * public host key (model/ssh.ts): the pulls verify it from their own known_hosts file.
+   */
+  networkNode?: { address: string; port: number; user: string; hostKey?: string };
   paths?: Partial<BorgPaths>;
   /** OnCalendar of the per-dataset restore drill (monthly by default: it restores the whole dataset). */
   drillSchedule?: string;
@@ -142,6 +145,10 @@ export function defaultPaths(pool: string): BorgPaths {
   };
 }
 
+/** The pulls' only known_hosts: the pinned key of the network node, nothing from ~/.ssh or /etc/ssh. */
+export const knownHostsFile = (p: BorgPaths): string =>
+  `${p.credentialDir.replace(/\/[^/]*$/, "")}/known_hosts`;
+
 /** Single-quotes a value for POSIX sh. */
 export const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -200,6 +207,13 @@ export function renderBorg(input: BorgRenderInput): BorgRender {
     });
 
   files.push({ path: lib, mode: "0644", content: renderCommon(paths, input.sink) });
+  const nn = input.networkNode;
+  if (nn?.hostKey !== undefined && backed.some((d) => d.node === "network"))
+    files.push({
+      path: knownHostsFile(paths),
+      mode: "0644",
+      content: `${nn.port === 22 ? nn.address : `[${nn.address}]:${nn.port}`} ${nn.hostKey}\n`,
+    });
 
   const unit = (
     name: string,
@@ -723,7 +737,7 @@ hb_snapshot_destroy() { zfs destroy "$1@${SNAPSHOT_NAME}" || echo "warning: coul
 hb_pull() {
   # Network-node dataset: snapshot it there, mirror the snapshot into a local dataset, drop the snapshot.
   local user=$1 host=$2 port=$3 remote=$4 local_ds=$5 rmnt lmnt
-  local ssh_cmd="ssh -i \${CREDENTIALS_DIRECTORY:?}/pull-ssh-key -p $port -o BatchMode=yes -o StrictHostKeyChecking=yes"
+  local ssh_cmd="ssh -i \${CREDENTIALS_DIRECTORY:?}/pull-ssh-key -p $port -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${knownHostsFile(p)} -o GlobalKnownHostsFile=/dev/null"
   $ssh_cmd "$user@$host" "sudo -n zfs destroy $remote@${SNAPSHOT_NAME} 2>/dev/null; sudo -n zfs snapshot $remote@${SNAPSHOT_NAME}"
   rmnt=$($ssh_cmd "$user@$host" "zfs get -H -o value mountpoint $remote")
   zfs list -H -o name "$local_ds" >/dev/null 2>&1 || zfs create -p "$local_ds"

@@ -8,14 +8,11 @@ import { secretReference } from "./secret-env";
 /**
  * Renders one typed stack to a Compose file. Pure: no Pulumi, no I/O.
  *
- * Format: `version: "2.4"`. Debian's docker-compose 1.29 reads it fully (healthcheck start_period,
- * depends_on conditions, mem_limit/cpus on a single host; the 3.x formats drop conditions and move
- * limits under swarm's `deploy:`). Compose v2 reads 2.4 files as the Compose Specification, a superset,
- * and at most warns that `version` is obsolete. Every string is written double-quoted because v1 reads
- * YAML 1.1, where unquoted `yes`, `on` or `22:22` would not be strings.
+ * Format: the Compose Specification as Compose v2 (`docker compose`, the supported path) reads it: no
+ * top-level `version:` (obsolete; v2 warns about it on every run), healthcheck start_period, depends_on
+ * conditions, mem_limit/cpus on a single host. Every string is written double-quoted so no YAML 1.1
+ * reader can take `yes`, `on` or `22:22` for something else.
  */
-
-export const COMPOSE_FORMAT = "2.4";
 
 export interface RenderOptions {
   /** Digest per service name for services whose config gives only a tag (resolved by the component). */
@@ -203,7 +200,8 @@ export function renderStack(stack: ComposeStackConfig, opts: RenderOptions): Ren
       else if (!declared.has(n))
         throw new RenderError(`service ${svc.name}: network ${n} is not declared by stack ${stack.name}`);
     }
-  const doc: RenderedStack["document"] = { version: COMPOSE_FORMAT, services };
+  // No `version:` key: Compose v2 ignores it and warns that it is obsolete.
+  const doc: RenderedStack["document"] = { services };
   if (Object.keys(networks).length > 0) doc["networks"] = networks;
   const yaml = stringify(doc, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN", lineWidth: 0 });
   return {
@@ -227,9 +225,17 @@ export const usesIngress = (stack: ComposeStackConfig): boolean =>
 export function filesForStack(
   stack: ComposeStackConfig,
   files: Record<string, string>,
+  /** Where a dataset is mounted on the host: files rendered into a dataset (the ingress config) count. */
+  datasetMount?: (dataset: string) => string,
 ): Record<string, string> {
   const mounts = stack.services.flatMap((s) =>
-    s.volumes.flatMap((v) => (v.hostPath !== undefined ? [posix.join(v.hostPath, v.subPath)] : [])),
+    s.volumes.flatMap((v) =>
+      v.hostPath !== undefined
+        ? [posix.join(v.hostPath, v.subPath)]
+        : v.dataset !== undefined && datasetMount
+          ? [posix.join(datasetMount(v.dataset), v.subPath)]
+          : [],
+    ),
   );
   const covered = (p: string) => mounts.some((m) => p === m || p.startsWith(m.endsWith("/") ? m : `${m}/`));
   return Object.fromEntries(Object.entries(files).filter(([k]) => !posix.isAbsolute(k) || covered(k)));

@@ -31,7 +31,7 @@ export interface MonitoringSecretFile {
   hostPath: string;
   secret: SecretRef;
   /** Readable by the owner only; the owner is the uid/gid the reading container runs as. */
-  mode: "0400";
+  mode: "0600";
   uid: number;
   gid: number;
 }
@@ -112,7 +112,7 @@ export function monitoringFiles(
     out.secretFiles.push({
       hostPath: hostPathOf(p, bearerTokenFile(service)),
       secret,
-      mode: "0400",
+      mode: "0600",
       ...owner(p),
     });
 
@@ -125,7 +125,7 @@ export function monitoringFiles(
       out.secretFiles.push({
         hostPath: hostPathOf(am, f.containerPath),
         secret: f.secret,
-        mode: "0400",
+        mode: "0600",
         ...owner(am),
       });
   } else if (am && !alerting)

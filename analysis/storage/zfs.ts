@@ -55,3 +55,26 @@ export function renderDestroyDataset(d: Dataset): string {
   const n = shq(d.name);
   return ["set -eu", `if zfs list -H -o name ${n} >/dev/null 2>&1; then zfs destroy ${n}; fi`].join("\n");
 }
+
+/** Where the node's root helper lives (tools/node/homelab-root, installed by the node runbook). */
+export const ROOT_HELPER = "/usr/local/sbin/homelab-root";
+
+/**
+ * Runs one operation of the root helper: directly as root, else through `sudo -n`, whose rule allows
+ * exactly this path (docs/runbooks/node-preparation.md). Arguments are quoted words; no shell on the
+ * root side.
+ */
+export const rootHelper = (...args: string[]): string => {
+  const words = args.map(shq).join(" ");
+  return `if [ "$(id -u)" -eq 0 ]; then exec ${ROOT_HELPER} ${words}; else exec sudo -n ${ROOT_HELPER} ${words}; fi`;
+};
+
+/**
+ * Create-or-converge through the root helper, with the mountpoint's owner and mode (see
+ * analysis/storage/ownership.ts): the same command for create and update, so a property or owner
+ * change is an in-place update, never a replace.
+ */
+export const renderDatasetCommand = (d: Dataset, access: { owner: string; mode: string }): string =>
+  rootHelper("dataset", d.name, access.owner, access.mode, ...zfsProperties(d).map(([k, v]) => `${k}=${v}`));
+
+export const renderDatasetDestroyCommand = (d: Dataset): string => rootHelper("dataset-destroy", d.name);

@@ -5,7 +5,12 @@ import { renderBorg, shq, type BorgRender, type RenderedFile } from "../../analy
 import { borgDatasets, borgInputFromModel, s3SinkFromModel } from "../../analysis/backup/borg-model";
 import type { StorageModel } from "../../model";
 import type { BorgJobFacts } from "../../model/facts";
-import { commandConnection, type SecretResolver, type SshConnection } from "../context";
+import {
+  commandConnection,
+  remoteCommandDefaults,
+  type SecretResolver,
+  type SshConnection,
+} from "../context";
 import type { BackupVault } from "./BackupVault";
 
 export interface BorgJobsArgs {
@@ -42,10 +47,15 @@ export function fileBundle(files: RenderedFile[]): string {
  * then rename), files rendered by an earlier run but not this one are removed (their timers stopped
  * first), then daemon-reload and enable --now of every timer.
  */
-export function installScript(timers: string[]): string {
+export function installScript(timers: string[], metricsDir?: string): string {
+  // node-exporter (uid 65534) reads the backup metrics through its textfile collector: the directory
+  // must be world-readable and searchable. The job scripts run with umask 077, so a directory they
+  // created first would be 0700 root and every backup metric invisible; create (or repair) it here.
+  const metrics =
+    metricsDir === undefined ? "" : `install -d -m 0755 ${shq(metricsDir)}\nchmod 0755 ${shq(metricsDir)}\n`;
   return `set -eu
 umask 022
-new=$(mktemp)
+${metrics}new=$(mktemp)
 while read -r mode path b64; do
   install -d -m 0755 "$(dirname "$path")"
   tmp=$(mktemp "$path.XXXXXX")
@@ -145,6 +155,7 @@ export class BorgJobs extends pulumi.ComponentResource {
       `${name}-packages`,
       {
         connection: conn,
+        ...remoteCommandDefaults,
         create: asRoot(
           "set -eu; export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q --no-install-recommends borgbackup gnupg rsync awscli >/dev/null",
         ),
@@ -159,6 +170,7 @@ export class BorgJobs extends pulumi.ComponentResource {
         `${name}-repo-${r.class}`,
         {
           connection: conn,
+          ...remoteCommandDefaults,
           create: asRoot(script),
           update: asRoot(script),
           // The passphrase travels only on stdin, as a secret; never in the command or environment.
@@ -173,6 +185,7 @@ export class BorgJobs extends pulumi.ComponentResource {
       `${name}-aws-credentials`,
       {
         connection: conn,
+        ...remoteCommandDefaults,
         create: asRoot(credentialFileScript(preview.awsCredentialsFile)),
         update: asRoot(credentialFileScript(preview.awsCredentialsFile)),
         stdin: pulumi.secret(
@@ -192,11 +205,15 @@ export class BorgJobs extends pulumi.ComponentResource {
       `${name}-install`,
       {
         connection: conn,
-        create: asRoot(installScript(preview.timers)),
-        update: asRoot(installScript(preview.timers)),
+        ...remoteCommandDefaults,
+        create: asRoot(installScript(preview.timers, preview.paths.metricsDir)),
+        update: asRoot(installScript(preview.timers, preview.paths.metricsDir)),
         stdin: files.apply(fileBundle),
+        // Timers stopped, then every file this resource installed (units, scripts, alert rules) removed:
+        // nothing of it stays behind. Repositories and their passphrases are other resources and stay.
         delete: asRoot(
-          `set -eu; for t in ${preview.timers.join(" ") || "none.timer"}; do systemctl disable --now "$t" 2>/dev/null || true; done`,
+          `set -eu; for t in ${preview.timers.join(" ") || "none.timer"}; do systemctl disable --now "$t" 2>/dev/null || true; done; ` +
+            `if [ -f ${INSTALLED_LIST} ]; then xargs -r rm -f -- <${INSTALLED_LIST}; rm -f ${INSTALLED_LIST}; fi; systemctl daemon-reload`,
         ),
       },
       {

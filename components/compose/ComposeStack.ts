@@ -1,15 +1,17 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { contentHash } from "../../analysis/compose/hash";
-import { filesForStack, renderStack, usesIngress } from "../../analysis/compose/render";
+import { datasetMountpoint, filesForStack, renderStack, usesIngress } from "../../analysis/compose/render";
+import { fileAccess } from "../../analysis/storage/ownership";
 import type { ComposeStackConfig, Dataset } from "../../model";
 import { isSecretRef } from "../../model/common";
 import { INGRESS_NETWORK } from "../../model/compose-checks";
 import type { SecretResolver, SshConnection } from "../context";
 import { composeProvider, type ComposeProjectInputs } from "./provider";
-import { DEFAULT_BASE_DIR, type FileMode } from "./remote";
+import { DEFAULT_BASE_DIR } from "./remote";
 import { composeFacts } from "./facts";
 import { FACT_TYPES } from "../../model/facts";
+import { normalizeHostKey } from "../../model/ssh";
 
 export interface ComposeStackArgs {
   /** "network" or "storage": the failure domain this stack runs in. */
@@ -21,15 +23,13 @@ export interface ComposeStackArgs {
   secrets: SecretResolver;
   /** Files the stack needs on the host before start (rendered configs), keyed by host path. */
   files?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-  /** Mode and owner of the files in `files` that hold secrets (the rest are written 0644). */
-  fileModes?: Record<string, FileMode>;
+  /** Host paths among `files` that hold keys: written 0600 (or 0640), owned by the reading service. */
+  sensitiveFiles?: string[];
   /** Deployment knobs; the defaults are what the reference homelab uses. */
   options?: {
     /** Parent of /<project> on the host (default /opt/homelab/stacks). */
     baseDir?: string;
     healthTimeoutSeconds?: number;
-    /** Expected SSH host key (`SHA256:…` as `ssh-keygen -lf` prints it). */
-    hostKeySha256?: string;
     ingressNetwork?: string;
     /** ZFS altroot of the dataset mountpoints (default "/"). */
     altroot?: string;
@@ -96,8 +96,13 @@ export class ComposeStack extends pulumi.ComponentResource {
     const secretEnv = pulumi.secret(
       pulumi.all(Object.fromEntries([...refs].sort().map((k) => [k, secrets({ secret: k })]))),
     );
+    const mount = (d: string) => datasetMountpoint(d, o.altroot ?? "/");
     const files = (pulumi.output(args.files ?? {}) as pulumi.Output<Record<string, string>>).apply((f) =>
-      filesForStack(stack, f),
+      filesForStack(stack, f, mount),
+    );
+    // Modes and owners are public (paths and uids, no content): they show in the plan and diffs.
+    const fileModes = files.apply((f) =>
+      fileAccess(stack, Object.keys(f).sort(), new Set(args.sensitiveFiles ?? []), mount),
     );
 
     this.contentHash = pulumi
@@ -114,7 +119,7 @@ export class ComposeStack extends pulumi.ComponentResource {
         user: connection.user,
         // Secret even if a caller resolved the key to a plain string: it is stored in state for delete.
         privateKey: pulumi.secret(connection.privateKey),
-        ...(o.hostKeySha256 !== undefined ? { hostKeySha256: o.hostKeySha256 } : {}),
+        hostKey: normalizeHostKey(connection.hostKey),
         project: stack.name,
         baseDir: o.baseDir ?? DEFAULT_BASE_DIR,
         composeYaml: rendered.yaml,
@@ -122,8 +127,7 @@ export class ComposeStack extends pulumi.ComponentResource {
         healthchecked: rendered.healthchecked,
         secretEnv,
         files: pulumi.secret(files),
-        // Modes and owners are not secret; only files of this stack are written with them.
-        fileModes: args.fileModes ?? {},
+        fileModes: pulumi.unsecret(fileModes),
         ingressNetwork: usesIngress(stack) ? (o.ingressNetwork ?? INGRESS_NETWORK) : "",
         contentHash: this.contentHash,
         healthTimeoutSeconds: o.healthTimeoutSeconds ?? 300,

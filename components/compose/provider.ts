@@ -1,22 +1,25 @@
+import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { renderSecretEnv, shellQuote as q } from "../../analysis/compose/secret-env";
 import {
   composeCommand,
+  COMPOSE_V2_MISSING,
   DETECT_COMPOSE,
   DOWN_ARGS,
   ensureNetworkCommand,
   filePath,
   healthCommand,
   layout,
+  observeCommand,
   parseFlavor,
   parseHealth,
   redact,
   removeCommand,
+  rootRemoveCommand,
+  rootWriteCommand,
   UP_ARGS,
   wrapperScript,
   writeFileCommand,
-  type FileMode,
-  type FileModeBits,
   type ComposeFlavor,
   type HealthReport,
   type Layout,
@@ -34,8 +37,8 @@ export interface ComposeProjectInputs extends SshTarget {
   secretEnv: Record<string, string>;
   /** Extra files by path (absolute on the host, or relative to <dir>/files). Stored as secret. */
   files: Record<string, string>;
-  /** Mode and owner per file path of `files` that is not plain 0644 config (files holding secrets). */
-  fileModes?: Record<string, FileMode>;
+  /** Owner and mode of each absolute file (the service that reads it); public, no content. */
+  fileModes: Record<string, { mode: string; owner: string }>;
   /** Docker name of the shared ingress network, when a service joins it ("" otherwise). */
   ingressNetwork: string;
   contentHash: string;
@@ -46,6 +49,12 @@ export interface ComposeProjectInputs extends SshTarget {
 export interface ComposeProjectOutputs extends ComposeProjectInputs {
   /** The compose CLI found on the host at the last deploy. */
   flavor: ComposeFlavor;
+  /**
+   * What the last `read` (pulumi refresh) found on the host: "in-sync", or why the stack differs from
+   * its state ("stopped: web (exited)", "compose file changed on the host", "missing"). A drifted read
+   * also replaces contentHash, so the next `pulumi up` shows an update and redeploys.
+   */
+  observed?: string;
 }
 
 /** Moving a project to another host, name or directory is a new project: tear down first (ports). */
@@ -70,7 +79,7 @@ const INPUT_KEYS: (keyof ComposeProjectInputs)[] = [
   ...DEPLOY_KEYS,
   "user",
   "privateKey",
-  "hostKeySha256",
+  "hostKey",
   "healthTimeoutSeconds",
   "pollIntervalMs",
 ];
@@ -134,14 +143,18 @@ class Deployer {
     return r.stdout;
   }
 
-  write(path: string, content: string, mode: FileModeBits, owner?: FileMode): Promise<string> {
-    return this.run(writeFileCommand(path, mode, owner), `writing ${path}`, { stdin: content });
+  write(path: string, content: string, mode: "0600" | "0644" | "0700"): Promise<string> {
+    return this.run(writeFileCommand(path, mode), `writing ${path}`, { stdin: content });
+  }
+
+  /** A file some service reads: root-owned 0644, or 0600/0640 owned by its reader when it holds a key. */
+  writeOwned(path: string, content: string, access: { mode: string; owner: string }): Promise<string> {
+    return this.run(rootWriteCommand(path, access.mode, access.owner), `writing ${path}`, { stdin: content });
   }
 
   async flavor(): Promise<ComposeFlavor> {
     const f = parseFlavor(await this.run(DETECT_COMPOSE, "looking for compose"));
-    if (!f)
-      throw new Error(`${this.where}: neither "docker compose" (v2) nor docker-compose (v1) is installed`);
+    if (!f) throw new Error(`${this.where}: ${COMPOSE_V2_MISSING}`);
     return f;
   }
 
@@ -195,16 +208,18 @@ export function deploy(
       await d.write(d.l.secretsFile, renderSecretEnv(i.secretEnv), "0600");
       await d.write(d.l.composeFile, i.composeYaml, "0600");
       await d.write(d.l.wrapper, wrapperScript(i.project, flavor), "0700");
-      // Config files are read by non-root containers through bind mounts, hence 0644; files holding
-      // secrets carry their own mode and owner (the uid/gid of the container that reads them).
+      // Relative files live in the project directory (deploy user, 0644); host paths a service mounts are
+      // written with the owner and mode fileModes gives them (a key file is never world-readable).
       for (const [key, content] of Object.entries(i.files)) {
-        const m = i.fileModes?.[key];
-        await d.write(filePath(d.l, key), content, m?.mode ?? "0644", m);
+        const access = i.fileModes?.[key];
+        if (access) await d.writeOwned(filePath(d.l, key), content, access);
+        else await d.write(filePath(d.l, key), content, "0644");
       }
-      const stale = Object.keys(previous?.files ?? {})
-        .filter((k) => !(k in i.files))
-        .map((k) => filePath(d.l, k));
-      if (stale.length > 0) await d.run(`rm -f -- ${stale.map(q).join(" ")}`, "removing old files");
+      const stale = Object.keys(previous?.files ?? {}).filter((k) => !(k in i.files));
+      const staleOwned = stale.filter((k) => previous?.fileModes?.[k]).map((k) => filePath(d.l, k));
+      const staleOwn = stale.filter((k) => !previous?.fileModes?.[k]).map((k) => filePath(d.l, k));
+      if (staleOwn.length > 0) await d.run(`rm -f -- ${staleOwn.map(q).join(" ")}`, "removing old files");
+      if (staleOwned.length > 0) await d.run(rootRemoveCommand(staleOwned), "removing old files");
       if (i.ingressNetwork)
         await d.run(ensureNetworkCommand(i.ingressNetwork), "creating the ingress network");
       await d.compose(UP_ARGS, (i.healthTimeoutSeconds + 600) * 1000);
@@ -216,14 +231,56 @@ export function deploy(
 
 /** delete: `down --remove-orphans` (bind-mounted dataset data stays), then remove the project's files. */
 export function destroy(o: ComposeProjectOutputs): Promise<void> {
+  return guarded(o, () => withSession(o, (d) => tearDown(d, o)));
+}
+
+async function tearDown(d: Deployer, o: ComposeProjectInputs): Promise<void> {
+  const present = await d.ssh.exec(`test -x ${q(d.l.wrapper)} && test -f ${q(d.l.secretsFile)}`);
+  if (present.code === 0) await d.compose(DOWN_ARGS, 600_000);
+  else
+    // No wrapper (a create that failed before writing it): remove the project's containers by label.
+    await d.run(
+      `docker ps -aq --filter ${q(`label=com.docker.compose.project=${o.project}`)} | xargs -r docker rm -f >/dev/null && ` +
+        `docker network ls -q --filter ${q(`label=com.docker.compose.project=${o.project}`)} | xargs -r docker network rm >/dev/null`,
+      "removing leftover containers",
+    );
+  const outside = Object.keys(o.files ?? {}).filter((k) => !filePath(d.l, k).startsWith(`${d.l.dir}/`));
+  const owned = outside.filter((k) => o.fileModes?.[k]).map((k) => filePath(d.l, k));
+  const own = outside.filter((k) => !o.fileModes?.[k]).map((k) => filePath(d.l, k));
+  await d.run(removeCommand(d.l, own), "removing the project files");
+  if (owned.length > 0) await d.run(rootRemoveCommand(owned), "removing the project's host files");
+  // The shared ingress network goes with the last project on it: Docker refuses while a container of
+  // another stack is still attached, which is the answer wanted here.
+  if (o.ingressNetwork)
+    await d.run(
+      `docker network rm ${q(o.ingressNetwork)} >/dev/null 2>&1 || true`,
+      "removing the ingress network",
+    );
+}
+
+const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
+
+/**
+ * refresh: what runs on the host. A stack stopped by hand (a container not running/healthy, or gone)
+ * or a compose file edited there is drift: `observed` says which, and contentHash is replaced so the
+ * next `pulumi up` diffs and redeploys. Never returns anything read from the host but that summary.
+ */
+export function observe(o: ComposeProjectOutputs): Promise<ComposeProjectOutputs> {
   return guarded(o, () =>
     withSession(o, async (d) => {
-      const present = await d.ssh.exec(`test -x ${q(d.l.wrapper)}`);
-      if (present.code === 0) await d.compose(DOWN_ARGS, 600_000);
-      const files = Object.keys(o.files ?? {})
-        .map((k) => filePath(d.l, k))
-        .filter((p) => !p.startsWith(`${d.l.dir}/`));
-      await d.run(removeCommand(d.l, files), "removing the project files");
+      const out = await d.run(observeCommand(d.l, o.project), "reading the project's state");
+      const [fileHash = "missing", ...rest] = out.split("\n");
+      const health = parseHealth(rest.join("\n"), o.services, o.healthchecked);
+      let observed = "in-sync";
+      if (fileHash.trim() === "missing") observed = "missing: no compose file on the host";
+      else if (fileHash.trim() !== sha256(o.composeYaml)) observed = "compose file changed on the host";
+      else if (!health.ready)
+        observed = `stopped: ${health.pending.map((p) => `${p.service} (${p.state})`).join(", ")}`;
+      return {
+        ...o,
+        observed,
+        ...(observed === "in-sync" ? {} : { contentHash: `drifted:${o.contentHash}` }),
+      };
     }),
   );
 }
@@ -233,8 +290,18 @@ export const composeProvider: pulumi.dynamic.ResourceProvider = {
     return diffProject(olds, news);
   },
   async create(inputs: ComposeProjectInputs) {
-    const outs = await deploy(inputs);
-    return { id: `${inputs.project}@${inputs.host}`, outs };
+    try {
+      const outs = await deploy(inputs);
+      return { id: `${inputs.project}@${inputs.host}`, outs };
+    } catch (e) {
+      // A failed create leaves no state, so nothing would ever remove what it started: tear it down now
+      // (containers, networks, secrets.env, files), then report the original failure.
+      await guarded(inputs, () => withSession(inputs, (d) => tearDown(d, inputs))).catch(() => undefined);
+      throw e;
+    }
+  },
+  async read(id: string, props: ComposeProjectOutputs) {
+    return { id, props: await observe(props) };
   },
   async update(_id: string, olds: ComposeProjectOutputs, news: ComposeProjectInputs) {
     if (!needsDeploy(olds, news)) return { outs: { ...news, flavor: olds.flavor } };

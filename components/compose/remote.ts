@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import { shellQuote as q } from "../../analysis/compose/secret-env";
+import { ROOT_HELPER } from "../../analysis/storage/zfs";
 
 /**
  * Pure helpers of the compose deployer: where things live on the host, the shell commands it runs,
@@ -40,49 +41,67 @@ export function filePath(l: Layout, key: string): string {
   return p;
 }
 
-/** File modes the deployer writes; 0640/0440/0400 are for files holding secrets (with an owner). */
-export type FileModeBits = "0400" | "0440" | "0600" | "0640" | "0644" | "0700";
-
-/** Mode and owner of one extra file; absent means 0644 root-owned (plain config). */
-export interface FileMode {
-  mode: FileModeBits;
-  uid?: number;
-  gid?: number;
+/**
+ * Writes stdin to a host path outside the project directory with its owner and mode (a file a service
+ * reads: owner and mode from analysis/storage/ownership.ts). As root directly; as the deploy user
+ * through the root helper, the one command its sudo rule allows.
+ */
+export function rootWriteCommand(path: string, mode: string, owner: string): string {
+  const dir = posix.dirname(path);
+  const tmp = `${dir}/.${posix.basename(path)}.homelab-tmp`;
+  return (
+    // Parents 0755 (a non-root container must traverse them, as the root helper creates them); the
+    // file itself is created under umask 077 and guards itself.
+    `if [ "$(id -u)" -eq 0 ]; then (umask 022 && mkdir -p ${q(dir)}) && umask 077 && cat > ${q(tmp)} && ` +
+    `chown ${q(owner)} ${q(tmp)} && chmod ${q(mode)} ${q(tmp)} && mv -f ${q(tmp)} ${q(path)}; ` +
+    `else sudo -n ${ROOT_HELPER} file ${q(path)} ${q(mode)} ${q(owner)}; fi`
+  );
 }
 
+export const rootRemoveCommand = (paths: string[]): string =>
+  paths
+    .map(
+      (p) =>
+        `if [ "$(id -u)" -eq 0 ]; then rm -f -- ${q(p)}; else sudo -n ${ROOT_HELPER} remove-file ${q(p)}; fi`,
+    )
+    .join(" && ") || "true";
+
 /** Writes stdin to `path` atomically (temp file + rename) with `mode`; parents are created 0700/0755. */
-export function writeFileCommand(
-  path: string,
-  mode: FileModeBits,
-  owner?: { uid?: number; gid?: number },
-): string {
+export function writeFileCommand(path: string, mode: "0600" | "0644" | "0700"): string {
   const dir = posix.dirname(path);
   const tmp = `${dir}/.${posix.basename(path)}.homelab-tmp`;
   const umask = mode === "0644" ? "022" : "077";
-  const chown =
-    owner && (owner.uid !== undefined || owner.gid !== undefined)
-      ? ` && chown ${owner.uid ?? ""}:${owner.gid ?? ""} ${q(tmp)}`
-      : "";
-  // Secret files sit in a directory a non-root container must traverse: keep it 0755, the file guards itself.
-  const mkdir =
-    mode === "0644" || owner !== undefined
-      ? `umask 022 && mkdir -p ${q(dir)} && umask ${umask}`
-      : `mkdir -p ${q(dir)}`;
-  return `umask ${umask} && ${mkdir} && cat > ${q(tmp)} && chmod ${mode} ${q(tmp)}${chown} && mv -f ${q(tmp)} ${q(path)}`;
+  return `umask ${umask} && mkdir -p ${q(dir)} && cat > ${q(tmp)} && chmod ${mode} ${q(tmp)} && mv -f ${q(tmp)} ${q(path)}`;
 }
 
-export type ComposeFlavor = "docker compose" | "docker-compose";
+/**
+ * Compose v2 (the docker CLI plugin) is the only supported compose: v1 (Debian bookworm's
+ * docker-compose 1.29) cannot talk to Docker Engine 29+ (minimum API 1.44) and is unmaintained.
+ */
+export type ComposeFlavor = "docker compose";
 
-/** Prefers Compose v2 (the docker CLI plugin); Debian bookworm ships v1 as docker-compose. */
+/** Prints the plugin's version, or "none" when `docker compose` is not installed. */
 export const DETECT_COMPOSE =
-  "if docker compose version >/dev/null 2>&1; then echo 'docker compose'; " +
-  // `command -v`, not `docker-compose version`: v1 is a Python program that takes seconds to start.
-  "elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; else echo none; fi";
+  'v=$(docker compose version --short 2>/dev/null) && [ -n "$v" ] && echo "docker compose $v" || echo none';
 
+export const COMPOSE_V2_MISSING =
+  'Compose v2 ("docker compose") is not installed: install the docker compose CLI plugin ' +
+  "(Debian trixie's docker-compose package, or docker-compose-plugin from Docker's repository); " +
+  "docker-compose v1 is not supported";
+
+/** "docker compose" when the answer names a v2 release, else undefined. */
 export function parseFlavor(out: string): ComposeFlavor | undefined {
-  const v = out.trim();
-  return v === "docker compose" || v === "docker-compose" ? v : undefined;
+  const m = /^docker compose v?(\d+)\./.exec(out.trim());
+  return m && Number(m[1]) >= 2 ? "docker compose" : undefined;
 }
+
+/**
+ * What `read` sees on the host: the sha256 of the compose file there ("missing" without one), then the
+ * health lines of healthCommand. Secret-free.
+ */
+export const observeCommand = (l: Layout, project: string): string =>
+  `if [ -f ${q(l.composeFile)} ]; then sha256sum < ${q(l.composeFile)} | cut -d' ' -f1; else echo missing; fi; ` +
+  healthCommand(project);
 
 export function wrapperScript(project: string, flavor: ComposeFlavor): string {
   return [
@@ -109,7 +128,7 @@ export const ensureNetworkCommand = (name: string): string =>
 /** One line per container of the project: service, state, health ("-" without a healthcheck). */
 export const healthCommand = (project: string): string =>
   `docker ps -aq --filter ${q(`label=com.docker.compose.project=${project}`)} | ` +
-  `xargs -r docker inspect --format ${q('{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}} {{index .Config.Labels "com.docker.compose.oneoff"}}')}`;
+  `xargs -r docker container inspect --format ${q('{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}} {{index .Config.Labels "com.docker.compose.oneoff"}}')}`;
 
 export interface HealthReport {
   ready: boolean;

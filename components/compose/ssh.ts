@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { Client } from "ssh2";
+import { hostKeyProblem } from "../../model/ssh";
 
 /** What the deployer needs to reach a node; `privateKey` arrives unwrapped inside the provider only. */
 export interface SshTarget {
@@ -7,8 +8,11 @@ export interface SshTarget {
   port: number;
   user: string;
   privateKey: string;
-  /** `SHA256:<base64>` as `ssh-keygen -lf` prints it; when set, any other host key is refused. */
-  hostKeySha256?: string;
+  /**
+   * The node's public host key, `ssh-ed25519 AAAA…` (model/ssh.ts). Required: without it the session
+   * refuses to connect, and any other key the server presents ends the handshake.
+   */
+  hostKey: string;
 }
 
 export interface ExecResult {
@@ -32,16 +36,24 @@ export class SshSession {
 
   static connect(t: SshTarget, timeoutMs = 20_000): Promise<SshSession> {
     const label = `${t.user}@${t.host}:${t.port}`;
+    const problem = typeof t.hostKey === "string" ? hostKeyProblem(t.hostKey) : "no host key is pinned";
+    if (problem !== undefined)
+      return Promise.reject(
+        new Error(`ssh ${label}: refusing to connect without a valid pinned host key (${problem})`),
+      );
+    const [keyType, keyB64] = t.hostKey.trim().split(/\s+/) as [string, string];
+    const pinned = Buffer.from(keyB64, "base64");
     return new Promise((resolve, reject) => {
       const client = new Client();
       let hostKeyMismatch = false;
+      let presented = "";
       client
         .on("ready", () => resolve(new SshSession(client, label)))
         .on("error", (e: Error) =>
           reject(
             new Error(
               hostKeyMismatch
-                ? `ssh ${label}: host key does not match ${t.hostKeySha256}`
+                ? `ssh ${label}: the host presented ${presented}, not the pinned ${keyType} key ${hostKeyFingerprint(pinned)}`
                 : `ssh ${label}: ${e.message}`,
             ),
           ),
@@ -53,9 +65,12 @@ export class SshSession {
           privateKey: t.privateKey,
           readyTimeout: timeoutMs,
           keepaliveInterval: 10_000,
+          // As @pulumi/command does (ssh.FixedHostKey + HostKeyAlgorithms = the key's type): only the
+          // pinned key's algorithm is offered, so the server must present that key, byte for byte.
+          algorithms: { serverHostKey: [keyType as "ssh-ed25519"] },
           hostVerifier: (key: Buffer) => {
-            if (t.hostKeySha256 === undefined) return true;
-            hostKeyMismatch = hostKeyFingerprint(key) !== t.hostKeySha256;
+            presented = hostKeyFingerprint(key);
+            hostKeyMismatch = !key.equals(pinned);
             return !hostKeyMismatch;
           },
         });

@@ -1,12 +1,15 @@
 import { Command } from "@pulumi/command/remote/command";
 import * as pulumi from "@pulumi/pulumi";
-import { renderDestroyDataset, renderEnsureDataset } from "../../analysis/storage/zfs";
-import type { Dataset } from "../../model";
+import { datasetAccess } from "../../analysis/storage/ownership";
+import { renderDatasetCommand, renderDatasetDestroyCommand } from "../../analysis/storage/zfs";
+import { ConfigError, type ComposeStackConfig, type Dataset } from "../../model";
 import type { DatasetFacts } from "../../model/facts";
-import { commandConnection, type SshConnection } from "../context";
+import { commandConnection, remoteCommandDefaults, type SshConnection } from "../context";
 
 export interface DatasetsArgs {
   datasets: Dataset[];
+  /** The node's compose stacks: the services that mount a dataset decide its owner and mode. */
+  stacks: ComposeStackConfig[];
   connection: SshConnection;
   /** The node whose pool holds the datasets (the failure domain), published for the policies. */
   node?: "network" | "storage";
@@ -17,7 +20,10 @@ export interface DatasetsArgs {
   destroyable?: ReadonlySet<string>;
 }
 
-/** ZFS datasets for application data, created over SSH with their properties (issue 4). */
+/**
+ * ZFS datasets for application data, created over SSH through the node's root helper with their
+ * properties, and with their mountpoint owned by the service that writes them.
+ */
 export class Datasets extends pulumi.ComponentResource {
   /** One resource per dataset so a ComposeStack can depend on exactly the data it mounts. */
   readonly byName: Map<string, pulumi.Resource> = new Map();
@@ -32,22 +38,33 @@ export class Datasets extends pulumi.ComponentResource {
         ...(d.reason !== undefined ? { reason: d.reason } : {}),
       })),
     };
-    super("homelab:storage:Datasets", name, facts, opts);
+    // The storage node's datasets are the graph facts the backup-coverage policy reads in this stack. The
+    // network node's are checked in the storage stack, whose Borg jobs pull them (through the contract),
+    // so they carry their own type here and are not mistaken for local datasets without a job.
+    super(
+      facts.node === "network" ? "homelab:network:Datasets" : "homelab:storage:Datasets",
+      name,
+      facts,
+      opts,
+    );
     const connection = commandConnection(args.connection);
+    const { access, issues } = datasetAccess(args.datasets, args.stacks);
+    if (issues.length > 0) throw new ConfigError(facts.node, issues);
     for (const d of args.datasets) {
-      const ensure = renderEnsureDataset(d);
+      const ensure = renderDatasetCommand(d, access.get(d.name)!);
       const destroyable = args.destroyable?.has(d.name) ?? false;
       const cmd = new Command(
         // The ZFS name is unique and stable; "/" is not allowed in a resource name's URN segment.
         `dataset-${d.name.replace(/\//g, "-")}`,
         {
           connection,
+          ...remoteCommandDefaults,
           // Create and update run the same converging script: a property change (compression, recordsize,
           // quota, backup class) changes the command text, which the provider applies in place. No
           // `triggers`: those force a replace, and a replace of a dataset must never be the path to a change.
           create: ensure,
           update: ensure,
-          ...(destroyable ? { delete: renderDestroyDataset(d) } : {}),
+          ...(destroyable ? { delete: renderDatasetDestroyCommand(d) } : {}),
         },
         {
           parent: this,

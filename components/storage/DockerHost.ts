@@ -1,9 +1,10 @@
 import { Command } from "@pulumi/command/remote/command";
 import * as pulumi from "@pulumi/pulumi";
-import { renderApplyDaemonJson, renderDaemonJson } from "../../analysis/docker/daemon";
+import { renderDaemonJson } from "../../analysis/docker/daemon";
+import { rootHelper } from "../../analysis/storage/zfs";
 import { checkSocketProxies } from "../../analysis/docker/socket-proxy";
 import type { StorageModel } from "../../model";
-import { commandConnection, type SshConnection } from "../context";
+import { commandConnection, remoteCommandDefaults, type SshConnection } from "../context";
 
 export interface DockerHostArgs {
   model: StorageModel;
@@ -23,15 +24,19 @@ export class DockerHost extends pulumi.ComponentResource {
     this.daemonJson = renderDaemonJson(c.dockerHost.daemon);
     checkSocketProxies(c.stacks, c.dockerHost.socketProxy.allow);
 
-    const apply = renderApplyDaemonJson(this.daemonJson);
+    // The root helper validates, installs and reloads; daemon.json travels on stdin (no secrets in it).
+    const apply = rootHelper("docker-daemon");
     this.daemonConfig = new Command(
       "daemon-json",
       {
         connection: commandConnection(args.connection),
+        ...remoteCommandDefaults,
         // The script carries the content: a change to daemon.json is an in-place update (no replace),
         // and the script itself skips the restart when the host already has this content.
         create: apply,
         update: apply,
+        // A change of content must rerun the command: stdin is an input like the command text.
+        stdin: this.daemonJson,
         // No delete: removing the component must not leave dockerd on its (weaker) defaults.
       },
       { parent: this },

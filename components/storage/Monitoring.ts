@@ -4,7 +4,6 @@ import type { HostMonitoringInput } from "../../analysis/monitoring/host";
 import { monitoringFacts } from "../../analysis/monitoring/prometheus";
 import type { ComposeStackConfig, StorageModel } from "../../model";
 import { DEFAULT_SCHEDULES } from "../../model/monitoring";
-import type { FileMode } from "../compose/remote";
 import type { SecretResolver, SshConnection } from "../context";
 import { DASHBOARDS } from "./dashboards";
 import { HostMonitoring } from "./HostMonitoring";
@@ -33,8 +32,8 @@ export function storageHostMonitoring(model: StorageModel): HostMonitoringInput 
  * Monitoring as a graph node: its inputs are the MonitoringFacts (model/facts.ts) that the
  * metrics-scraped policy compares against everything with metrics. It installs the storage node's host
  * monitoring (Debian's node-exporter, health timers) over SSH, and hands the monitoring ComposeStack its
- * files: prometheus.yml, rule files, alertmanager.yml, Grafana provisioning, and the secret files with
- * their owner and mode.
+ * files: prometheus.yml, rule files, alertmanager.yml, Grafana provisioning, and the secret files (which
+ * the stack writes 0600, owned by the container that reads them).
  */
 export class Monitoring extends pulumi.ComponentResource {
   /** Files for the compose stack that runs Prometheus (host path -> content; secrets are Outputs). */
@@ -42,7 +41,8 @@ export class Monitoring extends pulumi.ComponentResource {
     /** The stack with a config digest on each service that mounts generated files (see files.ts). */
     stack: ComposeStackConfig;
     files: pulumi.Output<Record<string, string>>;
-    fileModes: Record<string, FileMode>;
+    /** The files among `files` that hold credentials: 0600, owned by the container that reads them. */
+    sensitiveFiles: string[];
   };
   readonly host: HostMonitoring;
 
@@ -57,9 +57,7 @@ export class Monitoring extends pulumi.ComponentResource {
         files: pulumi.secret(
           pulumi.all(secretValues).apply((v) => ({ ...m.files, ...v }) as Record<string, string>),
         ),
-        fileModes: Object.fromEntries(
-          m.secretFiles.map((f) => [f.hostPath, { mode: f.mode, uid: f.uid, gid: f.gid }]),
-        ),
+        sensitiveFiles: m.secretFiles.map((f) => f.hostPath),
       };
     };
     this.host = new HostMonitoring(

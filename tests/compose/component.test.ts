@@ -44,7 +44,13 @@ test("renders with resolved digests, keeps secrets secret, and exposes typed out
     node: "storage",
     stack: immich,
     datasets: cfg.datasets,
-    connection: { host: "10.0.10.10", port: 22, user: "deploy", privateKey: pulumi.secret(KEY) },
+    connection: {
+      host: "10.0.10.10",
+      port: 22,
+      user: "deploy",
+      privateKey: pulumi.secret(KEY),
+      hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBsICgBnp9GqXEAsSoOxBq6fyErJ9GpK8aPwTY5MkbDU",
+    },
     secrets: () => pulumi.secret(SECRET),
   });
 

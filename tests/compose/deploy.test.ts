@@ -10,6 +10,7 @@ import { renderStack } from "../../analysis/compose/render";
 import type { ComposeProjectInputs, ComposeProjectOutputs } from "../../components/compose/provider";
 import { composeStack } from "../../model/services";
 import { containerIds, ensureDocker, inspect, projectNetworks, removeProject } from "../support/docker";
+import { ensureComposeV2 } from "../support/compose";
 import { busyboxImage } from "../support/images";
 import { run } from "../support/proc";
 import { startSshd, type SshServer } from "../support/sshd";
@@ -116,7 +117,7 @@ function inputsFor(
     port: ssh.port,
     user: ssh.user,
     privateKey: ssh.privateKey,
-    hostKeySha256: ssh.hostKeySha256,
+    hostKey: ssh.hostKey,
     project: stack.name,
     baseDir,
     composeYaml: r.yaml,
@@ -124,6 +125,7 @@ function inputsFor(
     healthchecked: r.healthchecked,
     secretEnv: secrets,
     files,
+    fileModes: {},
     ingressNetwork: stack.services.some((s) => s.networks.includes("ingress")) ? INGRESS : "",
     contentHash: contentHash({ project: stack.name, composeYaml: r.yaml, secretKeys: r.secretKeys, files }),
     healthTimeoutSeconds: 40,
@@ -140,6 +142,7 @@ const probe = (id: string, host: string) =>
 beforeAll(async () => {
   composeProvider = await serializedComposeProvider();
   await ensureDocker();
+  ensureComposeV2();
   image = busyboxImage().id;
   ssh = await startSshd();
   work = mkdtempSync(join(tmpdir(), "homelab-compose-"));
@@ -265,7 +268,7 @@ test("a service that never becomes healthy fails the deploy with its name, not i
     new RegExp(`compose project ${C} on 127.0.0.1: not healthy after 4s: broken \\((starting|unhealthy)\\)`),
   );
   expect(message).not.toContain("p@ss");
-  await composeProvider.delete!(`${C}@127.0.0.1`, { ...i, flavor: "docker-compose" });
+  await composeProvider.delete!(`${C}@127.0.0.1`, { ...i, flavor: "docker compose" });
   expect(containerIds(C)).toEqual({});
 });
 

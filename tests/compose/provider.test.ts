@@ -16,6 +16,7 @@ const base: ComposeProjectInputs = {
   port: 22,
   user: "deploy",
   privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAkeymaterial1234\n-----END OPENSSH PRIVATE KEY-----\n",
+  hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBsICgBnp9GqXEAsSoOxBq6fyErJ9GpK8aPwTY5MkbDU",
   project: "immich",
   baseDir: "/opt/homelab/stacks",
   composeYaml: "services: {}",
@@ -23,6 +24,7 @@ const base: ComposeProjectInputs = {
   healthchecked: ["a"],
   secretEnv: { dbPassword: "hunter2-but-longer" },
   files: {},
+  fileModes: {},
   ingressNetwork: "",
   contentHash: "sha256:1",
   healthTimeoutSeconds: 60,
@@ -86,9 +88,9 @@ describe("layout and commands", () => {
   });
 
   it("generates a wrapper that loads the secrets and pins the project", () => {
-    const w = wrapperScript("immich", "docker-compose");
+    const w = wrapperScript("immich", "docker compose");
     expect(w).toContain(". ./secrets.env");
-    expect(w).toContain(`exec docker-compose -p 'immich' -f docker-compose.yml "$@"`);
+    expect(w).toContain(`exec docker compose -p 'immich' -f docker-compose.yml "$@"`);
   });
 });
 

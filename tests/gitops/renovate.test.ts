@@ -29,6 +29,7 @@ interface RenovateConfig {
     groupName?: string;
     enabled?: boolean;
     pinDigests?: boolean;
+    allowedVersions?: string;
   }[];
 }
 
@@ -109,6 +110,20 @@ describe("renovate.json", () => {
         enabled: false,
       }),
     );
+  });
+
+  it("pins @pulumi/command on the real 1.x line and never offers the erroneous 4.5.0", () => {
+    // `npm view @pulumi/command versions dist-tags`: 0.x, 1.0.0 … 1.2.1, then a stray 4.5.0; latest 1.2.1.
+    expect(pkg.dependencies["@pulumi/command"]).toMatch(/^1\.\d+\.\d+$/);
+    const rule = config.packageRules.find(
+      (r) => r.matchPackageNames?.includes("@pulumi/command") && r.allowedVersions,
+    );
+    // Renovate's "!/re/" allowedVersions: versions matching re are not allowed.
+    const m = /^!\/(.*)\/$/.exec(rule?.allowedVersions ?? "");
+    expect(m).not.toBeNull();
+    const denied = new RegExp(m![1]!);
+    expect(denied.test("4.5.0")).toBe(true);
+    for (const v of ["1.2.1", "1.3.0", "2.0.0", "4.5.1"]) expect([v, denied.test(v)]).toEqual([v, false]);
   });
 
   it.each(stackFiles)("finds every container image of %s, with its tag", (file) => {

@@ -141,3 +141,13 @@ describe("network model", () => {
     ]);
   });
 });
+
+describe("published ports need a network Docker can publish on", () => {
+  it("rejects a service attached only to internal networks that publishes ports, naming the path", () => {
+    const raw = rawOf(networkFile()) as { stacks: { name: string; networks: { internal: boolean }[] }[] };
+    raw.stacks.find((s) => s.name === "controller")!.networks[0]!.internal = true;
+    expect(() => resolveNetwork(raw, allSecretsSet)).toThrow(
+      /homelab:stacks\[2\]\.services\[0\]\.ports: service "unifi" is attached only to internal networks \(controller-backend\)/,
+    );
+  });
+});

@@ -59,7 +59,14 @@ describe("dataset data safety (Pulumi mocks)", () => {
     await pulumi.runtime.runInPulumiStack(async () => {
       new Datasets("datasets", {
         datasets,
-        connection: { host: "127.0.0.1", port: 22, user: "deploy", privateKey: pulumi.secret("key") },
+        stacks: [],
+        connection: {
+          host: "127.0.0.1",
+          port: 22,
+          user: "deploy",
+          privateKey: pulumi.secret("key"),
+          hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBsICgBnp9GqXEAsSoOxBq6fyErJ9GpK8aPwTY5MkbDU",
+        },
         destroyable: new Set(["tank/apps/scratch"]),
       });
       return {};
@@ -76,7 +83,8 @@ describe("dataset data safety (Pulumi mocks)", () => {
   it("destroys only a dataset explicitly marked destroyable, non-recursively", () => {
     const scratch = recorded.find((r) => r.name === "dataset-tank-apps-scratch")!;
     expect(scratch.retainOnDelete).toBe(false);
-    expect(scratch.inputs["delete"]).toContain("zfs destroy 'tank/apps/scratch'");
-    expect(scratch.inputs["delete"]).not.toContain("destroy -r");
+    // The root helper's dataset-destroy runs a non-recursive `zfs destroy` (tools/node/homelab-root).
+    expect(scratch.inputs["delete"]).toContain("homelab-root 'dataset-destroy' 'tank/apps/scratch'");
+    expect(scratch.inputs["delete"]).not.toMatch(/dataset-destroy' '-r/);
   });
 });

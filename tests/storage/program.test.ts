@@ -1,6 +1,7 @@
 import { renderDaemonJson } from "../../analysis/docker/daemon";
 import { VM_REBOOT_FIELDS } from "../../analysis/storage/proxmox";
-import { renderEnsureDataset } from "../../analysis/storage/zfs";
+import { datasetAccess } from "../../analysis/storage/ownership";
+import { renderDatasetCommand } from "../../analysis/storage/zfs";
 import { resolveStorage } from "../../model";
 import { PROMETHEUS_CONFIG_HOST_PATH } from "../../model/presets";
 import type { Evaluation } from "../../tools/plan/evaluate";
@@ -103,10 +104,12 @@ describe("storage node resources (Pulumi mocks)", () => {
     expect(cmds.map((c) => c.name)).toEqual(
       model.config.datasets.map((d) => `dataset-${d.name.replace(/\//g, "-")}`),
     );
+    const { access } = datasetAccess(model.config.datasets, model.config.stacks);
     model.config.datasets.forEach((d, i) => {
       const c = cmds[i]!;
-      expect(c.inputs["create"]).toBe(renderEnsureDataset(d));
-      expect(c.inputs["update"]).toBe(renderEnsureDataset(d));
+      // Through the root helper, with the owner of the service that mounts the dataset.
+      expect(c.inputs["create"]).toBe(renderDatasetCommand(d, access.get(d.name)!));
+      expect(c.inputs["update"]).toBe(c.inputs["create"]);
       // Retained by default: no delete command that could destroy data.
       expect(c.inputs["delete"]).toBeUndefined();
       // The command SDK marks the whole connection secret (it holds the key): nothing of it is shown.
@@ -117,6 +120,10 @@ describe("storage node resources (Pulumi mocks)", () => {
         port: 22,
         user: "deploy",
         privateKey: "marker-storageNodeSshKey",
+        // @pulumi/command 1.x verifies the node with this key (connection.go: ssh.FixedHostKey).
+        hostKey: model.config.storageNode.ssh.hostKey,
+        dialErrorLimit: 4,
+        perDialTimeout: 15,
       });
     });
   });
@@ -126,8 +133,9 @@ describe("storage node resources (Pulumi mocks)", () => {
     const [cmd, ...rest] = byType("command:remote:Command").filter((r) => r.parent === parent);
     expect(rest).toEqual([]);
     expect(cmd!.name).toBe("daemon-json");
-    expect(String(cmd!.inputs["create"])).toContain(renderDaemonJson(model.config.dockerHost.daemon).trim());
-    expect(String(cmd!.inputs["create"])).toContain("dockerd --validate --config-file");
+    // daemon.json travels on stdin to the root helper, which validates it with dockerd --validate.
+    expect(cmd!.inputs["stdin"]).toBe(renderDaemonJson(model.config.dockerHost.daemon));
+    expect(String(cmd!.inputs["create"])).toContain("sudo -n /usr/local/sbin/homelab-root 'docker-daemon'");
     expect(cmd!.inputs["update"]).toBe(cmd!.inputs["create"]);
     expect(cmd!.secretPaths).toEqual(["connection"]);
     expect(ev.policyInputs.get(cmd!.urn)!["connection"]).toMatchObject({

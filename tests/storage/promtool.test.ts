@@ -73,17 +73,17 @@ describe("monitoring stack files (real promtool and amtool)", () => {
     expect(monitoringFiles(model, "immich", DASHBOARDS)).toEqual({ files: {}, secretFiles: [] });
   });
 
-  it("keeps every credential out of the rendered files: secret files owned by the reading container, 0400", () => {
+  it("keeps every credential out of the rendered files: secret files owned by the reading container, 0600", () => {
     expect(rendered.secretFiles.map((f) => [f.hostPath, f.secret.secret, f.mode, f.uid, f.gid])).toEqual([
       [
         "/etc/homelab/prometheus/secrets/home-assistant.token",
         "homeAssistantPrometheusToken",
-        "0400",
+        "0600",
         65534,
         65534,
       ],
-      ["/etc/homelab/alertmanager/secrets/ntfy.bearer", "ntfyToken", "0400", 65534, 65534],
-      ["/etc/homelab/alertmanager/secrets/email.password", "alertSmtpPassword", "0400", 65534, 65534],
+      ["/etc/homelab/alertmanager/secrets/ntfy.bearer", "ntfyToken", "0600", 65534, 65534],
+      ["/etc/homelab/alertmanager/secrets/email.password", "alertSmtpPassword", "0600", 65534, 65534],
     ]);
     const am = rendered.files[ALERTMANAGER_CONFIG_HOST_PATH]!;
     expect(am).toContain("credentials_file: /etc/alertmanager/secrets/ntfy.bearer");

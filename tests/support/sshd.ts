@@ -13,6 +13,8 @@ export interface SshServer {
   privateKey: string;
   /** `SHA256:…` of the generated host key, as `ssh-keygen -lf` prints it. */
   hostKeySha256: string;
+  /** The generated host public key, `ssh-ed25519 AAAA…`, as the config's ssh.hostKey pins it. */
+  hostKey: string;
   dir: string;
   stop(): Promise<void>;
 }
@@ -107,6 +109,7 @@ export async function startSshd(): Promise<SshServer> {
       user: "root",
       privateKey: readFileSync(join(dir, "client"), "utf8"),
       hostKeySha256,
+      hostKey: readFileSync(join(dir, "host.pub"), "utf8").trim(),
       dir,
       stop: async () => {
         if (!exited) {

@@ -1,4 +1,4 @@
-import type { runtime as pulumiRuntime } from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { NetworkContract, StackFile, StackName } from "../../model";
 import { NAMESPACE } from "../../model";
 import { REDACTED, redact, type PlanResource } from "./graph";
@@ -18,8 +18,8 @@ export interface EvaluateOptions {
   treatAsSecret?: string[];
   /** Serialize dynamic providers' closures as the engine does (slow); the plan only shows a placeholder. */
   serializeDynamicProviders?: boolean;
-  /** Replaces the plan's provider answers (tests: a double that answers what a real provider might). */
-  mocks?: (base: pulumiRuntime.Mocks) => pulumiRuntime.Mocks;
+  /** Wraps the plan's provider answers (the deploy rehearsal gives outputs it can use). */
+  mocks?: (plan: pulumi.runtime.Mocks) => pulumi.runtime.Mocks;
 }
 
 /**
@@ -54,6 +54,11 @@ export interface Evaluation {
   /** Inputs with secrets unwrapped, as CrossGuard gives them to policies. */
   policyInputs: Map<string, Record<string, unknown>>;
   outputs: Record<string, unknown>;
+  /**
+   * What only an engine needs: retainOnDelete, and (with serializeDynamicProviders) each dynamic
+   * resource's serialized provider, as the engine stores it in `__provider`. Used by the deploy rehearsal.
+   */
+  engine: Map<string, { retainOnDelete: boolean; provider?: string }>;
 }
 
 /** The parts of the engine's RegisterResource/ReadResource requests that the plan records. */
@@ -66,6 +71,7 @@ interface RecordedRequest {
   getProtect?(): boolean | undefined;
   getIgnorechangesList?(): string[];
   getPropertydependenciesMap?(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void };
+  getRetainondelete?(): boolean | undefined;
 }
 type RegisterRequest = RecordedRequest & { getObject(): unknown };
 type ReadRequest = RecordedRequest & { getProperties(): unknown };
@@ -114,20 +120,25 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   // Config goes into the SDK's store directly, not through PULUMI_CONFIG: a large homelab's config is
   // over the kernel's 128 KiB limit for one environment variable, which child processes inherit.
   silenceSqliteWarning();
-  const pulumi = await import("@pulumi/pulumi");
-  pulumi.runtime.setAllConfig(config, secretKeys);
+  const sdk = await import("@pulumi/pulumi");
+  sdk.runtime.setAllConfig(config, secretKeys);
   if (!opts.serializeDynamicProviders) skipProviderSerialization();
   const { deserializeProperties } = (await import("@pulumi/pulumi/runtime/rpc")) as unknown as {
     deserializeProperties(s: unknown): Record<string, unknown>;
   };
   const refName = String(opts.file.raw["networkStack"] ?? "");
   const stackOutputs = opts.networkContract ? { [refName]: { contract: opts.networkContract } } : {};
-  const mocks = planMocks(stackOutputs);
-  await pulumi.runtime.setMocks(opts.mocks ? opts.mocks(mocks) : mocks, "homelab", opts.stack, true);
+  await sdk.runtime.setMocks(
+    opts.mocks ? opts.mocks(planMocks(stackOutputs)) : planMocks(stackOutputs),
+    "homelab",
+    opts.stack,
+    true,
+  );
 
   const resources: PlanResource[] = [];
   const policyInputs = new Map<string, Record<string, unknown>>();
-  const monitor = pulumi.runtime.getMonitor() as unknown as {
+  const engine: Evaluation["engine"] = new Map();
+  const monitor = sdk.runtime.getMonitor() as unknown as {
     registerResource(req: RegisterRequest, cb: Callback): Promise<void>;
     readResource(req: ReadRequest, cb: Callback): Promise<void>;
   };
@@ -139,6 +150,11 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
       v.getUrnsList().forEach((u) => deps.add(u));
     });
     const inputs = deserializeProperties(object);
+    const provider = typeof inputs["__provider"] === "string" ? inputs["__provider"] : undefined;
+    engine.set(urn, {
+      retainOnDelete: req.getRetainondelete?.() ?? false,
+      ...(opts.serializeDynamicProviders && provider ? { provider } : {}),
+    });
     // A dynamic provider's serialized closure is implementation, not configuration.
     if ("__provider" in inputs) inputs["__provider"] = "<dynamic provider>";
     const r = redact(inputs);
@@ -185,7 +201,7 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   const stackTraceLimit = Error.stackTraceLimit;
   if (process.env["HOMELAB_PLAN_STACKS"] !== "1") Error.stackTraceLimit = 0;
   try {
-    await pulumi.runtime.runInPulumiStack(
+    await sdk.runtime.runInPulumiStack(
       async () => (returned = (await main()) as unknown as Record<string, unknown>),
     );
   } catch (e) {
@@ -201,7 +217,7 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
   // Stack outputs are shown by key; a secret Output is shown as redacted, as `pulumi stack output` does.
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(returned)) {
-    if (!pulumi.Output.isInstance(value)) {
+    if (!sdk.Output.isInstance(value)) {
       outputs[key] = value;
       continue;
     }
@@ -214,10 +230,10 @@ export async function evaluateProgram(opts: EvaluateOptions): Promise<Evaluation
       failures.push(e);
     }
   }
-  await pulumi.runtime.disconnect();
+  await sdk.runtime.disconnect();
   // Rejections are reported after the microtask queue drains: give them two turns of the event loop.
   for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
   process.off("unhandledRejection", onRejection);
   if (failures.length > 0) throw new EvaluationError(failures, resources);
-  return { resources, policyInputs, outputs };
+  return { resources, policyInputs, outputs, engine };
 }

@@ -1,0 +1,82 @@
+// node tools/run.js tools/rehearse/evaluate.ts --stack <network|storage> --config <file>
+//   [--network-config <file>] --secrets <file.json> --out <graph.json>
+// The deploy rehearsal's first step: evaluates the real program offline (as `npm run plan` does) with
+// the test-only stack file and its secrets, dynamic providers serialized as the engine serializes
+// them, and writes the recorded graph with real input values (secrets included, so mode 0600) for
+// tools/rehearse/engine.ts to apply. One stack per process: Pulumi's runtime is process-global.
+import { readFileSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { assertStackName, readStackFile, resolveNetwork, resolveStorage, toContract } from "../../model";
+import { evaluateProgram } from "../plan/evaluate";
+import type { RecordedGraph } from "./engine";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      stack: { type: "string" },
+      config: { type: "string" },
+      "network-config": { type: "string" },
+      secrets: { type: "string" },
+      out: { type: "string" },
+    },
+  });
+  const stack = assertStackName(values.stack ?? "");
+  const file = readStackFile(values.config!);
+  const secrets = JSON.parse(readFileSync(values.secrets!, "utf8")) as Record<string, string>;
+  const source = { has: (k: string) => k in secrets, isSecret: () => true };
+  const network =
+    stack === "storage"
+      ? toContract(resolveNetwork(readStackFile(values["network-config"]!).raw, source))
+      : undefined;
+  const model =
+    stack === "network" ? resolveNetwork(file.raw, source) : resolveStorage(file.raw, source, network!);
+  const evaluation = await evaluateProgram({
+    stack,
+    file,
+    ...(network ? { networkContract: network } : {}),
+    treatAsSecret: model.secrets.map((s) => s.key),
+    secretValue: (key) => {
+      const v = secrets[key];
+      if (v === undefined) throw new Error(`the rehearsal's secrets file has no value for ${key}`);
+      return v;
+    },
+    serializeDynamicProviders: true,
+    // Resources the rehearsal does not run (AWS, Proxmox) answer with their inputs, as in the plan; the
+    // vault's writer key needs a value for the Borg credentials file (never used: no S3 here).
+    mocks: (plan) => ({
+      ...plan,
+      async newResource(args) {
+        const r = await plan.newResource(args);
+        if (args.type === "aws:iam/accessKey:AccessKey")
+          return { id: "AKIAREHEARSAL", state: { ...r.state, secret: "rehearsal-not-an-aws-key" } };
+        return r;
+      },
+    }),
+  });
+  const graph: RecordedGraph = {
+    stack,
+    resources: evaluation.resources.map((r) => {
+      const engine = evaluation.engine.get(r.urn);
+      return {
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        parent: r.parent,
+        custom: r.custom,
+        dependencies: r.dependencies,
+        inputs: evaluation.policyInputs.get(r.urn) ?? {},
+        retainOnDelete: engine?.retainOnDelete ?? false,
+        ...(engine?.provider !== undefined ? { provider: engine.provider } : {}),
+      };
+    }),
+  };
+  writeFileSync(values.out!, JSON.stringify(graph), { mode: 0o600 });
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`rehearsal evaluate failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(2);
+  },
+);
