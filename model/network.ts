@@ -3,6 +3,7 @@ import { cidr, fqdn, ipv4, name, port, portSpec, protocol, secretRef } from "./c
 import { accessConfig, wifiNetwork } from "./access";
 import { ingressTls } from "./acme";
 import { composeStack } from "./services";
+import { idsConfig } from "./ids";
 import { dataset } from "./storage";
 
 /** Trust decides defaults only (internet egress, logging); reachability always comes from explicit flows. */
@@ -179,6 +180,8 @@ export const networkConfig = z.object({
   stacks: z.array(composeStack).default([]),
   /** The network controller's Wi-Fi and switch port configuration (see model/access.ts). */
   access: accessConfig.optional(),
+  /** Suricata on the gateway (see model/ids.ts, docs/ids.md). */
+  ids: idsConfig.optional(),
 });
 
 export type NetworkConfigInput = z.input<typeof networkConfig>;
