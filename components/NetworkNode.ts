@@ -6,6 +6,7 @@ import { AccessNetwork } from "./network/AccessNetwork";
 import { Certificates } from "./network/Certificates";
 import { Firewall } from "./network/Firewall";
 import { Ingress } from "./network/Ingress";
+import { IntrusionDetection } from "./network/IntrusionDetection";
 import { WireGuard } from "./network/WireGuard";
 import type { OpnsenseConnection } from "./opnsense/connection";
 import { HostMonitoring } from "./storage/HostMonitoring";
@@ -25,6 +26,8 @@ export class NetworkNode extends pulumi.ComponentResource {
   readonly certificates: Certificates;
   readonly access: AccessNetwork;
   readonly stacks: ComposeStack[];
+  /** Suricata on the gateway, when `homelab:ids` is set. */
+  readonly ids: IntrusionDetection | undefined;
 
   constructor(name: string, args: NetworkNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:network:NetworkNode", name, {}, opts);
@@ -52,6 +55,21 @@ export class NetworkNode extends pulumi.ComponentResource {
       user: c.networkNode.ssh.user,
       privateKey: secrets(c.networkNode.ssh.privateKey),
     };
+    this.ids = model.ids
+      ? new IntrusionDetection(
+          "ids",
+          {
+            model,
+            ids: model.ids,
+            opnsense,
+            gateway: this.firewall.gateway,
+            secrets,
+            connection,
+            after: [this.firewall],
+          },
+          parent,
+        )
+      : undefined;
     // Before the stacks: HAProxy cannot start until the first certificate is issued.
     this.certificates = new Certificates("certificates", { model, secrets, connection }, parent);
     this.stacks = c.stacks.map(

@@ -72,6 +72,30 @@ export interface CronSchedule {
   weekdays: string;
 }
 
+/** A segment to inspect, with its interface key (`lan`, `optN`) on the gateway. */
+export interface IdsSegment {
+  name: string;
+  key: string;
+}
+
+/**
+ * What the OPNsense provider's intrusion detection resource takes: what to inspect and how, with the
+ * segments bound to their interface keys (components/opnsense/ids.ts turns it into settings).
+ */
+export interface IdsBody {
+  enabled: boolean;
+  mode: "ids" | "ips";
+  ipsUnsupported: "fail" | "ids";
+  segments: IdsSegment[];
+  /** The WAN interface key when the uplink is inspected too. */
+  wan?: string;
+  /** Device carrying the segments' VLANs (homelab:opnsense.trunkInterface): where IPS goes. */
+  trunk: string;
+  homenet: string[];
+  rulesets: string[];
+  schedule: CronSchedule;
+}
+
 export interface ResolvedIds {
   enabled: boolean;
   mode: "ids" | "ips";
@@ -93,6 +117,21 @@ export function cronSchedule(updates: IdsConfig["updates"]): CronSchedule {
     ? [...new Set(updates.weekdays.map((d) => WEEKDAYS.indexOf(d)))].sort((a, b) => a - b).join(",")
     : "*";
   return { minutes: String(m), hours: String(h), weekdays: days };
+}
+
+/**
+ * Days without a rule download after which the rules count as stale: the longest gap between two
+ * scheduled update days plus two days of slack (a failed download is retried at the next run).
+ */
+export function staleRulesDays(weekdays: string): number {
+  if (weekdays === "*") return 3;
+  const days = [...new Set(weekdays.split(",").map((d) => Number(d) % 7))].sort((a, b) => a - b);
+  let gap = 0;
+  days.forEach((d, i) => {
+    const next = i + 1 < days.length ? days[i + 1]! : days[0]! + 7;
+    gap = Math.max(gap, next - d);
+  });
+  return gap + 2;
 }
 
 /** Resolves `homelab:ids` against the segments; problems go to `issues` with their config paths. */
@@ -157,18 +196,20 @@ const coversPort = (ports: ReadonlyArray<number | string>, port: number) =>
 
 /**
  * The alert job runs on the network node and calls the gateway's API: default-deny drops that unless a
- * flow allows it. Checked only when the API URL names an address (a DNS name cannot be placed here).
+ * flow allows it. Checked when the API URL names an address in a segment (a DNS name cannot be placed).
  */
 export function checkAlertsFlow(
   apiUrl: string,
   node: { name: string; address: string } | undefined,
+  segments: ReadonlyArray<{ range: Ipv4Range }>,
   flows: ReadonlyArray<FlowLike>,
   issues: IssueList,
 ): void {
   if (!node || !URL.canParse(apiUrl)) return;
   const u = new URL(apiUrl);
   const gateway = parseIpv4(u.hostname);
-  if (gateway === undefined) return;
+  // Flows govern traffic into the segments; an address outside all of them (loopback in a test) is not theirs.
+  if (gateway === undefined || !segments.some((s) => contains(s.range, gateway))) return;
   const port = Number(u.port || (u.protocol === "http:" ? 80 : 443));
   const nodeIp = parseIpv4(node.address)!;
   const fromNode = (f: FlowLike) =>

@@ -243,7 +243,7 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
   const ids = config.ids
     ? resolveIds(config.ids, config.segments, config.wireguard.tunnelCidr, issues)
     : undefined;
-  if (ids?.alerts) checkAlertsFlow(config.opnsense.url, nodeHost, flows, issues);
+  if (ids?.alerts) checkAlertsFlow(config.opnsense.url, nodeHost, segments, flows, issues);
 
   const secretUses = collectSecretRefs(config);
   checkSecrets(secretUses, secrets, issues, "network");

@@ -11,6 +11,7 @@ import type { SecretRef } from "../../model/common";
 import { dataOwner } from "../../model/services";
 import { renderAcmeAlerts } from "../acme/alerts";
 import { renderBorgAlerts } from "../backup/alerts";
+import { renderIdsAlerts } from "../ids/alerts";
 import { renderBorg } from "../backup/borg";
 import { borgInputFromModel } from "../backup/borg-model";
 import { renderAlertmanagerConfig } from "./alertmanager";
@@ -77,6 +78,8 @@ export function ruleFiles(model: StorageModel): Record<string, string> {
           }),
         }
       : {}),
+    // Suricata's alerts on the gateway, read by the network node's alert job.
+    ...(model.network.ids ? { "homelab-ids.rules.yml": renderIdsAlerts(model.network.ids) } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { CronSchedule } from "../../model/ids";
+import type { CronSchedule, IdsBody, IdsSegment } from "../../model/ids";
 import type { OpnsenseClient } from "./client";
 import { interfacesInfoRequest, type ApiRequest } from "./requests";
 import { parseApplied } from "./responses";
@@ -33,28 +33,7 @@ import { parseApplied } from "./responses";
  * needs System: Settings: Cron (page-system-cron).
  */
 
-export type { CronSchedule };
-
-/** A segment to inspect, with its interface key (`lan`, `optN`) on the gateway. */
-export interface IdsSegment {
-  name: string;
-  key: string;
-}
-
-/** The IDS resource's inputs: what to inspect and how, with the segments already bound to keys. */
-export interface IdsBody {
-  enabled: boolean;
-  mode: "ids" | "ips";
-  ipsUnsupported: "fail" | "ids";
-  segments: IdsSegment[];
-  /** The WAN interface key when the uplink is inspected too. */
-  wan?: string;
-  /** Device carrying the segments' VLANs (homelab:opnsense.trunkInterface): where IPS goes. */
-  trunk: string;
-  homenet: string[];
-  rulesets: string[];
-  schedule: CronSchedule;
-}
+export type { CronSchedule, IdsBody, IdsSegment };
 
 /** What the gateway has (read back) or should have: all lists sorted, booleans as "0"/"1". */
 export interface IdsApplied {
@@ -436,8 +415,26 @@ export function targetOf(body: IdsBody, r: Resolution): IdsApplied {
   };
 }
 
+/**
+ * JSON with object keys sorted: the engine hands state back with its keys in its own order (gRPC
+ * structs), so two equal values must not differ by the order their keys were written in.
+ */
+export function canonical(v: unknown): string {
+  const sort = (x: unknown): unknown =>
+    Array.isArray(x)
+      ? x.map(sort)
+      : typeof x === "object" && x !== null
+        ? Object.fromEntries(
+            Object.keys(x)
+              .sort()
+              .map((k) => [k, sort((x as Record<string, unknown>)[k])]),
+          )
+        : x;
+  return JSON.stringify(sort(v));
+}
+
 /** Whether what the gateway has differs from the target (the resource's diff after a refresh). */
-export const idsDiffers = (a: IdsApplied, b: IdsApplied): boolean => JSON.stringify(a) !== JSON.stringify(b);
+export const idsDiffers = (a: IdsApplied, b: IdsApplied): boolean => canonical(a) !== canonical(b);
 
 /** Writes the settings and the ruleset switches; true when anything was written. */
 export async function writeIdsSettings(

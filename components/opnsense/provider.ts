@@ -8,6 +8,7 @@ import { checkVersion, ensure, inspect, type GatewayExpectation, type GatewayFac
 import { lockRegistry } from "./lock";
 import {
   appliedOf,
+  canonical,
   disableIdsSettings,
   disableUpdateJob,
   ensureUpdateJob,
@@ -361,7 +362,7 @@ export function makeOpnsenseProvider(
     async diff(_id, olds, news) {
       if (isIds(news)) {
         const n = asIds(news);
-        if (JSON.stringify(olds["body"]) !== JSON.stringify(n.body) || olds["url"] !== n.url)
+        if (canonical(olds["body"]) !== canonical(n.body) || olds["url"] !== n.url)
           return { changes: true, replaces: [], deleteBeforeReplace: false };
         // Same intent: compare what the gateway has (read back by a refresh) with what it should have
         // now (the NIC facts can change the mode); a hand edit or a new NIC shows as a change.

@@ -100,6 +100,28 @@ describe("intrusion detection through the provider (double of opnsense/core 26.7
     expect(await provider.diff(created.id, again.props!, inputs(d))).toMatchObject({ changes: false });
   });
 
+  it("compares state whatever order the engine hands its keys back in (gRPC structs are key-sorted)", async () => {
+    const { provider } = testProvider();
+    const created = await provider.create(inputs(d));
+    const read = await provider.read(created.id, created.outs);
+    const reversed = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(reversed)
+        : typeof v === "object" && v !== null
+          ? Object.fromEntries(
+              Object.keys(v)
+                .reverse()
+                .map((k) => [k, reversed((v as Record<string, unknown>)[k])]),
+            )
+          : v;
+    const props = reversed(read.props) as Record<string, unknown>;
+    expect(
+      await provider.diff(created.id, props, reversed(inputs(d)) as Record<string, unknown>),
+    ).toMatchObject({
+      changes: false,
+    });
+  });
+
   it("puts IPS on the trunk device in netmap mode, promiscuous, guarded by a backup and a probe", async () => {
     const { provider } = testProvider();
     const created = await provider.create(inputs(d, body({ mode: "ips" })));
