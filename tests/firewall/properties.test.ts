@@ -45,8 +45,9 @@ const shape: fc.Arbitrary<Shape> = fc.record({
 /** Turns a random shape into a valid stack config on top of the reference's fixed parts. */
 function build(s: Shape): NetworkModel {
   const raw = rawOf(networkFile()) as Raw;
-  // The access network names the reference's segments; these shapes have their own.
+  // The access network and intrusion detection name the reference's segments; these shapes have their own.
   delete raw.access;
+  delete raw.ids;
   const names = s.segments.map((_, i) => NAMES[i]!);
   raw.segments = s.segments.map((seg, i) => ({
     name: names[i],

@@ -11,8 +11,9 @@ const ip = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join(".");
 function minimal(): Raw {
   const raw = rawOf(networkFile()) as Raw;
   raw.segments = [{ name: "management", vlan: 10, cidr: "10.0.10.0/24", trust: "management" }];
-  // The access network names the reference's segments.
+  // The access network and intrusion detection name the reference's segments.
   delete raw.access;
+  delete raw.ids;
   raw.hosts = [
     { name: "network-node", segment: "management", address: "10.0.10.2" },
     { name: "sso", segment: "management", address: "10.0.10.3" },
