@@ -8,7 +8,6 @@ import { staleRulesDays } from "../../analysis/ids/spec";
 import { requireTool } from "../borg/helpers";
 import { run } from "../support/proc";
 
-const DAY = 86_400;
 const NAMES = idsAlertRules({ staleRulesDays: 3 }).map((r) => r.alert);
 
 /** A healthy job every 2 minutes: running, rules downloaded at t=0 (and again at day 1, 2, ...). */
