@@ -386,6 +386,10 @@ export async function readIdsState(client: OpnsenseClient): Promise<IdsState> {
   if (general.updateCron !== "") {
     const parsed = parseCronJob(await client.call(getJobRequest(general.updateCron)));
     if (parsed) job = { ...parsed, uuid: general.updateCron };
+  } else {
+    // No job yet (the first reconfigure registers it). A read of a blank job (getJobAction without a
+    // UUID answers the defaults) proves the cron privilege before anything is written.
+    await client.call({ method: "GET", path: IDS.getJob });
   }
   return { general, rulesets, job };
 }

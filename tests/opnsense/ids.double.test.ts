@@ -211,6 +211,29 @@ describe("intrusion detection through the provider (double of opnsense/core 26.7
     expect(d.suricataRunning()).toBe(false);
   });
 
+  it("works with a key holding only the documented privileges (snake_case URLs against the ACL patterns)", async () => {
+    const base = [
+      "page-system-firmware-manualupdate",
+      "page-status-interfaces",
+      "page-diagnostics-configurationhistory",
+      "page-diagnostics-logs-firewall-dynamic",
+      "page-services-ids",
+    ];
+    await d.close();
+    d = await startDouble({ ...bootstrapped("26.7"), privileges: [...base, "page-system-cron"] });
+    const { provider } = testProvider();
+    await provider.create(inputs(d, body({ mode: "ips" })));
+    expect(d.calls.filter((c) => c.status === 403)).toEqual([]);
+    expect(d.ids().general).toMatchObject({ mode: "netmap" });
+    // Without the cron privilege the run stops before any write, saying which call was refused.
+    await d.close();
+    d = await startDouble({ ...bootstrapped("26.7"), privileges: base });
+    await expect(testProvider().provider.create(inputs(d))).rejects.toThrow(
+      /GET \/api\/cron\/settings\/get_job: HTTP 403, the API key's user lacks the privilege/,
+    );
+    expect(d.writes()).toEqual([]);
+  });
+
   it("refuses a gateway older than 26.1 before reading anything else (double of opnsense/core 25.7)", async () => {
     const old = await startDouble({ ...bootstrapped("25.7") });
     try {
