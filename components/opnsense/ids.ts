@@ -70,11 +70,6 @@ export const IDS = {
   cronReconfigure: "cron/service/reconfigure",
 } as const;
 
-export const IDS_PRIVILEGES = [
-  "Services: Intrusion Detection (page-services-ids), for ids/settings and ids/service",
-  "System: Settings: Cron (page-system-cron), for the rule update job (cron/settings, cron/service)",
-];
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Ruleset file names go into a URL path (toggle_ruleset/<a,b>/1): only the characters model/ids.ts allows. */
 const FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*\.rules$/;
@@ -276,7 +271,11 @@ const flag = (b: boolean) => (b ? "1" : "0");
  * promiscuous so the parent sees every VLAN's frames; each of those devices must have a native netmap
  * driver, else `ipsUnsupported` decides: stop, or detection only.
  */
-export function resolveIds(body: IdsBody, rows: InterfaceRow[], options: Record<string, string>): Resolution {
+export function resolveIdsSettings(
+  body: IdsBody,
+  rows: InterfaceRow[],
+  options: Record<string, string>,
+): Resolution {
   const problems: string[] = [];
   const wanRow = body.wan !== undefined ? rows.find((r) => r.identifier === body.wan) : undefined;
   const trunkRow = rows.find((r) => r.device === body.trunk);
@@ -567,7 +566,7 @@ export interface Inspection {
 export async function inspectIds(client: OpnsenseClient, body: IdsBody): Promise<Inspection> {
   const rows = parseInterfaceRows(await client.call(interfacesInfoRequest()));
   const state = await readIdsState(client);
-  const resolution = resolveIds(body, rows, state.general.interfaceOptions);
+  const resolution = resolveIdsSettings(body, rows, state.general.interfaceOptions);
   const problems = [...resolution.problems];
   const { unknown } = rulesetChanges(body.rulesets, state.rulesets);
   if (unknown.length > 0) problems.push(unknownRulesetProblem(unknown, body.rulesets, state.rulesets));
