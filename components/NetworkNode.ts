@@ -7,6 +7,7 @@ import { Certificates } from "./network/Certificates";
 import { Firewall } from "./network/Firewall";
 import { Datasets } from "./storage/Datasets";
 import { Ingress } from "./network/Ingress";
+import { IntrusionDetection } from "./network/IntrusionDetection";
 import { WireGuard } from "./network/WireGuard";
 import type { OpnsenseConnection } from "./opnsense/connection";
 import { HostMonitoring } from "./storage/HostMonitoring";
@@ -27,6 +28,8 @@ export class NetworkNode extends pulumi.ComponentResource {
   readonly access: AccessNetwork;
   readonly stacks: ComposeStack[];
   readonly datasets: Datasets;
+  /** Suricata on the gateway, when `homelab:ids` is set. */
+  readonly ids: IntrusionDetection | undefined;
 
   constructor(name: string, args: NetworkNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:network:NetworkNode", name, {}, opts);
@@ -55,6 +58,21 @@ export class NetworkNode extends pulumi.ComponentResource {
       privateKey: secrets(c.networkNode.ssh.privateKey),
       hostKey: c.networkNode.ssh.hostKey,
     };
+    this.ids = model.ids
+      ? new IntrusionDetection(
+          "ids",
+          {
+            model,
+            ids: model.ids,
+            opnsense,
+            gateway: this.firewall.gateway,
+            secrets,
+            connection,
+            after: [this.firewall],
+          },
+          parent,
+        )
+      : undefined;
     // Before the stacks: HAProxy cannot start until the first certificate is issued.
     this.certificates = new Certificates("certificates", { model, secrets, connection }, parent);
     // The node's own pool (homelab:datasets): created and owned like the storage node's, before any

@@ -3,6 +3,7 @@ import { cidr, fqdn, ipv4, name, port, protocol, unixUser } from "./common";
 import { normalizeHostKey, sshHostKey } from "./ssh";
 import { dataset } from "./storage";
 import { INGRESS_CERTIFICATE_NAME } from "./acme";
+import { staleRulesDays } from "./ids";
 import type { NetworkModel } from "./resolve-network";
 import type { ComposeService } from "./services";
 
@@ -27,6 +28,11 @@ export const networkContract = z.strictObject({
    * node-exporter).
    */
   acme: z.strictObject({ certificate: name, renewDays: z.number().int().positive() }).optional(),
+  /**
+   * Suricata on the gateway when its alerts are exported: Prometheus on the storage node loads the IDS
+   * alert rules (the job's metrics come through the network node's node-exporter).
+   */
+  ids: z.strictObject({ staleRulesDays: z.number().int().positive() }).optional(),
   /** Services that run on the network node, for failure-domain and scrape analysis. */
   networkServices: z.array(
     z.strictObject({
@@ -78,6 +84,9 @@ export function toContract(model: NetworkModel): NetworkContract {
     datasets: c.datasets,
     ...(c.ingress.tls.acme
       ? { acme: { certificate: INGRESS_CERTIFICATE_NAME, renewDays: c.ingress.tls.acme.renewDays } }
+      : {}),
+    ...(model.ids?.alerts && model.ids.enabled
+      ? { ids: { staleRulesDays: staleRulesDays(model.ids.schedule.weekdays) } }
       : {}),
     networkServices: c.stacks.flatMap((st) =>
       st.services.map((s) => ({

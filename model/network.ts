@@ -5,6 +5,7 @@ import { ingressTls } from "./acme";
 import { retired } from "./strict";
 import { composeStack, urlPath } from "./services";
 import { sshConnection } from "./ssh";
+import { idsConfig } from "./ids";
 import { dataset } from "./storage";
 
 /**
@@ -201,6 +202,8 @@ export const networkConfig = z.strictObject({
   stacks: z.array(composeStack).default([]),
   /** The network controller's Wi-Fi and switch port configuration (see model/access.ts). */
   access: accessConfig.optional(),
+  /** Suricata on the gateway (see model/ids.ts, docs/ids.md). */
+  ids: idsConfig.optional(),
 });
 
 export type NetworkConfigInput = z.input<typeof networkConfig>;

@@ -15,6 +15,7 @@ import {
 } from "./network";
 import { parseStackConfig } from "./parse";
 import { bindingOf, checkBindings, checkOpnsenseNames } from "./resolve-opnsense";
+import { checkAlertsFlow, resolveIds, type ResolvedIds } from "./ids";
 import { checkSecrets, collectSecretRefs, type SecretSource, type SecretUse } from "./secrets";
 
 export interface ResolvedSegment extends Segment {
@@ -59,6 +60,8 @@ export interface NetworkModel {
   flows: ResolvedFlow[];
   routes: ResolvedRoute[];
   wireguardRange: Ipv4Range;
+  /** Intrusion detection on the gateway, when `homelab:ids` is set. */
+  ids?: ResolvedIds;
   secrets: SecretUse[];
 }
 
@@ -284,6 +287,10 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     checkAcmeRuntimeMount(config.stacks, issues);
   }
   checkAccess(config.access, config.segments, issues, refs);
+  const ids = config.ids
+    ? resolveIds(config.ids, config.segments, config.wireguard.tunnelCidr, issues)
+    : undefined;
+  if (ids?.alerts) checkAlertsFlow(config.opnsense.url, nodeHost, segments, flows, issues);
 
   const secretUses = collectSecretRefs(config);
   checkSecrets(secretUses, secrets, issues, "network");
@@ -298,6 +305,7 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
     flows,
     routes,
     wireguardRange,
+    ...(ids ? { ids } : {}),
     secrets: secretUses,
   };
 }

@@ -12,6 +12,7 @@ import { dataOwner } from "../../model/services";
 import { renderAcmeAlerts } from "../acme/alerts";
 import { renderBorgAlerts } from "../backup/alerts";
 import { renderPbsAlerts } from "../pbs/alerts";
+import { renderIdsAlerts } from "../ids/alerts";
 import { renderBorg } from "../backup/borg";
 import { borgInputFromModel } from "../backup/borg-model";
 import { renderAlertmanagerConfig } from "./alertmanager";
@@ -80,6 +81,8 @@ export function ruleFiles(model: StorageModel): Record<string, string> {
           }),
         }
       : {}),
+    // Suricata's alerts on the gateway, read by the network node's alert job.
+    ...(model.network.ids ? { "homelab-ids.rules.yml": renderIdsAlerts(model.network.ids) } : {}),
   };
 }
 

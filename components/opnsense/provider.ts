@@ -6,11 +6,28 @@ import { diffProps, type ObjectProps } from "./diff";
 import { ENDPOINTS, KINDS, isKind } from "./endpoints";
 import { checkVersion, ensure, inspect, type GatewayExpectation, type GatewayFacts } from "./gateway";
 import { lockRegistry } from "./lock";
+import {
+  appliedOf,
+  canonical,
+  disableIdsSettings,
+  disableUpdateJob,
+  ensureUpdateJob,
+  idsDiffers,
+  inspectIds,
+  readIdsState,
+  reconfigureIds,
+  rulesetChanges,
+  startRuleUpdate,
+  writeIdsSettings,
+  type IdsApplied,
+  type IdsBody,
+  type IdsFacts,
+} from "./ids";
 import { createOrAdopt, deleteObject, readObject, updateObject } from "./operations";
 import { redactor } from "./redact";
 import { project } from "./responses";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry";
-import { applyChange, type ChangeOp } from "./safeApply";
+import { applyChange, applyGuarded, type ChangeOp } from "./safeApply";
 import type { GatewayVersion } from "./version";
 
 /**
@@ -63,11 +80,45 @@ export interface GatewayProps {
   body: GatewayExpectation;
 }
 
-type AnyProps = Partial<ObjectProps> | Partial<GatewayProps>;
+/** The resource's `kind` for the intrusion detection settings (OpnsenseIds): one per gateway. */
+export const IDS_KIND = "ids";
+
+export interface IdsProps {
+  url: string;
+  caCertificate?: string;
+  apiKey: string;
+  apiSecret: string;
+  kind: typeof IDS_KIND;
+  key: string;
+  body: IdsBody;
+  applied?: IdsApplied;
+}
+
+type AnyProps = Partial<ObjectProps> | Partial<GatewayProps> | Partial<IdsProps>;
 
 const asProps = (raw: Record<string, unknown>): ObjectProps => raw as unknown as ObjectProps;
 const asGateway = (raw: Record<string, unknown>): GatewayProps => raw as unknown as GatewayProps;
 const isGateway = (raw: Record<string, unknown>): boolean => raw["kind"] === GATEWAY_KIND;
+const isIds = (raw: Record<string, unknown>): boolean => raw["kind"] === IDS_KIND;
+const asIds = (raw: Record<string, unknown>): IdsProps => raw as unknown as IdsProps;
+
+/** The shape of an IDS body (the model built it; this guards state and hand-written inputs). */
+function idsBodyProblem(b: unknown): string | undefined {
+  const o = b as Partial<IdsBody> | undefined;
+  if (typeof o !== "object" || o === null) return "body must describe the intrusion detection settings";
+  if (typeof o.enabled !== "boolean") return "body.enabled must be a boolean";
+  if (o.mode !== "ids" && o.mode !== "ips") return "body.mode must be ids or ips";
+  if (o.ipsUnsupported !== "fail" && o.ipsUnsupported !== "ids")
+    return "body.ipsUnsupported must be fail or ids";
+  if (!Array.isArray(o.segments)) return "body.segments must be a list";
+  if (typeof o.trunk !== "string" || o.trunk === "") return "body.trunk must name the VLAN parent device";
+  if (!Array.isArray(o.homenet) || !Array.isArray(o.rulesets))
+    return "body.homenet and body.rulesets must be lists";
+  if (o.rulesets.some((r) => typeof r !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]*\.rules$/.test(r)))
+    return "body.rulesets must hold ruleset file names (e.g. emerging-malware.rules)";
+  if (typeof o.schedule !== "object" || o.schedule === null) return "body.schedule must be set";
+  return undefined;
+}
 
 /** Loopback is the only place plain http is accepted: elsewhere the credentials would travel in clear text. */
 const LOOPBACK = /^(127(\.\d{1,3}){3}|\[::1\]|localhost)$/i;
@@ -210,6 +261,87 @@ export function makeOpnsenseProvider(
     }
   }
 
+  async function idsCheck(p: IdsProps, failures: pulumi.dynamic.CheckFailure[]): Promise<void> {
+    const bad = idsBodyProblem(p.body);
+    if (bad !== undefined) {
+      failures.push({ property: "body", reason: bad });
+      return;
+    }
+    // The read-only inspection of a preview: an interface the gateway does not offer, IPS without a
+    // netmap driver (with ipsUnsupported: fail) or an unknown ruleset fails here, before any write.
+    if (hasUnknown(p) || urlProblem(p.url) !== undefined) return;
+    try {
+      await guarded(p, async (client) => {
+        await supported(client);
+        await inspectIds(client, p.body);
+      });
+    } catch (e) {
+      failures.push({ property: "body", reason: (e as Error).message });
+    }
+  }
+
+  /**
+   * Settings and rulesets, then reconfigure; the update job; a rule download when rulesets were switched
+   * on or never downloaded. Netmap (IPS) on the trunk puts the device that carries the management VLAN
+   * into netmap mode: a change to or from it is guarded like a firewall change (backup, probe, revert).
+   * Detection (pcap) only copies packets and is applied under the shared lock.
+   */
+  async function ensureIds(
+    client: OpnsenseClient,
+    body: IdsBody,
+    op: ChangeOp,
+    log: (l: string) => void,
+  ): Promise<IdsFacts> {
+    await supported(client);
+    const { state, resolution, target } = await inspectIds(client, body);
+    if (resolution.ipsUnsupported.length > 0)
+      log(
+        `opnsense: IPS asked for, but ${resolution.ipsUnsupported.join(", ")} has no native netmap driver: ` +
+          `running detection only (homelab:ids.ipsUnsupported: ids)`,
+      );
+    const netmap = target.mode === "netmap" || state.general.mode === "netmap";
+    await applyGuarded(
+      client,
+      { firewall: netmap, apply: () => reconfigureIds(client) },
+      "intrusion detection",
+      op,
+      async () => (await writeIdsSettings(client, state, target, log)) || state.general.updateCron === "",
+      safety(log),
+      lockFor(client.url),
+    );
+    await lockFor(client.url).shared(async () => {
+      await ensureUpdateJob(client, target, log);
+      const switchedOn = rulesetChanges(target.rulesets, state.rulesets).enable;
+      const neverDownloaded = state.rulesets.filter(
+        (r) => target.rulesets.includes(r.filename) && r.modifiedLocal === null,
+      );
+      if (body.enabled && (switchedOn.length > 0 || neverDownloaded.length > 0))
+        await startRuleUpdate(client, log);
+    });
+    return {
+      effectiveMode: resolution.effectiveMode,
+      ipsUnsupported: resolution.ipsUnsupported,
+      applied: target,
+    };
+  }
+
+  async function disableIds(client: OpnsenseClient, p: IdsProps, log: (l: string) => void): Promise<void> {
+    await supported(client);
+    const state = await readIdsState(client);
+    const managed = p.applied?.rulesets ?? p.body.rulesets;
+    await applyGuarded(
+      client,
+      { firewall: state.general.mode === "netmap", apply: () => reconfigureIds(client) },
+      "intrusion detection",
+      "delete",
+      () => disableIdsSettings(client, state, managed),
+      safety(log),
+      lockFor(client.url),
+    );
+    await lockFor(client.url).shared(() => disableUpdateJob(client, state));
+    log(`opnsense: intrusion detection switched off at ${client.url}`);
+  }
+
   return {
     async check(_olds, news) {
       const failures: pulumi.dynamic.CheckFailure[] = [];
@@ -222,11 +354,29 @@ export function makeOpnsenseProvider(
       if (body !== UNKNOWN && (typeof body !== "object" || body === null || Array.isArray(body)))
         failures.push({ property: "body", reason: "body must be an object of the API's fields" });
       if (isGateway(p)) await gatewayCheck(asGateway(p), failures);
+      else if (isIds(p)) await idsCheck(asIds(p), failures);
       else checkObject(p as Partial<ObjectProps>, failures);
       return { inputs: news, failures };
     },
 
     async diff(_id, olds, news) {
+      if (isIds(news)) {
+        const n = asIds(news);
+        if (canonical(olds["body"]) !== canonical(n.body) || olds["url"] !== n.url)
+          return { changes: true, replaces: [], deleteBeforeReplace: false };
+        // Same intent: compare what the gateway has (read back by a refresh) with what it should have
+        // now (the NIC facts can change the mode); a hand edit or a new NIC shows as a change.
+        const { target } = await guarded(n, async (client) => {
+          await supported(client);
+          return inspectIds(client, n.body);
+        });
+        const applied = (olds["applied"] ?? null) as IdsApplied | null;
+        return {
+          changes: applied === null || idsDiffers(applied, target),
+          replaces: [],
+          deleteBeforeReplace: false,
+        };
+      }
       if (isGateway(news)) {
         // The lookup runs on every preview and update: a changed assignment reaches the rules.
         const n = asGateway(news);
@@ -242,6 +392,11 @@ export function makeOpnsenseProvider(
     },
 
     async create(inputs) {
+      if (isIds(inputs)) {
+        const p = asIds(inputs);
+        const facts = await guarded(p, (client, log) => ensureIds(client, p.body, "create", log));
+        return { id: `ids-${new URL(p.url).host}`, outs: { ...inputs, ...facts } };
+      }
       if (isGateway(inputs)) {
         const g = asGateway(inputs);
         const facts = await guarded(g, (client, log) =>
@@ -267,6 +422,14 @@ export function makeOpnsenseProvider(
     },
 
     async read(id, props) {
+      if (isIds(props)) {
+        const p = asIds(props);
+        const applied = await guarded(p, async (client) => {
+          await supported(client);
+          return appliedOf(await readIdsState(client));
+        });
+        return { id, props: { ...props, applied } };
+      }
       if (isGateway(props)) {
         const g = asGateway(props);
         const facts = await guarded(g, (client) => inspect(client, g.body));
@@ -288,6 +451,11 @@ export function makeOpnsenseProvider(
     },
 
     async update(id, olds, news) {
+      if (isIds(news)) {
+        const p = asIds(news);
+        const facts = await guarded(p, (client, log) => ensureIds(client, p.body, "update", log));
+        return { outs: { ...news, ...facts } };
+      }
       if (isGateway(news)) {
         const g = asGateway(news);
         const facts = await guarded(g, (client, log) =>
@@ -318,6 +486,11 @@ export function makeOpnsenseProvider(
     async delete(id, props) {
       // The preflight owns nothing on the gateway; WireGuard stays switched on.
       if (isGateway(props)) return;
+      if (isIds(props)) {
+        const p = asIds(props);
+        await guarded(p, (client, log) => disableIds(client, p, log));
+        return;
+      }
       const p = asProps(props);
       await guarded(p, (client, log) =>
         change(client, p, "delete", () => deleteObject(client, p.kind, current(id, p)), log),

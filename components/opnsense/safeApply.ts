@@ -94,9 +94,30 @@ export async function applyChange(
   s: SafeApplySettings,
   lock: WriteLock,
 ): Promise<void> {
-  if (!ENDPOINTS[kind].firewall) {
+  const guard = { firewall: ENDPOINTS[kind].firewall, apply: () => applyKind(client, kind) };
+  await applyGuarded(client, guard, label, op, change, s, lock);
+}
+
+/** What a change is applied by, and whether it can cut the management path (then it is guarded). */
+export interface Guard {
+  firewall: boolean;
+  /** Puts config.xml in force (the kind's apply or a service's reconfigure); run again after a revert. */
+  apply: () => Promise<void>;
+}
+
+/** applyChange for changes that are not one object of a kind (the intrusion detection settings). */
+export async function applyGuarded(
+  client: OpnsenseClient,
+  guard: Guard,
+  label: string,
+  op: ChangeOp,
+  change: () => Promise<boolean>,
+  s: SafeApplySettings,
+  lock: WriteLock,
+): Promise<void> {
+  if (!guard.firewall) {
     await lock.shared(async () => {
-      if (await change()) await applyKind(client, kind);
+      if (await change()) await guard.apply();
     });
     return;
   }
@@ -115,7 +136,7 @@ export async function applyChange(
     if (!(await change())) return;
     let applyError: unknown;
     try {
-      await applyKind(client, kind);
+      await guard.apply();
     } catch (e) {
       applyError = e;
     }
@@ -140,7 +161,7 @@ export async function applyChange(
     try {
       parseReverted(await client.call(revertBackupRequest(id), { timeoutMs: s.probeTimeoutMs }));
       // revertBackup only rewrites config.xml: the kind's apply puts the old ruleset back in force.
-      await applyKind(client, kind);
+      await guard.apply();
     } catch (e) {
       restoreError = e;
     }

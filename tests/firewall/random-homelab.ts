@@ -63,8 +63,9 @@ function dropUnreferencedSecrets(raw: Raw): void {
 /** Turns a random shape into a valid stack config on top of the reference's fixed parts. */
 export function build(s: Shape): NetworkModel {
   const raw = rawOf(networkFile()) as Raw;
-  // The access network names the reference's segments; these shapes have their own.
+  // The access network and intrusion detection name the reference's segments; these shapes have their own.
   delete raw.access;
+  delete raw.ids;
   const names = s.segments.map((_, i) => NAMES[i]!);
   raw.segments = s.segments.map((seg, i) => ({
     name: names[i],

@@ -38,11 +38,13 @@ describe("reachability analyzer (reference config)", () => {
       status: "allow",
       rules: ["wireguard/flow-11"],
     });
-    // The controller (a declared servers host) adopts switches and Prometheus on the storage node
-    // scrapes the gateway's exporter; the rest of servers reaches nothing in management.
+    // The controller (a declared servers host) adopts switches, the IDS alert job reads the gateway's
+    // API and Prometheus on the storage node scrapes the gateway's exporter; the rest of servers
+    // reaches nothing in management.
     expect(at("servers", "segment:management")).toMatchObject({
       status: "partial",
-      summary: "network-node → *: tcp 22,8080 | storage-node → gateway: tcp 9100",
+      summary:
+        "network-node → gateway: tcp 22,443,8080 | network-node → storage-mgmt,(other): tcp 22,8080 | storage-node → gateway: tcp 9100",
     });
   });
 

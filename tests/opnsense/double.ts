@@ -21,8 +21,17 @@ import {
   WG_SERVER,
   type ModelSpec,
 } from "./double/models";
+import {
+  CONFIGD_ACTIONS,
+  CRON_JOB,
+  IDS_GENERAL,
+  IDS_UPDATE_JOB,
+  RULESETS,
+  type EveAlert,
+} from "./double/ids";
 
 export type { Fields } from "./double/fields";
+export type { EveAlert } from "./double/ids";
 
 /**
  * A loopback HTTP double of the OPNsense REST API, rebuilt from opnsense/core's source (tags 25.7.11,
@@ -86,12 +95,14 @@ export interface InterfaceConfig {
   internal_dynamic?: string;
 }
 
-type Collection = "vlan" | "alias" | "filter" | "dnat" | "host" | "server" | "client";
+type Collection = "vlan" | "alias" | "filter" | "dnat" | "host" | "server" | "client" | "cron";
 
 interface State {
   interfaces: Record<string, InterfaceConfig>;
   objects: Record<Collection, Record<string, Fields>>;
   general: Fields;
+  /** OPNsense.IDS: `general` and `files.file` (ruleset filename + enabled) by UUID. */
+  ids: { general: Fields; files: Record<string, Fields> };
 }
 
 interface Revision {
@@ -114,6 +125,13 @@ export interface DoubleOptions {
   devices?: string[];
   /** VLAN devices present from the start (made during bootstrap): fields of Interfaces/Vlan.xml. */
   vlans?: Fields[];
+  /**
+   * Devices whose driver has native netmap support: `ifconfig -m` lists the NETMAP capability, which
+   * OPNsense's interface overview reports as "netmap" (FreeBSD sys/dev/netmap/netmap.c netmap_attach_ext
+   * -> netmap_freebsd.c nm_os_onattach sets IFCAP_NETMAP; iflib drivers such as igc attach natively in
+   * sys/net/iflib.c; vlan(4) devices never do). Default: every physical device in `devices`.
+   */
+  netmap?: string[];
 }
 
 export interface OpnsenseDouble {
@@ -128,6 +146,16 @@ export interface OpnsenseDouble {
   seed(base: string, fields: Fields): string;
   interfaces(): Record<string, InterfaceConfig>;
   wireguardEnabled(): boolean;
+  /** IDS settings (`general`) and the enabled state of each ruleset file, by filename. */
+  ids(): { general: Fields; rulesets: Record<string, string> };
+  /** Cron jobs by UUID (OPNsense.cron jobs.job). */
+  cronJobs(): Record<string, Fields>;
+  /** Whether Suricata runs (started by ids/service/reconfigure when enabled). */
+  suricataRunning(): boolean;
+  /** Appends an alert to eve.json, as Suricata would (newest last in the file). */
+  alert(record: EveAlert): void;
+  /** Sets when a ruleset file was last downloaded (unix seconds), as `ids update` would. */
+  setDownloaded(filename: string, unixSeconds: number): void;
   inject(fault: Fault): void;
   clearFaults(): void;
   /** Paths of apply/reconfigure calls, in order. */
@@ -202,9 +230,15 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<OpnsenseDou
         lan: { if: "igc1", descr: "LAN", enable: "1" },
       },
     ),
-    objects: { vlan: {}, alias: {}, filter: {}, dnat: {}, host: {}, server: {}, client: {} },
+    objects: { vlan: {}, alias: {}, filter: {}, dnat: {}, host: {}, server: {}, client: {}, cron: {} },
     general: { enabled: "0" },
+    ids: { general: {}, files: {} },
   };
+  const netmapDevices = new Set(opts.netmap ?? devices);
+  // Not config.xml: the running Suricata, its eve.json, and the rule files' download times.
+  let suricataRunning = false;
+  const eve: EveAlert[] = [];
+  const downloaded: Record<string, number> = {};
   const revisions: Revision[] = [];
   let clock = 1_760_000_000;
   /** Config::save(): config.xml is written and copied into /conf/backup as config-<time>.xml. */
@@ -228,6 +262,7 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<OpnsenseDou
     host: HOST_OVERRIDE,
     server: WG_SERVER,
     client: WG_CLIENT,
+    cron: CRON_JOB,
   };
 
   // ---------------------------------------------------------------- model engine
@@ -262,7 +297,17 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<OpnsenseDou
         Object.entries(state.objects.client).map(([u, c]) => [u, String(c["name"])]),
       ),
       categories: {},
+      // IDS.xml UpdateCron: ModelRelationField over Cron jobs.job, filter origin /IDS/, display description.
+      idsCron: Object.fromEntries(
+        Object.entries(state.objects.cron)
+          .filter(([, j]) => /IDS/.test(String(j["origin"])))
+          .map(([u, j]) => [u, String(j["description"])]),
+      ),
     },
+    vlanParents: Object.values(state.objects.vlan).reduce<Record<string, string[]>>((acc, v) => {
+      (acc[String(v["if"])] ??= []).push(String(v["vlanif"]));
+      return acc;
+    }, {}),
     displayCopies: version === "26.7",
   });
 
@@ -856,6 +901,7 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<OpnsenseDou
           enabled: i.enable === "1",
           status: "up",
           vlan_tag: vlanTag(i.if),
+          capabilities: capabilitiesOf(i.if),
         }));
         const devicesSeen = new Set(rows.map((r) => r.device));
         for (const dev of [...devices, ...Object.values(state.objects.vlan).map((v) => String(v["vlanif"]))])
@@ -867,6 +913,7 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<OpnsenseDou
               enabled: false,
               status: "up",
               vlan_tag: vlanTag(dev),
+              capabilities: capabilitiesOf(dev),
             });
         return { total: rows.length, rowCount: rows.length, current: 1, rows };
       }),
@@ -880,6 +927,273 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<OpnsenseDou
       ),
     },
   };
+
+  // ---------------------------------------------------------------- intrusion detection and cron
+
+  /**
+   * legacy_interfaces_details (src/etc/inc/interfaces.lib.inc): `ifconfig -Lmv` capabilities, lower-cased.
+   * A native netmap driver adds NETMAP; vlan(4) devices have the VLAN ones only.
+   */
+  function capabilitiesOf(device: string): string[] {
+    if (/^vlan0?\d/.test(device) || device.includes("_vlan")) return ["rxcsum", "txcsum", "linkstate"];
+    const base = ["rxcsum", "txcsum", "vlan_mtu", "vlan_hwtagging", "jumbo_mtu", "vlan_hwcsum", "tso4"];
+    return netmapDevices.has(device) ? [...base, "netmap", "rxcsum_ipv6", "txcsum_ipv6"] : base;
+  }
+
+  const IDS_MODEL: Record<string, FieldSpec> = { general: { type: "container", fields: IDS_GENERAL } };
+
+  /**
+   * BaseModel::performValidation without validateFullModel: only fields whose value changed are
+   * validated (isFieldChanged), so a value that became invalid elsewhere does not block other changes.
+   */
+  function validateChanged(
+    fields: Record<string, FieldSpec>,
+    before: Fields,
+    after: Fields,
+    prefix: string,
+    out: Record<string, string | string[]>,
+  ): void {
+    const ctx = context();
+    for (const [k, f] of Object.entries(fields)) {
+      if (f.type === "container") {
+        validateChanged(
+          f.fields,
+          (before[k] ?? {}) as Fields,
+          (after[k] ?? {}) as Fields,
+          `${prefix}${k}.`,
+          out,
+        );
+        continue;
+      }
+      const value = String(after[k] ?? "");
+      if (value === String(before[k] ?? "")) continue;
+      const messages = validateField(f, value, ctx, after);
+      if (messages.length > 0) out[`${prefix}${k}`] = messages.length === 1 ? messages[0]! : messages;
+    }
+  }
+
+  const rulesets = () => RULESETS[version === "26.1" ? "26.1" : "26.7"];
+  /** IDS.php getFileNode: the file's node by filename (added, in memory, when it has none yet). */
+  const fileNode = (filename: string): Fields => {
+    const hit = Object.values(state.ids.files).find((f) => f["filename"] === filename);
+    if (hit) return hit;
+    const node: Fields = { filename, enabled: "0" };
+    state.ids.files[generateUuid()] = node;
+    return node;
+  };
+  /** PHP date('Y/m/d G:i'), in the gateway's time zone (UTC here). */
+  const phpDate = (unix: number) => {
+    const d = new Date(unix * 1000);
+    const p = (n: number) => String(n).padStart(2, "0");
+    return `${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ${d.getUTCHours()}:${p(d.getUTCMinutes())}`;
+  };
+  /** SettingsController::listInstallableRules: every installable file with the model's enabled state. */
+  const installable = () =>
+    rulesets().map((r) => {
+      const node = Object.values(state.ids.files).find((f) => f["filename"] === r.filename);
+      const at = downloaded[r.filename];
+      return {
+        description: r.description,
+        filename: r.filename,
+        documentation_url: r.documentation_url,
+        documentation: `<a href='${r.documentation_url}' target='_new'>${r.documentation_url}</a>`,
+        modified_local: at === undefined ? null : phpDate(at),
+        enabled: String(node?.["enabled"] ?? "0"),
+      };
+    });
+
+  /** scripts/suricata/queryAlertLog.py over eve.json, newest first, as ServiceController::queryAlertsAction calls it. */
+  function queryAlerts(c: Ctx): unknown {
+    if (c.method !== "POST") return [];
+    const int = (v: unknown, d: number) => {
+      const n = Number.parseInt(String(v ?? ""), 10);
+      return Number.isNaN(n) ? d : n;
+    };
+    const limit = int(c.post["rowCount"], 9999);
+    const current = int(c.post["current"], 1);
+    const offset = (current - 1) * limit;
+    const phrase = String(c.post["searchPhrase"] ?? "");
+    // searchPhrase becomes the filter 'alert,alert_action,src_ip,dest_ip/"*<phrase>*"' (lower-cased regex).
+    const filter =
+      phrase === "" ? undefined : new RegExp(`^${`*${phrase}*`.toLowerCase().replace(/\*/g, ".*")}`);
+    let pos = 0;
+    const withPos = eve.map((r) => {
+      const line = JSON.stringify(r);
+      const at = pos;
+      pos += Buffer.byteLength(line) + 1;
+      return { r, at };
+    });
+    const rows: Record<string, unknown>[] = [];
+    let total = 0;
+    for (const { r, at } of withPos.reverse()) {
+      const record: Record<string, unknown> = {
+        ...r,
+        filepos: at,
+        fileid: "",
+        alert_sid: r.alert.signature_id,
+        alert_action: r.alert.action,
+        alert: r.alert.signature,
+      };
+      if (
+        filter &&
+        !["alert", "alert_action", "src_ip", "dest_ip"].some((k) =>
+          filter.test(String(record[k]).toLowerCase()),
+        )
+      )
+        continue;
+      total += 1;
+      if ((rows.length < limit || limit === 0) && total >= offset) rows.push(record);
+      else if (total > offset + limit) break;
+    }
+    return {
+      filters: filter ? { "alert,alert_action,src_ip,dest_ip": `*${phrase}*` } : {},
+      rows,
+      origin: "eve.json",
+      rowCount: rows.length,
+      total,
+      current,
+    };
+  }
+
+  const idsControllers = (): Record<string, Record<string, Action>> => ({
+    // IDS/Api/SettingsController.php (ApiMutableModelControllerBase, internalModelName "ids")
+    "ids/settings": {
+      // getAction + getModelNodes: only `general`.
+      get: action(0, (c) =>
+        c.method === "GET" ? { ids: { general: render(IDS_GENERAL, state.ids.general) } } : [],
+      ),
+      // setAction: setNodes(post["ids"]), validate the changed fields, save without re-validation.
+      set: action(0, (c) => {
+        if (c.method !== "POST") return { result: "failed" };
+        const next = { general: clone(state.ids.general) };
+        setNodes(IDS_MODEL, next, c.post["ids"]);
+        const validations: Record<string, string | string[]> = {};
+        validateChanged(IDS_MODEL, { general: state.ids.general }, next, "ids.", validations);
+        if (Object.keys(validations).length > 0) return { result: "failed", validations };
+        if (JSON.stringify(next.general) !== JSON.stringify(state.ids.general)) {
+          state.ids.general = next.general;
+          save(`/api/${c.path} made changes`);
+        }
+        return { result: "saved" };
+      }),
+      // listRulesetsAction: searchRecordsetBase(listInstallableRules(), null, 'description').
+      listRulesets: action(0, () => {
+        const rows = installable().sort((a, b) =>
+          a.description.localeCompare(b.description, "en", { sensitivity: "base", numeric: true }),
+        );
+        return { total: rows.length, rowCount: rows.length, current: 1, rows };
+      }),
+      getRuleset: action(1, (_c, [id]) => installable().find((r) => r.filename === id) ?? []),
+      /**
+       * toggleRulesetAction($filenames, $enabled = null): each known filename is set (or toggled), an
+       * unknown one turns the answer into "error", and the known ones are saved all the same.
+       */
+      toggleRuleset: action(1, (c, [filenames, enabled]) => {
+        if (c.method !== "POST") return { status: "none" };
+        const known = new Set(rulesets().map((r) => r.filename));
+        let status = "none";
+        let updated = 0;
+        for (const filename of String(filenames).split(",")) {
+          if (!known.has(filename)) {
+            status = "error";
+            continue;
+          }
+          const node = fileNode(filename);
+          node["enabled"] =
+            enabled === "0" || enabled === "1" ? enabled : node["enabled"] === "1" ? "0" : "1";
+          if (status !== "error") status = String(node["enabled"]);
+          updated++;
+        }
+        if (updated > 0) save(`/api/${c.path} made changes`);
+        return { status };
+      }),
+    },
+    // IDS/Api/ServiceController.php (ApiMutableServiceControllerBase, internalServiceName "ids")
+    "ids/service": {
+      /**
+       * reconfigureAction: creates the daily update job (disabled) when general.UpdateCron is empty and
+       * relates it, stops a running Suricata that is no longer enabled, renders the templates, and when
+       * enabled installs the rules and (re)starts it; answers `{status: "OK"}` (configd's trimmed answer).
+       */
+      reconfigure: action(0, (c) => {
+        if (c.method !== "POST") return { status: "failed" };
+        applied.push("ids/service/reconfigure");
+        if (String(state.ids.general["UpdateCron"] ?? "") === "") {
+          const uuid = generateUuid();
+          state.objects.cron[uuid] = { ...blank(CRON_JOB.fields), ...IDS_UPDATE_JOB };
+          state.ids.general["UpdateCron"] = uuid;
+          save("/api/ids/service/reconfigure made changes");
+        }
+        suricataRunning = state.ids.general["enabled"] === "1";
+        return { status: "OK" };
+      }),
+      status: action(0, () => ({
+        status: suricataRunning ? "running" : state.ids.general["enabled"] === "1" ? "stopped" : "disabled",
+        widget: { caption_restart: "Restart", caption_start: "Start", caption_stop: "Stop" },
+      })),
+      /**
+       * updateRulesAction($wait = null): configd "ids update" (rule-updater.py downloads the enabled
+       * files, installRules.py, SIGUSR2). Any argument detaches it: the answer is configd's message id.
+       */
+      updateRules: action(0, (c, [wait]) => {
+        if (c.method !== "POST") return { status: "failed" };
+        applied.push("ids/service/update_rules");
+        const now = Math.floor(Date.now() / 1000);
+        for (const f of Object.values(state.ids.files))
+          if (f["enabled"] === "1") downloaded[String(f["filename"])] = now;
+        return { status: wait !== undefined ? `${generateUuid()}\n` : CONFIGD_OK };
+      }),
+      queryAlerts: action(0, (c) => queryAlerts(c)),
+    },
+    // Cron/Api/SettingsController.php (internalModelName "job")
+    "cron/settings": {
+      ...crud(
+        "cron",
+        { search: "searchJobs", get: "getJob", add: "addJob", set: "setJob", del: "delJob" },
+        {
+          /**
+           * setJobAction: an unknown UUID fails (no upsert here); a job made by another service (origin not
+           * "cron") keeps its command and parameters (PHP `!=`: a missing command differs, a missing
+           * parameters equals ""); then the changed fields are validated and keyed "job.<field>".
+           */
+          set: action(1, (c, [uuid]) => {
+            const node = uuid ? state.objects.cron[uuid] : undefined;
+            const posted = c.post["job"];
+            if (c.method !== "POST" || !node || typeof posted !== "object" || posted === null)
+              return { result: "failed" };
+            const job = posted as Record<string, unknown>;
+            const validations: Record<string, string | string[]> = {};
+            if (node["origin"] !== "cron") {
+              if (job["command"] === undefined || String(job["command"]) !== node["command"])
+                validations["job.command"] =
+                  "This item has been created by another service, command and parameter may not be changed.";
+              if (String(job["parameters"] ?? "") !== String(node["parameters"] ?? ""))
+                validations["job.parameters"] =
+                  `This item has been created by another service, command and parameter may not be changed. (was: ${String(node["parameters"])})`;
+            }
+            const next = clone(node);
+            setNodes(CRON_JOB.fields, next, job);
+            validateChanged(CRON_JOB.fields, node, next, "job.", validations);
+            if (Object.keys(validations).length > 0) return { result: "failed", validations };
+            state.objects.cron[uuid!] = next;
+            save(`/api/${c.path} made changes`);
+            return { result: "saved" };
+          }),
+          // delJobAction (26.1.x+): a job registered by a service whose configd action exists cannot go.
+          del: action(1, (c, [uuid]) => {
+            const node = uuid ? state.objects.cron[uuid] : undefined;
+            if (node && node["origin"] !== "cron" && String(node["command"]) in CONFIGD_ACTIONS)
+              throw new UserException("Cannot delete this automatically registered cron job.", "");
+            return delBase("cron", c, uuid);
+          }),
+        },
+      ),
+    },
+    // Cron/Api/ServiceController.php reconfigureAction: configd "cron restart", then {status: "ok"}.
+    "cron/service": { reconfigure: applyAction("cron/service/reconfigure", () => ({ status: "ok" })) },
+  });
+  // 25.7 has an older IDS model (the `ips` boolean); the provider refuses 25.7 before reaching it.
+  if (version !== "25.7") Object.assign(CONTROLLERS, idsControllers());
   // Firewall/Api/DNatController.php (and Firewall/DNat.xml) exist from 26.1 on.
   if (version !== "25.7")
     CONTROLLERS["firewall/d_nat"] = {
@@ -1084,6 +1398,7 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<OpnsenseDou
     "unbound/settings": "host",
     "wireguard/server": "server",
     "wireguard/client": "client",
+    "cron/settings": "cron",
   };
   const collectionOf = (base: string): Collection => {
     const c = BASES[base];
@@ -1096,6 +1411,7 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<OpnsenseDou
     setNodes(VLAN.fields, node, v);
     state.objects.vlan[generateUuid()] = node;
   }
+  state.ids.general = blank(IDS_GENERAL);
   save("bootstrap"); // a fresh install has its first revision
 
   return {
@@ -1117,6 +1433,20 @@ export async function startDouble(opts: DoubleOptions = {}): Promise<OpnsenseDou
       return id;
     },
     interfaces: () => state.interfaces,
+    ids: () => ({
+      general: state.ids.general,
+      rulesets: Object.fromEntries(
+        Object.values(state.ids.files).map((f) => [String(f["filename"]), String(f["enabled"])]),
+      ),
+    }),
+    cronJobs: () => state.objects.cron,
+    suricataRunning: () => suricataRunning,
+    alert(record) {
+      eve.push(record);
+    },
+    setDownloaded(filename, unixSeconds) {
+      downloaded[filename] = unixSeconds;
+    },
     wireguardEnabled: () => state.general["enabled"] === "1",
     inject(fault) {
       faults.push({ ...fault, armed: fault.activateAfter === undefined, hits: 0 });

@@ -2,7 +2,7 @@ import { compileFirewall } from "../../analysis/firewall";
 import { referenceModel } from "../firewall/support";
 import { startDouble, type Fields, type OpnsenseDouble } from "./double";
 import { bootstrapped } from "./helpers";
-import { deployNetworkStack, GATEWAY, type Created, type Deployment } from "./stack-harness";
+import { deployNetworkStack, GATEWAY, IDS, type Created, type Deployment } from "./stack-harness";
 
 /**
  * The reference network plan applied the way `pulumi up` applies it: the program's resources created
@@ -14,7 +14,8 @@ describe("the reference network stack through the serialized provider (double of
   let double: OpnsenseDouble;
   let deployment: Deployment;
   const fw = compileFirewall(referenceModel());
-  const kindOf = (c: Created) => (c.type === GATEWAY ? "gateway" : String(c.inputs["kind"]));
+  const kindOf = (c: Created) =>
+    c.type === GATEWAY ? "gateway" : c.type === IDS ? "ids" : String(c.inputs["kind"]);
   const ofKind = (kind: string) => deployment.created.filter((c) => kindOf(c) === kind);
   const named = (name: string) => {
     const c = deployment.created.find((x) => x.name === name);
@@ -57,6 +58,35 @@ describe("the reference network stack through the serialized provider (double of
     ))
       expect(index(allow.name)).toBeLessThan(index("firewall-rule-iot-default-deny"));
     expect(index("wireguard-server")).toBeLessThan(index("wireguard-peer-admin-laptop"));
+  });
+
+  it("sets up Suricata after the preflight and every firewall object: IPS on the trunk, the rulesets, the nightly update", () => {
+    expect(ofKind("ids")).toHaveLength(1);
+    const index = (c: Created) => deployment.created.indexOf(c);
+    const ids = ofKind("ids")[0]!;
+    // After the preflight and every object of the firewall (WireGuard does not depend on it, nor it on WireGuard).
+    const before = deployment.created.filter((x) => x.type === GATEWAY || x.name.startsWith("firewall-"));
+    expect(before.length).toBeGreaterThan(50);
+    for (const c of before) expect(index(c)).toBeLessThan(index(ids));
+    // igc1 (Intel, iflib) has a native netmap driver in the double, as on the reference hardware.
+    expect(double.ids().general).toMatchObject({
+      enabled: "1",
+      mode: "netmap",
+      promisc: "1",
+      interfaces: "igc1",
+      homenet: "10.0.10.0/24,10.0.20.0/24,10.0.30.0/24,10.0.40.0/24,10.0.50.0/24,10.0.60.0/24,10.0.99.0/24",
+    });
+    expect(Object.entries(double.ids().rulesets).filter(([, on]) => on === "1")).toHaveLength(9);
+    const job = double.cronJobs()[String(double.ids().general["UpdateCron"])]!;
+    expect(job).toMatchObject({
+      origin: "IDS",
+      enabled: "1",
+      hours: "3",
+      minutes: "30",
+      command: "ids update",
+    });
+    expect(double.suricataRunning()).toBe(true);
+    expect(ids.outs).toMatchObject({ effectiveMode: "netmap", ipsUnsupported: [] });
   });
 
   it("writes every rule on an interface key the gateway has, the segments' on their bound keys", () => {
@@ -168,7 +198,7 @@ describe("the reference network stack through the serialized provider (double of
     }
   }, 30_000);
 
-  it("leaves no managed object after deleting everything in reverse order (VLAN devices are retained)", async () => {
+  it("leaves no managed object after deleting everything in reverse order (VLAN devices are retained, Suricata off)", async () => {
     const provider = deployment.provider();
     for (const c of [...deployment.created].reverse())
       if (!c.retainOnDelete) await provider.delete(c.id, c.outs);
@@ -186,5 +216,10 @@ describe("the reference network stack through the serialized provider (double of
         .map((v) => v["vlanif"])
         .sort(),
     ).toEqual(["vlan0.10", "vlan0.20", "vlan0.30", "vlan0.40", "vlan0.50", "vlan0.60"]);
+    // The IDS settings are a singleton: destroy switches Suricata off and its rulesets and update job.
+    expect(double.ids().general).toMatchObject({ enabled: "0", mode: "pcap" });
+    expect(Object.values(double.ids().rulesets).every((on) => on === "0")).toBe(true);
+    expect(double.cronJobs()[String(double.ids().general["UpdateCron"])]).toMatchObject({ enabled: "0" });
+    expect(double.suricataRunning()).toBe(false);
   });
 });

@@ -22,6 +22,7 @@ import type { OpnsenseDouble } from "./double";
 
 export const OBJECT = "pulumi-nodejs:dynamic/opnsense:Object";
 export const GATEWAY = "pulumi-nodejs:dynamic/opnsense:Gateway";
+export const IDS = "pulumi-nodejs:dynamic/opnsense:Ids";
 
 export interface Provider {
   check(
@@ -155,7 +156,7 @@ export async function deployNetworkStack(
   await pulumi.runtime.setMocks(
     {
       async newResource(args) {
-        if (args.type !== OBJECT && args.type !== GATEWAY) return plan.newResource(args);
+        if (args.type !== OBJECT && args.type !== GATEWAY && args.type !== IDS) return plan.newResource(args);
         const text = String(args.inputs["__provider"]);
         let provider = providers.get(text);
         if (!provider) providers.set(text, (provider = loadProvider(text)));

@@ -7,6 +7,7 @@ import { backupCostAnalysis } from "../../analysis/backup/cost-plan";
 import { monitoringAnalysis } from "../../analysis/monitoring/plan-section";
 import { interfaceBindingAnalysis } from "../../analysis/firewall/plan-section";
 import { accessNetworkAnalysis } from "../../analysis/access/plan-section";
+import { intrusionDetectionAnalysis } from "../../analysis/ids/plan-section";
 
 export interface AnalysisContext {
   stack: "network" | "storage";
@@ -38,6 +39,7 @@ export const analyses: PlanAnalysis[] = [
   reachabilityAnalysis,
   interfaceBindingAnalysis,
   accessNetworkAnalysis,
+  intrusionDetectionAnalysis,
   failureDomainsAnalysis,
   backupCostAnalysis,
   monitoringAnalysis,

@@ -39,6 +39,15 @@ export const PRIVILEGES: Record<string, string[]> = {
     "api/unbound/settings/toggle_host_override/*",
   ],
   "page-services-unbound": ["ui/unbound/*", "api/unbound/*"],
+  // IDS/ACL/ACL.xml: one privilege for every IDS endpoint, settings and alerts alike.
+  "page-services-ids": [
+    "ui/ids/*",
+    "api/ids/*",
+    "ui/diagnostics/log/core/suricata/*",
+    "api/diagnostics/log/core/suricata/*",
+  ],
+  // Cron/ACL/ACL.xml
+  "page-system-cron": ["ui/cron/*", "api/cron/*"],
   // Wireguard/ACL/ACL.xml
   "page-wireguard-config": [
     "ui/wireguard/*",

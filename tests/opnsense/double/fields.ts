@@ -14,7 +14,19 @@ export type Fields = { [k: string]: string | Fields };
 /** What the gateway knows that field validation looks at (interfaces, aliases, devices, relations). */
 export interface FieldContext {
   /** Keys of config.xml <interfaces> (lan, wan, optN, wireguard when registered), with their data. */
-  interfaces: Record<string, { if: string; descr?: string; virtual?: string; type?: string }>;
+  interfaces: Record<
+    string,
+    {
+      if: string;
+      descr?: string;
+      virtual?: string;
+      type?: string;
+      enable?: string;
+      internal_dynamic?: string;
+    }
+  >;
+  /** config.xml <vlans>: parent device -> its VLAN devices (InterfaceField AddParentDevices). */
+  vlanParents?: Record<string, string[]>;
   /** Alias names by type, including the static and interface aliases (Firewall/FieldTypes/AliasField.php). */
   aliases: { name: string; type: string; description: string; content: string }[];
   /** Physical devices a VLAN may sit on. */
@@ -43,7 +55,15 @@ export type FieldSpec = Base &
     | { type: "boolean" }
     | { type: "integer"; min?: number; max?: number }
     | { type: "option"; options: Record<string, string>; multiple?: boolean; blank?: string }
-    | { type: "interface"; multiple?: boolean }
+    | {
+        type: "interface";
+        multiple?: boolean;
+        /**
+         * IDS/IDS.xml general.interfaces: AddParentDevices Y, filters `enable` /^(?!0).*$/ and `type`
+         * /(?s)^((?!group).)*$/, AllowDynamic absent (dynamic interfaces left out).
+         */
+        ids?: boolean;
+      }
     | { type: "protocol"; lower?: boolean }
     | { type: "networkAlias"; multiple?: boolean }
     | { type: "port"; wellKnown?: boolean; ranges?: boolean; alias?: boolean }
@@ -175,6 +195,7 @@ export function optionsOf(spec: FieldSpec, ctx: FieldContext): Record<string, st
     case "option":
       return spec.options;
     case "interface": {
+      if (spec.ids) return idsInterfaceOptions(ctx);
       // InterfaceField.php: keys of config.xml <interfaces> except lo0 (Filter.xml/DNat.xml <Filters>),
       // dynamic ones included (AllowDynamic Y); the label is the description or the upper-cased key.
       const out: Record<string, string> = {};
@@ -193,6 +214,42 @@ export function optionsOf(spec: FieldSpec, ctx: FieldContext): Record<string, st
     default:
       return {};
   }
+}
+
+/**
+ * InterfaceField.php actionPostLoadingEvent with IDS.xml's settings. Dynamic interfaces (the `wireguard`
+ * group, internal_dynamic) are skipped (AllowDynamic not set). AddParentDevices adds each VLAN parent
+ * device that is not assigned itself, keyed by its device name, described "[<device>]", enabled when one
+ * of its VLANs is assigned to an enabled interface. Then the filters: `enable` must not start with "0"
+ * (a missing value counts as "0": a disabled interface is no option) and `type` must not contain
+ * "group" (a missing value counts as "0").
+ */
+function idsInterfaceOptions(ctx: FieldContext): Record<string, string> {
+  type Node = { if: string; descr?: string; enable?: string; type?: string };
+  const all: Record<string, Node> = {};
+  const byDevice: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ctx.interfaces)) {
+    if (v.internal_dynamic) continue;
+    all[k] = v;
+    if (v.if) byDevice[v.if] = k;
+  }
+  for (const [parent, members] of Object.entries(ctx.vlanParents ?? {})) {
+    const node: Node = { if: parent, descr: `[${parent}]`, enable: "0" };
+    for (const m of members) {
+      const key = byDevice[m];
+      // PHP empty(): "" and "0" are empty.
+      const enable = key !== undefined ? all[key]!.enable : undefined;
+      if (enable !== undefined && enable !== "" && enable !== "0") node.enable = enable;
+    }
+    if (byDevice[parent] === undefined) all[parent] = node;
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all)) {
+    const enable = v.enable ?? "0";
+    const type = v.type ?? "0";
+    if (/^(?!0).*$/.test(enable) && !type.includes("group")) out[k] = v.descr || k.toUpperCase();
+  }
+  return out;
 }
 
 /** NetworkAliasField.php options: any, (self), interface nets, `<if>ip` of non-virtual ones, non-port aliases. */
