@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { secretRef } from "./common";
-import { suggest, type IssueList } from "./errors";
+import { suggest, type IssueList, type References } from "./errors";
 import { contains, parseIpv4, type Ipv4Range } from "./net";
 
 /**
@@ -150,6 +150,8 @@ export function resolveIds(
   segments: ReadonlyArray<{ name: string; cidr: string }>,
   tunnelCidr: string,
   issues: IssueList,
+  /** Shared with the other references, so a renamed segment is one issue listing every use. */
+  refs: References,
 ): ResolvedIds {
   const names = segments.map((s) => s.name);
   const chosen: ResolvedIds["segments"] = [];
@@ -161,7 +163,12 @@ export function resolveIds(
     seen.add(n);
     if (n === "wan") wan = true;
     else if (!names.includes(n))
-      issues.add(path, `unknown segment "${n}"${suggest(n, [...names, "wan"])}; name a segment or wan`);
+      refs.missing(
+        "segment",
+        n,
+        path,
+        `unknown segment "${n}"${suggest(n, [...names, "wan"])}; name a segment or wan`,
+      );
     else chosen.push({ name: n, path: `homelab:ids.interfaces[${i}]` });
   });
   const files = new Set<string>();

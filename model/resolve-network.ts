@@ -288,9 +288,12 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
   }
   checkAccess(config.access, config.segments, issues, refs);
   const ids = config.ids
-    ? resolveIds(config.ids, config.segments, config.wireguard.tunnelCidr, issues)
+    ? resolveIds(config.ids, config.segments, config.wireguard.tunnelCidr, issues, refs)
     : undefined;
-  if (ids?.alerts) checkAlertsFlow(config.opnsense.url, nodeHost, segments, flows, issues);
+  // Whether the flows let the alert job reach the API is only worth saying once the rest is sound: a
+  // misspelt flows list or a misplaced API address is the problem to report then, not this.
+  if (ids?.alerts && issues.issues.length === 0)
+    checkAlertsFlow(config.opnsense.url, nodeHost, segments, flows, issues);
 
   const secretUses = collectSecretRefs(config);
   checkSecrets(secretUses, secrets, issues, "network");

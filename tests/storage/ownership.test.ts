@@ -21,14 +21,19 @@ describe("dataset owners on the reference homelab", () => {
     expect(owner("tank/apps/prometheus")).toBe("65534:65534");
     expect(owner("tank/apps/grafana")).toBe("472:0");
     expect(owner("tank/apps/immich-library")).toBe("1000:1000");
-    // ollama runs as root (rootReason): its dataset stays root's.
-    expect(owner("tank/apps/ollama")).toBe("0:0");
+    // ollama runs unprivileged (HOME=/ollama, model/presets.ts): its dataset is its own.
+    expect(owner("tank/apps/ollama")).toBe("1000:1000");
     expect(access.get("tank/apps/immich-postgres")!.mode).toBe("0750");
   });
 
-  it("gives a read-only dataset to its reader: the ingress proxy's config", () => {
+  it("gives the ingress proxy's dataset to the proxy: config read-only, its runtime socket directory written", () => {
     const { access } = datasetAccess(network.datasets, network.stacks);
-    expect(access.get("fast/apps/haproxy")).toMatchObject({ owner: "99:99", mode: "0750", writers: [] });
+    expect(access.get("fast/apps/haproxy")).toMatchObject({
+      owner: "99:99",
+      mode: "0750",
+      writers: ["ingress/haproxy"],
+      readers: ["ingress/haproxy"],
+    });
     expect(access.get("fast/apps/authelia")!.owner).toBe("8000:8000");
   });
 

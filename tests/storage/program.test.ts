@@ -190,17 +190,30 @@ describe("storage node resources (Pulumi mocks)", () => {
     );
   });
 
-  it("delivers the monitoring stack's credential files as secrets, 0400 and owned by the reading container", () => {
+  it("delivers the monitoring stack's credential files as secrets, 0600 and owned by the reading container", () => {
     const project = byType("pulumi-nodejs:dynamic/compose:Project").find((r) => r.name === "monitoring")!;
     expect(project.secretPaths).toContain("files");
-    expect(project.inputs["fileModes"]).toEqual({
-      "/etc/homelab/prometheus/secrets/home-assistant.token": { mode: "0400", uid: 65534, gid: 65534 },
-      "/etc/homelab/alertmanager/secrets/ntfy.bearer": { mode: "0400", uid: 65534, gid: 65534 },
-      "/etc/homelab/alertmanager/secrets/email.password": { mode: "0400", uid: 65534, gid: 65534 },
+    const modes = project.inputs["fileModes"] as Record<string, { mode: string; owner: string }>;
+    const credentials = Object.fromEntries(Object.entries(modes).filter(([, m]) => m.mode !== "0644"));
+    expect(credentials).toEqual({
+      "/etc/homelab/prometheus/secrets/home-assistant.token": { mode: "0600", owner: "65534:65534" },
+      "/etc/homelab/alertmanager/secrets/ntfy.bearer": { mode: "0600", owner: "65534:65534" },
+      "/etc/homelab/alertmanager/secrets/email.password": { mode: "0600", owner: "65534:65534" },
     });
-    // No other stack gets files with secrets.
+    // Every other file (configs, rules, dashboards) is public: root's, world-readable.
+    expect(
+      Object.values(modes)
+        .filter((m) => m.mode === "0644")
+        .every((m) => m.owner === "0:0"),
+    ).toBe(true);
+    // No other stack gets files holding secrets.
     for (const p of byType("pulumi-nodejs:dynamic/compose:Project").filter((r) => r.name !== "monitoring"))
-      expect([p.name, p.inputs["fileModes"]]).toEqual([p.name, {}]);
+      expect([
+        p.name,
+        Object.values(p.inputs["fileModes"] as Record<string, { mode: string }>).filter(
+          (m) => m.mode !== "0644",
+        ),
+      ]).toEqual([p.name, []]);
   });
 
   it("installs node-exporter and the health timers on the storage node, over the management connection", () => {
