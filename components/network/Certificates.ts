@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { Command } from "@pulumi/command/remote/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderAcmeAlerts } from "../../analysis/acme/alerts";
@@ -78,10 +79,13 @@ export class Certificates extends pulumi.ComponentResource {
       ),
     );
     // System configuration (units, packages) through the root helper's `acme` job; the runtime API's
-    // directory inside HAProxy's dataset is made by HAProxy's own uid. The first run issues the first
+    // directory and the certificate's directory inside HAProxy's dataset are made by HAProxy's own uid. The first run issues the first
     // certificate (HAProxy cannot start without one); later runs renew only when due.
+    const haproxy = `${spec.runtimeOwner.uid}:${spec.runtimeOwner.gid}`;
     const install = rootHelperSteps(
-      ["dir", spec.paths.runtimeDir, "0700", `${spec.runtimeOwner.uid}:${spec.runtimeOwner.gid}`],
+      ["dir", spec.paths.runtimeDir, "0700", haproxy],
+      // renew.sh writes the bundle here as root (0640, HAProxy's group); HAProxy must be able to enter.
+      ["dir", posix.dirname(spec.paths.certificate), "0750", haproxy],
       ["packages", "acme", "lego", "socat", "openssl"],
       ["install", "acme"],
       ["start", "acme", `${ACME_UNIT}.service`],

@@ -42,6 +42,7 @@ describe("Certificates under Pulumi mocks (the reference: ACME)", () => {
     // The reference deploy user is not root: narrow operations of the root helper, no root shell.
     expect(helperSteps(String(cmd.inputs["create"]))).toEqual([
       ["dir", "/fast/apps/haproxy/run", "0700", "99:99"],
+      ["dir", "/fast/apps/haproxy/certs", "0750", "99:99"],
       ["packages", "acme", "lego", "socat", "openssl"],
       ["install", "acme"],
       ["start", "acme", "homelab-acme.service"],
