@@ -73,14 +73,19 @@ export class NetworkNode extends pulumi.ComponentResource {
           parent,
         )
       : undefined;
-    // Before the stacks: HAProxy cannot start until the first certificate is issued.
-    this.certificates = new Certificates("certificates", { model, secrets, connection }, parent);
     // The node's own pool (homelab:datasets): created and owned like the storage node's, before any
     // stack mounts them (a missing bind source would be created by Docker as root:root 0755).
     this.datasets = new Datasets(
       "datasets",
       { datasets: c.datasets, stacks: c.stacks, connection, node: "network" },
       { parent: this },
+    );
+    // Before the stacks: HAProxy cannot start until the first certificate is issued. After the datasets:
+    // the certificate and the runtime API's directory live in HAProxy's dataset.
+    this.certificates = new Certificates(
+      "certificates",
+      { model, secrets, connection },
+      { parent: this, dependsOn: [this.datasets] },
     );
     this.stacks = c.stacks.map(
       (stack) =>
