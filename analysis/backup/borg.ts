@@ -12,7 +12,7 @@
  *   /var/lib/prometheus/node-exporter/homelab_backup_*.prom                (textfile collector)
  */
 import { MANIFEST_PATH } from "./manifest";
-import { graceSeconds, schedulePeriodSeconds } from "./borg-schedule";
+import { graceSeconds, schedulePeriodSeconds } from "../../model/schedule-period";
 
 export type BorgClassName = "critical" | "standard";
 

@@ -1,11 +1,11 @@
 import type { NetworkModel } from "../../model/resolve-network";
-import type { PlanAnalysis } from "../../tools/plan/analyses";
 import { idsAlertRules } from "./alerts";
 import { configKeys, IDS_UNIT, POLL_SCHEDULE, staleRulesDays } from "./spec";
 
 /**
- * Plan report section: what Suricata on the gateway inspects and how. The capture mode of `ips` is only
- * decided at apply (the provider reads the trunk's netmap support), so both outcomes are shown.
+ * What Suricata on the gateway inspects and how, for the plan report (tools/plan/sections). The capture
+ * mode of `ips` is only decided at apply (the provider reads the trunk's netmap support), so both
+ * outcomes are described.
  */
 export interface IdsPlan {
   enabled: boolean;
@@ -107,13 +107,3 @@ export function renderIdsMarkdown(p: IdsPlan | null): string {
     ...lines(p).map(([k, v]) => `| ${k} | ${v.replace(/\|/g, "\\|")} |`),
   ].join("\n");
 }
-
-export const intrusionDetectionAnalysis: PlanAnalysis = {
-  id: "intrusionDetection",
-  title: "Intrusion detection (Suricata on the gateway)",
-  stacks: ["network"],
-  run(ctx) {
-    const plan = idsPlan(ctx.model as NetworkModel);
-    return { json: plan, text: renderIdsText(plan), markdown: renderIdsMarkdown(plan) };
-  },
-};

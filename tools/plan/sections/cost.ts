@@ -1,11 +1,11 @@
 /**
  * The plan's "cost" section: the vault's FinOps model and lifecycle findings for the storage stack.
- * Registered in tools/plan/analyses.ts; type-only imports keep this module free of Pulumi.
+ * Registered in tools/plan/analyses.ts.
  */
-import type { StorageModel } from "../../model";
-import type { AnalysisContext, PlanAnalysis } from "../../tools/plan/analyses";
-import { pbsOffsiteCost } from "../pbs/cost";
-import { costSection } from "./cost-report";
+import type { StorageModel } from "../../../model";
+import type { AnalysisContext, PlanAnalysis } from "../analyses";
+import { pbsOffsiteCost } from "../../../analysis/pbs/cost";
+import { costSection } from "../../../analysis/backup/cost-report";
 
 const LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration";
 const VAULT = "homelab:backup:BackupVault";

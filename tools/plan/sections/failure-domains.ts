@@ -1,7 +1,12 @@
-import type { StorageModel } from "../../model";
-import type { Violation } from "../../policies/run";
-import type { PlanAnalysis } from "../../tools/plan/analyses";
-import { failureDomains, failureInput, renderFailureMarkdown, renderFailureText } from "./domains";
+import type { StorageModel } from "../../../model";
+import type { Violation } from "../../../policies/run";
+import type { PlanAnalysis } from "../analyses";
+import {
+  failureDomains,
+  failureInput,
+  renderFailureMarkdown,
+  renderFailureText,
+} from "../../../analysis/failure/domains";
 
 export const ALWAYS_ON_POLICY = "always-on-independent";
 

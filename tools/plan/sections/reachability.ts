@@ -1,8 +1,8 @@
-import type { NetworkModel } from "../../model/resolve-network";
-import type { PlanAnalysis } from "../../tools/plan/analyses";
-import { compileFirewall } from "../firewall/compile";
-import { renderMarkdown, renderText, toJson } from "./render";
-import { sharedReachability } from "./shared";
+import type { NetworkModel } from "../../../model/resolve-network";
+import type { PlanAnalysis } from "../analyses";
+import { compileFirewall } from "../../../analysis/firewall/compile";
+import { renderMarkdown, renderText, toJson } from "../../../analysis/reachability/render";
+import { sharedReachability } from "../../../analysis/reachability/shared";
 
 /** The plan report's reachability section: the same compiler the Firewall component deploys from. */
 export const reachabilityAnalysis: PlanAnalysis = {
