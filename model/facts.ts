@@ -3,6 +3,7 @@
  * without knowing how each component deploys (dynamic provider, command, API). CrossGuard sees a
  * component's inputs at preview; they carry no secret values, only references and settings.
  */
+import type { NetworkFacts } from "./network-facts";
 
 export const FACT_TYPES = {
   composeStack: "homelab:compose:ComposeStack",
@@ -114,8 +115,8 @@ export interface MonitoringFacts {
 }
 
 export interface FirewallFacts {
-  /** The network stack's parsed config: the intents (flows, segments) the rules must honour. */
-  config: unknown;
+  /** The resolved network (model/network-facts.ts): the intents (flows, segments) the rules must honour. */
+  network: NetworkFacts;
   /** The compiled rule set (analysis/firewall), from which every OPNsense object is built. */
   compiled: unknown;
 }
