@@ -1,6 +1,8 @@
 import type { NetworkModel } from "../../model/resolve-network";
 import { idsAlertRules } from "./alerts";
-import { configKeys, IDS_UNIT, POLL_SCHEDULE, staleRulesDays } from "./spec";
+import { staleRulesDays } from "../../model/ids";
+import { configKeys, IDS_UNIT, POLL_SCHEDULE } from "./spec";
+import { markdownCell } from "../text/markdown";
 
 /**
  * What Suricata on the gateway inspects and how, for the plan report (tools/plan/sections). The capture
@@ -101,9 +103,5 @@ export function renderIdsText(p: IdsPlan | null): string {
 
 export function renderIdsMarkdown(p: IdsPlan | null): string {
   if (!p) return "_Not configured (`homelab:ids`)._";
-  return [
-    "| | |",
-    "| --- | --- |",
-    ...lines(p).map(([k, v]) => `| ${k} | ${v.replace(/\|/g, "\\|")} |`),
-  ].join("\n");
+  return ["| | |", "| --- | --- |", ...lines(p).map(([k, v]) => `| ${k} | ${markdownCell(v)} |`)].join("\n");
 }

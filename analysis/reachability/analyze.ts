@@ -2,7 +2,8 @@ import type { ReachabilityModel } from "../../model/network-facts";
 import type { CompiledFirewall, InterfaceRef } from "../firewall/types";
 import { RuleEvaluator } from "./evaluate";
 import { intentIndex, intentsOf } from "./intents";
-import { intToIp, ipToInt } from "./packet";
+import { intToIp } from "../../model/net";
+import { ipToInt } from "./packet";
 import {
   destProbes,
   serviceProbes,
@@ -23,9 +24,6 @@ import {
 } from "./report";
 import { SourceSpace, type ClassResult } from "./source-space";
 import { findUnsafeIntents } from "./unsafe";
-
-export { isAnyToAny } from "./report";
-export type { Cell, CellStatus, Difference, Exposure, Matrix, ReachabilityReport } from "./report";
 
 const gatewayAddresses =
   (model: ReachabilityModel) =>

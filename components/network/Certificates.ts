@@ -1,13 +1,12 @@
 import { Command } from "@pulumi/command/remote/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderAcmeAlerts } from "../../analysis/acme/alerts";
-import { shellQuote } from "../../analysis/compose/secret-env";
+import { shellQuote } from "../../analysis/text/shell";
 import { renderEnvFile, renderInstallScript, renderUninstallScript } from "../../analysis/acme/scripts";
 import { ACME_UNIT, acmeSpecFromModel } from "../../analysis/acme/spec";
 import type { NetworkModel } from "../../model";
 import { commandConnection, type SecretResolver, type SshConnection } from "../context";
-
-export const CERTIFICATES_TYPE = "homelab:network:Certificates";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface CertificatesArgs {
   model: NetworkModel;
@@ -50,7 +49,7 @@ export class Certificates extends pulumi.ComponentResource {
           metricsFile: spec.paths.metricsFile,
         }
       : { mode: "static" };
-    super(CERTIFICATES_TYPE, name, facts, opts);
+    super(FACT_TYPES.certificates, name, facts, opts);
     this.mode = spec ? "acme" : "static";
     if (!spec || !acme) {
       this.alertRules = undefined;

@@ -17,8 +17,10 @@ import {
 } from "../../analysis/firewall";
 import type { NetworkModel } from "../../model";
 import type { OpnsenseConnection } from "../opnsense/connection";
-import { OpnsenseGateway, type SegmentBinding } from "../opnsense/OpnsenseGateway";
-import { OpnsenseObject, type OpnsenseKind } from "../opnsense/OpnsenseObject";
+import type { OpnsenseKind } from "../opnsense/endpoints";
+import type { SegmentBinding } from "../opnsense/gateway";
+import { OpnsenseGateway } from "../opnsense/OpnsenseGateway";
+import { OpnsenseObject } from "../opnsense/OpnsenseObject";
 
 export interface FirewallArgs {
   model: NetworkModel;

@@ -1,6 +1,6 @@
 import { Command } from "@pulumi/command/remote/command";
 import * as pulumi from "@pulumi/pulumi";
-import { shellQuote } from "../../analysis/compose/secret-env";
+import { shellQuote } from "../../analysis/text/shell";
 import { renderIdsAlerts } from "../../analysis/ids/alerts";
 import {
   caFileOf,
@@ -8,15 +8,15 @@ import {
   renderInstallScript,
   renderUninstallScript,
 } from "../../analysis/ids/job";
-import { bodyKnownOffline, configKeys, idsBody, idsJobSpec, staleRulesDays } from "../../analysis/ids/spec";
+import { bodyKnownOffline, configKeys, idsBody, idsJobSpec } from "../../analysis/ids/spec";
+import { staleRulesDays } from "../../model/ids";
 import type { NetworkModel } from "../../model";
 import type { ResolvedIds } from "../../model/ids";
 import { commandConnection, type SecretResolver, type SshConnection } from "../context";
 import type { OpnsenseConnection } from "../opnsense/connection";
 import type { OpnsenseGateway } from "../opnsense/OpnsenseGateway";
 import { OpnsenseIds } from "../opnsense/OpnsenseIds";
-
-export const IDS_TYPE = "homelab:network:IntrusionDetection";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface IntrusionDetectionArgs {
   model: NetworkModel;
@@ -48,7 +48,7 @@ export class IntrusionDetection extends pulumi.ComponentResource {
     const exported = ids.alerts !== undefined && ids.enabled;
     // What a reviewer (and the plan) sees: names and settings, never the alert job's key.
     super(
-      IDS_TYPE,
+      FACT_TYPES.intrusionDetection,
       name,
       {
         enabled: ids.enabled,

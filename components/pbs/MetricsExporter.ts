@@ -11,6 +11,8 @@ import {
 import type { StorageModel } from "../../model";
 import { commandConnection, type SshConnection } from "../context";
 import type { BackupServer } from "./BackupServer";
+import { shellQuote as shq } from "../../analysis/text/shell";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface MetricsExporterArgs {
   model: StorageModel;
@@ -22,7 +24,6 @@ export interface MetricsExporterArgs {
 /** Where the PBS alert rules land on the node, beside the Borg ones, for the monitoring stack. */
 export const PBS_ALERTS_PATH = "/etc/homelab-backup/prometheus/homelab-pbs.rules.yml";
 
-const shq = (s: string): string => `'${s.replace(/'/g, `'"'"'`)}'`;
 const asRoot = (script: string): string =>
   `if [ "$(id -u)" -eq 0 ]; then sh -c ${shq(script)}; else sudo -n sh -c ${shq(script)}; fi`;
 
@@ -66,7 +67,7 @@ export class MetricsExporter extends pulumi.ComponentResource {
   readonly alertRules: string;
 
   constructor(name: string, args: MetricsExporterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:pbs:MetricsExporter", name, {}, opts);
+    super(FACT_TYPES.pbsMetricsExporter, name, {}, opts);
     const { server } = args;
     const conn = commandConnection(args.connection);
     this.alertRules = renderPbsAlerts(args.model.config);

@@ -7,13 +7,14 @@ import {
   type HostMonitoringInput,
 } from "../../analysis/monitoring/host";
 import { commandConnection, type SshConnection } from "../context";
+import { shellQuote as shq } from "../../analysis/text/shell";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface HostMonitoringArgs {
   host: HostMonitoringInput;
   connection: SshConnection;
 }
 
-const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /** As root directly, else through `sudo -n` (Proxmox ships without sudo; root needs no wrapper). */
 const asRoot = (script: string): string =>
   `if [ "$(id -u)" -eq 0 ]; then sh -c ${shq(script)}; else sudo -n sh -c ${shq(script)}; fi`;
@@ -27,7 +28,7 @@ export class HostMonitoring extends pulumi.ComponentResource {
   constructor(name: string, args: HostMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     const r = renderHostMonitoring(args.host);
     super(
-      "homelab:monitoring:HostMonitoring",
+      FACT_TYPES.hostMonitoring,
       name,
       { host: args.host.host, listen: `${args.host.listenAddress}:9100`, timers: r.timers },
       opts,

@@ -1,4 +1,5 @@
 import type { StorageModel } from "../../../model";
+import { FACT_TYPES } from "../../../model/facts";
 import type { Violation } from "../../../policies/run";
 import type { PlanAnalysis } from "../analyses";
 import {
@@ -18,7 +19,7 @@ export const failureDomainsAnalysis: PlanAnalysis = {
   run(ctx) {
     const fd = failureDomains(failureInput(ctx.model as StorageModel));
     const stackUrn = (name: string): string | null =>
-      ctx.resources.find((r) => r.type === "homelab:compose:ComposeStack" && r.name === name)?.urn ?? null;
+      ctx.resources.find((r) => r.type === FACT_TYPES.composeStack && r.name === name)?.urn ?? null;
     const violations: Violation[] = fd.findings.map((f) => ({
       policy: ALWAYS_ON_POLICY,
       level: "mandatory",
