@@ -12,6 +12,7 @@ import { WireGuard } from "./network/WireGuard";
 import type { OpnsenseConnection } from "./opnsense/connection";
 import { HostMonitoring } from "./storage/HostMonitoring";
 import { DEFAULT_SCHEDULES } from "../model/monitoring";
+import { FACT_TYPES } from "../model/facts";
 
 export interface NetworkNodeArgs {
   model: NetworkModel;
@@ -32,7 +33,7 @@ export class NetworkNode extends pulumi.ComponentResource {
   readonly ids: IntrusionDetection | undefined;
 
   constructor(name: string, args: NetworkNodeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:network:NetworkNode", name, {}, opts);
+    super(FACT_TYPES.networkNode, name, {}, opts);
     const { model, secrets } = args;
     const c = model.config;
     const parent = { parent: this };

@@ -10,6 +10,7 @@ import { DockerHost } from "./storage/DockerHost";
 import { Monitoring } from "./storage/Monitoring";
 import { ProxmoxHost } from "./storage/ProxmoxHost";
 import { MetricsExporter } from "./pbs/MetricsExporter";
+import { FACT_TYPES } from "../model/facts";
 
 export interface StorageNodeArgs {
   model: StorageModel;
@@ -26,7 +27,7 @@ export class StorageNode extends pulumi.ComponentResource {
   readonly borg: BorgJobs;
 
   constructor(name: string, args: StorageNodeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:storage:StorageNode", name, {}, opts);
+    super(FACT_TYPES.storageNode, name, {}, opts);
     const { model, secrets } = args;
     const c = model.config;
     // Host changes go over the management VLAN: the same path an admin uses, never the service VLAN.

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { ROOT_HELPER, shq } from "../analysis/storage/zfs";
+import { shellQuote as shq } from "../analysis/text/shell";
+import { ROOT_HELPER } from "../analysis/storage/zfs";
 
 /**
  * How a component installs a systemd job on a node: through the root helper's job operations

@@ -1,7 +1,6 @@
 import type { NetworkModel } from "../../model";
 import type { IdsBody, ResolvedIds } from "../../model/ids";
 
-export { staleRulesDays } from "../../model/ids";
 import { NODE_EXPORTER_TEXTFILE_DIR } from "../../model/presets";
 
 /**

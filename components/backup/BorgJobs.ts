@@ -1,7 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderBorgAlerts } from "../../analysis/backup/alerts";
-import { renderBorg, shq, type BorgRender, type RenderedFile } from "../../analysis/backup/borg";
+import { renderBorg, type BorgRender, type RenderedFile } from "../../analysis/backup/borg";
+import { shellQuote as shq } from "../../analysis/text/shell";
 import { borgDatasets, borgInputFromModel, s3SinkFromModel } from "../../analysis/backup/borg-model";
 import type { StorageModel } from "../../model";
 import type { BorgJobFacts } from "../../model/facts";
@@ -13,6 +14,7 @@ import {
 } from "../context";
 import { jobBundle, rootHelperSteps, scriptDigest } from "../hostJob";
 import type { BackupVault } from "./BackupVault";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface BorgJobsArgs {
   model: StorageModel;
@@ -73,7 +75,7 @@ export class BorgJobs extends pulumi.ComponentResource {
     // resource is registered; the installed copy below uses the vault's actual bucket output.
     const preview = renderBorg(borgInputFromModel(args.model));
     // Component inputs are the facts the graph policies read (model/facts.ts, backup-coverage).
-    super("homelab:backup:BorgJobs", name, borgFacts(args.model, preview), opts);
+    super(FACT_TYPES.borgJobs, name, borgFacts(args.model, preview), opts);
     const { model, connection, vault, secrets } = args;
     const conn = commandConnection(connection);
     this.alertRules = renderBorgAlerts(preview.expectations);

@@ -6,9 +6,8 @@ import { renderEnvFile, renderRenewScript, renderUnits } from "../../analysis/ac
 import { ACME_UNIT, acmeSpecFromModel, type AcmeSpec } from "../../analysis/acme/spec";
 import type { NetworkModel } from "../../model";
 import { commandConnection, type SecretResolver, type SshConnection } from "../context";
+import { FACT_TYPES } from "../../model/facts";
 import { jobBundle, rootHelperSteps, type JobFile } from "../hostJob";
-
-export const CERTIFICATES_TYPE = "homelab:network:Certificates";
 
 export interface CertificatesArgs {
   model: NetworkModel;
@@ -51,7 +50,7 @@ export class Certificates extends pulumi.ComponentResource {
           metricsFile: spec.paths.metricsFile,
         }
       : { mode: "static" };
-    super(CERTIFICATES_TYPE, name, facts, opts);
+    super(FACT_TYPES.certificates, name, facts, opts);
     this.mode = spec ? "acme" : "static";
     if (!spec || !acme) {
       this.alertRules = undefined;

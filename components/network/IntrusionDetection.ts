@@ -8,9 +8,9 @@ import {
   IDS_UNIT,
   idsBody,
   idsJobSpec,
-  staleRulesDays,
   type IdsJobSpec,
 } from "../../analysis/ids/spec";
+import { staleRulesDays } from "../../model/ids";
 import type { NetworkModel } from "../../model";
 import type { ResolvedIds } from "../../model/ids";
 import { commandConnection, type SecretResolver, type SshConnection } from "../context";
@@ -18,8 +18,7 @@ import { jobBundle, rootHelperSteps, type JobFile } from "../hostJob";
 import type { OpnsenseConnection } from "../opnsense/connection";
 import type { OpnsenseGateway } from "../opnsense/OpnsenseGateway";
 import { OpnsenseIds } from "../opnsense/OpnsenseIds";
-
-export const IDS_TYPE = "homelab:network:IntrusionDetection";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface IntrusionDetectionArgs {
   model: NetworkModel;
@@ -51,7 +50,7 @@ export class IntrusionDetection extends pulumi.ComponentResource {
     const exported = ids.alerts !== undefined && ids.enabled;
     // What a reviewer (and the plan) sees: names and settings, never the alert job's key.
     super(
-      IDS_TYPE,
+      FACT_TYPES.intrusionDetection,
       name,
       {
         enabled: ids.enabled,

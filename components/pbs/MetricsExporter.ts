@@ -11,6 +11,7 @@ import type { StorageModel } from "../../model";
 import { commandConnection, type SshConnection } from "../context";
 import { jobBundle, rootHelperSteps } from "../hostJob";
 import type { BackupServer } from "./BackupServer";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface MetricsExporterArgs {
   model: StorageModel;
@@ -35,7 +36,7 @@ export class MetricsExporter extends pulumi.ComponentResource {
   readonly alertRules: string;
 
   constructor(name: string, args: MetricsExporterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:pbs:MetricsExporter", name, {}, opts);
+    super(FACT_TYPES.pbsMetricsExporter, name, {}, opts);
     const { server } = args;
     const conn = commandConnection(args.connection);
     this.alertRules = renderPbsAlerts(args.model.config);

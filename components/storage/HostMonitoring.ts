@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderHostMonitoring, type HostMonitoringInput } from "../../analysis/monitoring/host";
 import { commandConnection, type SshConnection } from "../context";
 import { jobBundle, rootHelperSteps } from "../hostJob";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface HostMonitoringArgs {
   host: HostMonitoringInput;
@@ -20,7 +21,7 @@ export class HostMonitoring extends pulumi.ComponentResource {
   constructor(name: string, args: HostMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     const r = renderHostMonitoring(args.host);
     super(
-      "homelab:monitoring:HostMonitoring",
+      FACT_TYPES.hostMonitoring,
       name,
       { host: args.host.host, listen: `${args.host.listenAddress}:9100`, timers: r.timers },
       opts,
