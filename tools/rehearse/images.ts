@@ -42,7 +42,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { ComposeService } from "../../model";
 import { must, sh } from "./hosts";
 
@@ -252,6 +252,20 @@ const postgres: ImageRecipe = {
       ].join("\n"),
       { mode: 0o755 },
     );
+    // The check the preset runs (immich-app/base-images postgres/healthcheck.sh): ready, and no page
+    // has failed its checksum.
+    writeFileSync(
+      join(root, "usr/local/bin/healthcheck.sh"),
+      [
+        "#!/bin/sh",
+        "# STAND-IN for immich-app/base-images postgres/healthcheck.sh, with the real pg_isready and psql.",
+        'pg_isready --dbname="${POSTGRES_DB:-postgres}" --username="${POSTGRES_USER:-postgres}" || exit 1',
+        'n=$(psql --dbname="${POSTGRES_DB:-postgres}" --username="${POSTGRES_USER:-postgres}" --tuples-only --no-align --command="SELECT COALESCE(SUM(checksum_failures), 0) FROM pg_stat_database")',
+        '[ "$n" = 0 ]',
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
     return {
       changes: [
         `ENV PATH=${PG}/bin:/usr/local/bin:/bin PGDATA=/var/lib/postgresql/data`,
@@ -335,12 +349,18 @@ const standin: ImageRecipe = {
       { mode: 0o755 },
     );
     const probe = ports.tcp[0];
-    for (const c of STANDIN_HEALTH_COMMANDS)
+    // A preset whose check is the image's own script by absolute path (Authelia's /app/healthcheck.sh)
+    // gets the same probe at that path.
+    const own = svc.healthcheck?.test[0] === "CMD" ? svc.healthcheck.test[1] : undefined;
+    const paths = STANDIN_HEALTH_COMMANDS.map((c) => join("usr/local/bin", c));
+    if (own?.startsWith("/")) paths.push(own.slice(1));
+    for (const c of paths) {
+      mkdirSync(join(root, dirname(c)), { recursive: true });
       writeFileSync(
-        join(root, "usr/local/bin", c),
+        join(root, c),
         [
           "#!/bin/sh",
-          `# STAND-IN for the ${c} the real ${svc.name} image ships: asks the stand-in's own port.`,
+          `# STAND-IN for the ${basename(c)} the real ${svc.name} image ships: asks the stand-in's own port.`,
           'url=""; for a in "$@"; do case "$a" in http://*|https://*) url=$a ;; esac; done',
           `[ -n "$url" ] || url=http://127.0.0.1:${probe ?? 80}/`,
           'url=$(echo "$url" | sed "s|^https://|http://|")',
@@ -349,6 +369,7 @@ const standin: ImageRecipe = {
         ].join("\n"),
         { mode: 0o755 },
       );
+    }
     return { changes: ["ENV PATH=/usr/local/bin:/bin", 'ENTRYPOINT ["/standin/run"]'] };
   },
 };
