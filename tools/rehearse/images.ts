@@ -325,8 +325,13 @@ const standin: ImageRecipe = {
     );
     const ports = standinPorts(svc);
     const writes = svc.volumes.filter((v) => v.dataset !== undefined && !v.readOnly).map((v) => v.target);
-    for (const f of ["index.html", "health", "status", "manifest.json", "_ping", "metrics", "ping"])
+    for (const f of ["index.html", "health", "manifest.json", "_ping", "metrics", "ping"])
       writeFileSync(join(root, "standin/www", f), `stand-in ${svc.name}\n`);
+    // The UniFi Network Application's /status, which its preset's check greps for "up":true.
+    writeFileSync(
+      join(root, "standin/www/status"),
+      `{"meta":{"rc":"ok","up":true,"server_version":"stand-in"}}\n`,
+    );
     for (const d of ["api", "-"]) mkdirSync(join(root, "standin/www", d), { recursive: true });
     for (const f of ["api/health", "api/version", "-/healthy", "api/prometheus"])
       writeFileSync(join(root, "standin/www", f), `stand-in ${svc.name}\n`);
@@ -351,9 +356,12 @@ const standin: ImageRecipe = {
     const probe = ports.tcp[0];
     // A preset whose check is the image's own script by absolute path (Authelia's /app/healthcheck.sh)
     // gets the same probe at that path.
+    // Any other command a CMD check names that the busybox base lacks (mongosh for MongoDB) gets it too.
     const own = svc.healthcheck?.test[0] === "CMD" ? svc.healthcheck.test[1] : undefined;
     const paths = STANDIN_HEALTH_COMMANDS.map((c) => join("usr/local/bin", c));
     if (own?.startsWith("/")) paths.push(own.slice(1));
+    else if (own && !existsSync(join(root, "bin", own)) && !STANDIN_HEALTH_COMMANDS.includes(own))
+      paths.push(join("usr/local/bin", own));
     for (const c of paths) {
       mkdirSync(join(root, dirname(c)), { recursive: true });
       writeFileSync(
@@ -364,7 +372,7 @@ const standin: ImageRecipe = {
           'url=""; for a in "$@"; do case "$a" in http://*|https://*) url=$a ;; esac; done',
           `[ -n "$url" ] || url=http://127.0.0.1:${probe ?? 80}/`,
           'url=$(echo "$url" | sed "s|^https://|http://|")',
-          'exec wget -q -O /dev/null "$url"',
+          'exec wget -q -O - "$url"',
           "",
         ].join("\n"),
         { mode: 0o755 },
