@@ -279,7 +279,7 @@ const postgres: ImageRecipe = {
 /**
  * Ports a stand-in serves besides the ones the config publishes: the ones its preset's healthcheck or
  * metrics use (upstream defaults: Immich server 2283, machine learning 3003, Ollama 11434, Authelia
- * 9091, Frigate's internal API 5000).
+ * 9091, Frigate's internal API 5000, MongoDB 27017).
  */
 const STANDIN_PORTS: Record<string, number[]> = {
   "immich-server": [2283],
@@ -288,6 +288,7 @@ const STANDIN_PORTS: Record<string, number[]> = {
   authelia: [9091],
   frigate: [5000],
   "immich-redis": [6379],
+  "unifi-db": [27017],
 };
 
 function standinPorts(svc: ComposeService): { tcp: number[]; udp: number[] } {
