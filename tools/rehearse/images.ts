@@ -326,8 +326,15 @@ const standin: ImageRecipe = {
     );
     const ports = standinPorts(svc);
     const writes = svc.volumes.filter((v) => v.dataset !== undefined && !v.readOnly).map((v) => v.target);
-    for (const f of ["index.html", "health", "manifest.json", "_ping", "metrics", "ping"])
+    for (const f of ["index.html", "manifest.json", "_ping", "metrics", "ping"])
       writeFileSync(join(root, "standin/www", f), `stand-in ${svc.name}\n`);
+    // JSON, as Open WebUI's /health answers (its check pipes it through jq: `input.status == true`).
+    writeFileSync(join(root, "standin/www/health"), `{"status":true}\n`);
+    // A check that pipes through jq gets the real jq (Debian's, with its libraries).
+    if (svc.healthcheck?.test.some((w) => /\bjq\b/.test(w))) {
+      need("/usr/bin/jq", "jq");
+      copyWithLibs(root, "/usr/bin/jq", "/usr/local/bin/jq");
+    }
     // The UniFi Network Application's /status, which its preset's check greps for "up":true.
     writeFileSync(
       join(root, "standin/www/status"),
