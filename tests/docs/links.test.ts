@@ -316,6 +316,18 @@ describe("links in the repository", () => {
     expect(files.some((f) => f.startsWith("node_modules/") || f.startsWith(".git/"))).toBe(false);
   });
 
+  it("links every page of docs/ from README.md (one click to any topic)", () => {
+    const linked = new Set(
+      lines(readFileSync(join(ROOT, "README.md"), "utf8"))
+        .filter((l) => !l.code)
+        .flatMap((l) => markdownLinks(l.text))
+        .map((t) => posix.normalize(t.split("#")[0]!)),
+    );
+    const pages = files.filter((f) => f.startsWith("docs/") && f.endsWith(".md"));
+    expect(pages.length).toBeGreaterThan(20);
+    expect(pages.filter((p) => !linked.has(p))).toEqual([]);
+  });
+
   it.each(UPSTREAM_CITATIONS.map((c) => [c.file, c.path, c.why] as const))(
     "upstream citation in %s still reads %s (%s)",
     (file, path) => {
