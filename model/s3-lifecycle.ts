@@ -6,7 +6,8 @@
  *
  * Errors are the configurations S3 itself rejects at PutBucketLifecycleConfiguration (so we fail at
  * plan time instead of half-way through `pulumi up`); warnings are valid but costly or unsafe ones.
- * Sources: shared/reference/s3-lifecycle.md and the S3 API reference (Transition, LifecycleRule).
+ * Sources: the S3 API reference (Transition, LifecycleRule) and the S3 lifecycle guide; the rules are
+ * summarised in docs/backup-vault.md#validation-before-anything-is-created.
  */
 
 export const STORAGE_CLASSES = [

@@ -181,7 +181,7 @@ export async function applyGuarded(
         `Recover from the console: menu "Restore a backup" and pick ${id}, or in a shell ` +
         `"cp /conf/backup/${id} /conf/config.xml && configctl filter reload"` +
         (copy !== undefined ? `; a copy of that revision is at ${copy}` : "") +
-        `. See docs/opnsense-provider.md.`,
+        `. See docs/runbooks/firewall-lockout.md.`,
     );
   });
 }
