@@ -5,7 +5,7 @@
 // (tools/restore-drill/offsite.ts; runbook: docs/runbooks/restore-drill.md).
 import { statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { datasetSlug, defaultPaths } from "../analysis/backup/borg";
+import { datasetSlug, defaultPaths } from "../analysis/backup/borg-paths";
 import { borgDatasets } from "../analysis/backup/borg-model";
 import { formatComparison } from "../analysis/backup/manifest";
 import {
