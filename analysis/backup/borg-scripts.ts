@@ -46,10 +46,17 @@ function body(name: string): string {
   return text;
 }
 
-type Param = [name: string, value: string | number];
+/** A parameter; `readBy` names the other file that reads it (shellcheck sees no use in this one). */
+type Param = [name: string, value: string | number, readBy?: string];
 
 /** `NAME='value'` lines; a name starting with "export " is exported. */
-const assign = (params: Param[]): string => params.map(([k, v]) => `${k}=${shq(String(v))}\n`).join("");
+const assign = (params: Param[]): string =>
+  params
+    .map(
+      ([k, v, readBy]) =>
+        `${readBy ? `# shellcheck disable=SC2034 # read by ${readBy}\n` : ""}${k}=${shq(String(v))}\n`,
+    )
+    .join("");
 
 /** A rendered script: `#!/bin/bash`, what it is, the parameters, then the script file's own text. */
 const script = (comment: string, prelude: string, params: Param[], file: string): string =>
@@ -58,13 +65,14 @@ const script = (comment: string, prelude: string, params: Param[], file: string)
 /** What every job of a class starts with, after sourcing common.sh. */
 export function classPrelude(lib: string, cls: BorgClassName, repoPath: string, members: BorgDatasetInput[]) {
   return (
+    "# shellcheck disable=SC1091 # sourced by its path on the node; common.sh is checked on its own\n" +
     `. ${shq(lib)}\n` +
     assign([
-      ["HB_CLASS", cls],
+      ["HB_CLASS", cls, "common.sh's hb_metric"],
       ["export BORG_REPO", repoPath],
     ]) +
     "# dataset=slug pairs of this class (for repository-wide jobs, which report per dataset).\n" +
-    assign([["HB_MEMBERS", members.map((d) => `${d.name}=${datasetSlug(d)}`).join(" ")]])
+    assign([["HB_MEMBERS", members.map((d) => `${d.name}=${datasetSlug(d)}`).join(" "), "common.sh"]])
   );
 }
 
@@ -77,7 +85,7 @@ export function renderCommon(p: BorgPaths, sink: BorgSink): string {
       ["HB_METRICS_DIR", p.metricsDir],
       ["HB_STATE_DIR", p.stateDir],
       ["HB_CACHE_DIR", p.cacheDir],
-      ["HB_SCRATCH_ROOT", p.scratchDir],
+      ["HB_SCRATCH_ROOT", p.scratchDir, "drill.sh"],
       ["HB_KNOWN_HOSTS", knownHostsFile(p)],
       ["HB_SNAPSHOT", SNAPSHOT_NAME],
       ["HB_MANIFEST_PATH", MANIFEST_PATH],
