@@ -4,7 +4,10 @@ import { ComposeStack } from "./compose/ComposeStack";
 import type { SecretResolver, SshConnection } from "./context";
 import { AccessNetwork } from "./network/AccessNetwork";
 import { Certificates } from "./network/Certificates";
-import { Firewall } from "./network/Firewall";
+import { compileFirewall } from "../analysis/firewall";
+import { peerAllowedIps } from "../analysis/wireguard";
+import { networkFacts } from "../model/network-facts";
+import { Firewall, segmentBindings } from "./network/Firewall";
 import { Datasets } from "./storage/Datasets";
 import { Ingress } from "./network/Ingress";
 import { IntrusionDetection } from "./network/IntrusionDetection";
@@ -43,10 +46,20 @@ export class NetworkNode extends pulumi.ComponentResource {
       apiSecret: secrets(c.opnsense.apiSecret),
       ...(c.opnsense.caCertificate !== undefined ? { caCertificate: c.opnsense.caCertificate } : {}),
     };
-    this.firewall = new Firewall("firewall", { model, opnsense }, parent);
+    this.firewall = new Firewall(
+      "firewall",
+      {
+        compiled: compileFirewall(model),
+        network: networkFacts(model),
+        segments: segmentBindings(model.segments),
+        wanInterface: c.opnsense.wanInterface,
+        opnsense,
+      },
+      parent,
+    );
     this.wireguard = new WireGuard(
       "wireguard",
-      { model, opnsense, secrets },
+      { wireguard: c.wireguard, peerAllowedIps: peerAllowedIps(model), opnsense, secrets },
       { parent: this, dependsOn: [this.firewall] },
     );
     this.ingress = new Ingress("ingress", { model, secrets }, parent);
