@@ -4,7 +4,9 @@ import { ComposeStack } from "./compose/ComposeStack";
 import type { SecretResolver, SshConnection } from "./context";
 import { AccessNetwork } from "./network/AccessNetwork";
 import { Certificates } from "./network/Certificates";
+import { acmeSpecFromModel } from "../analysis/acme/spec";
 import { compileFirewall } from "../analysis/firewall";
+import { renderIngress } from "../analysis/ingress";
 import { peerAllowedIps } from "../analysis/wireguard";
 import { networkFacts } from "../model/network-facts";
 import { Firewall, segmentBindings } from "./network/Firewall";
@@ -62,7 +64,11 @@ export class NetworkNode extends pulumi.ComponentResource {
       { wireguard: c.wireguard, peerAllowedIps: peerAllowedIps(model), opnsense, secrets },
       { parent: this, dependsOn: [this.firewall] },
     );
-    this.ingress = new Ingress("ingress", { model, secrets }, parent);
+    this.ingress = new Ingress(
+      "ingress",
+      { rendered: renderIngress(model), routes: model.routes, tls: c.ingress.tls, secrets },
+      parent,
+    );
 
     const node = model.hosts.get(c.networkNode.host)!;
     const connection: SshConnection = {
@@ -98,7 +104,13 @@ export class NetworkNode extends pulumi.ComponentResource {
     // the certificate and the runtime API's directory live in HAProxy's dataset.
     this.certificates = new Certificates(
       "certificates",
-      { model, secrets, connection },
+      {
+        acme: c.ingress.tls.acme
+          ? { spec: acmeSpecFromModel(model, c.ingress.tls.acme), config: c.ingress.tls.acme }
+          : undefined,
+        secrets,
+        connection,
+      },
       { parent: this, dependsOn: [this.datasets] },
     );
     this.stacks = c.stacks.map(
@@ -135,7 +147,11 @@ export class NetworkNode extends pulumi.ComponentResource {
       parent,
     );
     // The controller itself runs in one of the stacks.
-    this.access = new AccessNetwork("access", { model, secrets }, { parent: this, dependsOn: this.stacks });
+    this.access = new AccessNetwork(
+      "access",
+      { network: model, secrets },
+      { parent: this, dependsOn: this.stacks },
+    );
     this.contract = toContract(model);
     this.registerOutputs({ contract: this.contract });
   }
