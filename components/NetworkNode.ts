@@ -82,7 +82,7 @@ export class NetworkNode extends pulumi.ComponentResource {
       ? new IntrusionDetection(
           "ids",
           {
-            model,
+            network: model,
             ids: model.ids,
             opnsense,
             gateway: this.firewall.gateway,
