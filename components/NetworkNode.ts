@@ -4,7 +4,12 @@ import { ComposeStack } from "./compose/ComposeStack";
 import type { SecretResolver, SshConnection } from "./context";
 import { AccessNetwork } from "./network/AccessNetwork";
 import { Certificates } from "./network/Certificates";
-import { Firewall } from "./network/Firewall";
+import { acmeSpecFromModel } from "../analysis/acme/spec";
+import { compileFirewall } from "../analysis/firewall";
+import { renderIngress } from "../analysis/ingress";
+import { peerAllowedIps } from "../analysis/wireguard";
+import { networkFacts } from "../model/network-facts";
+import { Firewall, segmentBindings } from "./network/Firewall";
 import { Datasets } from "./storage/Datasets";
 import { Ingress } from "./network/Ingress";
 import { IntrusionDetection } from "./network/IntrusionDetection";
@@ -43,13 +48,27 @@ export class NetworkNode extends pulumi.ComponentResource {
       apiSecret: secrets(c.opnsense.apiSecret),
       ...(c.opnsense.caCertificate !== undefined ? { caCertificate: c.opnsense.caCertificate } : {}),
     };
-    this.firewall = new Firewall("firewall", { model, opnsense }, parent);
+    this.firewall = new Firewall(
+      "firewall",
+      {
+        compiled: compileFirewall(model),
+        network: networkFacts(model),
+        segments: segmentBindings(model.segments),
+        wanInterface: c.opnsense.wanInterface,
+        opnsense,
+      },
+      parent,
+    );
     this.wireguard = new WireGuard(
       "wireguard",
-      { model, opnsense, secrets },
+      { wireguard: c.wireguard, peerAllowedIps: peerAllowedIps(model), opnsense, secrets },
       { parent: this, dependsOn: [this.firewall] },
     );
-    this.ingress = new Ingress("ingress", { model, secrets }, parent);
+    this.ingress = new Ingress(
+      "ingress",
+      { rendered: renderIngress(model), routes: model.routes, tls: c.ingress.tls, secrets },
+      parent,
+    );
 
     const node = model.hosts.get(c.networkNode.host)!;
     const connection: SshConnection = {
@@ -63,7 +82,7 @@ export class NetworkNode extends pulumi.ComponentResource {
       ? new IntrusionDetection(
           "ids",
           {
-            model,
+            network: model,
             ids: model.ids,
             opnsense,
             gateway: this.firewall.gateway,
@@ -85,7 +104,13 @@ export class NetworkNode extends pulumi.ComponentResource {
     // the certificate and the runtime API's directory live in HAProxy's dataset.
     this.certificates = new Certificates(
       "certificates",
-      { model, secrets, connection },
+      {
+        acme: c.ingress.tls.acme
+          ? { spec: acmeSpecFromModel(model, c.ingress.tls.acme), config: c.ingress.tls.acme }
+          : undefined,
+        secrets,
+        connection,
+      },
       { parent: this, dependsOn: [this.datasets] },
     );
     this.stacks = c.stacks.map(
@@ -122,7 +147,11 @@ export class NetworkNode extends pulumi.ComponentResource {
       parent,
     );
     // The controller itself runs in one of the stacks.
-    this.access = new AccessNetwork("access", { model, secrets }, { parent: this, dependsOn: this.stacks });
+    this.access = new AccessNetwork(
+      "access",
+      { network: model, secrets },
+      { parent: this, dependsOn: this.stacks },
+    );
     this.contract = toContract(model);
     this.registerOutputs({ contract: this.contract });
   }

@@ -46,13 +46,18 @@ export class StorageNode extends pulumi.ComponentResource {
     );
     this.proxmox = new ProxmoxHost(
       "proxmox",
-      { model, secrets, vault: { bucketArn: this.vault.bucketArn, kmsKeyArn: this.vault.kmsKeyArn } },
+      {
+        config: c,
+        network: model.network,
+        secrets,
+        vault: { bucketArn: this.vault.bucketArn, kmsKeyArn: this.vault.kmsKeyArn },
+      },
       { parent: this },
     );
     // PBS job and snapshot results for node-exporter on this node, with the PBS alert rules.
     new MetricsExporter(
       "pbs-metrics",
-      { model, connection, server: this.proxmox.pbs },
+      { config: c, connection, server: this.proxmox.pbs },
       { parent: this, dependsOn: [this.proxmox] },
     );
     this.datasets = new Datasets(
@@ -60,7 +65,11 @@ export class StorageNode extends pulumi.ComponentResource {
       { datasets: c.datasets, stacks: c.stacks, connection },
       { parent: this },
     );
-    this.docker = new DockerHost("docker", { model, connection }, { parent: this });
+    this.docker = new DockerHost(
+      "docker",
+      { dockerHost: c.dockerHost, stacks: c.stacks, connection },
+      { parent: this },
+    );
     const monitoring = new Monitoring(
       "monitoring",
       { model, connection, secrets },

@@ -206,11 +206,31 @@ export function validateLifecycle(
 
 type Finding = Omit<LifecycleIssue, "severity">;
 
+/**
+ * What S3's PutBucketLifecycleConfiguration rejects, with S3's own wording, in the order S3 reports it:
+ * the configuration as a whole, then per rule its identity, filter, and each action.
+ */
 function s3Errors(config: LifecycleConfiguration): Finding[] {
   const out: Finding[] = [];
-  const add = (code: string, ruleId: string | null, element: LifecycleElement, message: string) =>
-    out.push({ code, ruleId, element, message });
+  const add: Add = (code, ruleId, element, message) => out.push({ code, ruleId, element, message });
+  configurationErrors(config, add);
+  const seen = new Set<string>();
+  for (const rule of config.rules) {
+    const where = describeFilter(rule);
+    ruleIdentityErrors(rule, seen, add);
+    checkFilter(rule, add);
+    noActionError(rule, where, add);
+    const basis = transitionErrors(rule, where, add);
+    expirationErrors(rule, where, basis, add);
+    noncurrentTransitionErrors(rule, where, add);
+    noncurrentExpirationErrors(rule, where, add);
+    abortUploadErrors(rule, where, add);
+  }
+  return out;
+}
 
+/** The configuration as a whole: at least one rule, at most MAX_RULES, a known minimum-size default. */
+function configurationErrors(config: LifecycleConfiguration, add: Add): void {
   if (config.rules.length === 0)
     add("no-rules", null, "Configuration", "The lifecycle configuration must contain at least one Rule");
   if (config.rules.length > MAX_RULES)
@@ -228,244 +248,280 @@ function s3Errors(config: LifecycleConfiguration): Finding[] {
       "Configuration",
       `'TransitionDefaultMinimumObjectSize' must be 'all_storage_classes_128K' or 'varies_by_storage_class', not '${String(tdmos)}'`,
     );
+}
 
-  const seen = new Set<string>();
-  for (const rule of config.rules) {
-    const id = rule.id;
-    const where = describeFilter(rule);
-    if (seen.has(id))
-      add("duplicate-id", id, "ID", `Rule ID must be unique. Found same ID '${id}' for more than one rule`);
-    seen.add(id);
-    if (id.length > MAX_ID_LENGTH)
+/** A rule's id (unique, not too long) and status; `seen` holds the ids of the rules before it. */
+function ruleIdentityErrors(rule: LifecycleRule, seen: Set<string>, add: Add): void {
+  const id = rule.id;
+  if (seen.has(id))
+    add("duplicate-id", id, "ID", `Rule ID must be unique. Found same ID '${id}' for more than one rule`);
+  seen.add(id);
+  if (id.length > MAX_ID_LENGTH)
+    add(
+      "id-too-long",
+      id,
+      "ID",
+      `ID length should not exceed allowed limit of ${MAX_ID_LENGTH} (found ${id.length})`,
+    );
+  if (rule.status !== "Enabled" && rule.status !== "Disabled")
+    add("status", id, "Rule", `'Status' must be 'Enabled' or 'Disabled' in rule '${id}'`);
+}
+
+/** A rule must do something. */
+function noActionError(rule: LifecycleRule, where: string, add: Add): void {
+  const none =
+    (rule.transitions ?? []).length === 0 &&
+    (rule.noncurrentVersionTransitions ?? []).length === 0 &&
+    rule.expiration === undefined &&
+    rule.noncurrentVersionExpiration === undefined &&
+    rule.abortIncompleteMultipartUpload === undefined;
+  if (none)
+    add("no-action", rule.id, "Rule", `At least one action needs to be specified in a rule (${where})`);
+}
+
+/** Whether a rule's transitions count in days, by date, or both (S3 refuses mixing them with Expiration). */
+interface TransitionBasis {
+  sawDays: boolean;
+  sawDate: boolean;
+}
+
+/** Transitions of current versions: class, Days or Date, the IA minimum, and their order. */
+function transitionErrors(rule: LifecycleRule, where: string, add: Add): TransitionBasis {
+  const id = rule.id;
+  const t = rule.transitions ?? [];
+  const classes = new Set<string>();
+  let sawDays = false;
+  let sawDate = false;
+  for (const tr of t) {
+    if (!(STORAGE_CLASSES as readonly string[]).includes(tr.storageClass))
       add(
-        "id-too-long",
-        id,
-        "ID",
-        `ID length should not exceed allowed limit of ${MAX_ID_LENGTH} (found ${id.length})`,
-      );
-    if (rule.status !== "Enabled" && rule.status !== "Disabled")
-      add("status", id, "Rule", `'Status' must be 'Enabled' or 'Disabled' in rule '${id}'`);
-
-    checkFilter(rule, add);
-
-    const t = rule.transitions ?? [];
-    const nt = rule.noncurrentVersionTransitions ?? [];
-    const exp = rule.expiration;
-    const nve = rule.noncurrentVersionExpiration;
-    const abort = rule.abortIncompleteMultipartUpload;
-    if (t.length === 0 && nt.length === 0 && exp === undefined && nve === undefined && abort === undefined)
-      add("no-action", id, "Rule", `At least one action needs to be specified in a rule (${where})`);
-
-    // --- Transitions (current versions) ---
-    const classes = new Set<string>();
-    let sawDays = false;
-    let sawDate = false;
-    for (const tr of t) {
-      if (!(STORAGE_CLASSES as readonly string[]).includes(tr.storageClass))
-        add(
-          "storage-class",
-          id,
-          "Transition",
-          `'${String(tr.storageClass)}' is not a valid transition StorageClass`,
-        );
-      if (classes.has(tr.storageClass))
-        add(
-          "duplicate-storage-class",
-          id,
-          "Transition",
-          `'StorageClass' must be different for 'Transition' actions in same 'Rule' with ${where} ('${tr.storageClass}' appears twice)`,
-        );
-      classes.add(tr.storageClass);
-      if (tr.days !== undefined && tr.date !== undefined)
-        add(
-          "date-and-days",
-          id,
-          "Transition",
-          `Transition action for ${where} cannot specify both 'Date' and 'Days'`,
-        );
-      if (tr.days === undefined && tr.date === undefined)
-        add(
-          "transition-empty",
-          id,
-          "Transition",
-          `Transition action for ${where} must specify 'Days' or 'Date'`,
-        );
-      if (tr.days !== undefined) {
-        sawDays = true;
-        if (!isInt(tr.days) || tr.days < 0)
-          add(
-            "days-integer",
-            id,
-            "Transition",
-            `'Days' for Transition action must be a non-negative integer (${where})`,
-          );
-        else if (IA_CLASSES.has(tr.storageClass) && tr.days < 30)
-          add(
-            "ia-min-days",
-            id,
-            "Transition",
-            `'Days' in Transition action must be greater than or equal to 30 for storageClass '${tr.storageClass}' (${where} has ${tr.days})`,
-          );
-      }
-      if (tr.date !== undefined) {
-        sawDate = true;
-        checkDate(tr.date, id, "Transition", add);
-      }
-    }
-    if (sawDays && sawDate)
-      add(
-        "mixed-date-days",
+        "storage-class",
         id,
         "Transition",
-        `Found mixed 'Date' and 'Days' based Transition actions in lifecycle rule for ${where}`,
+        `'${String(tr.storageClass)}' is not a valid transition StorageClass`,
       );
-    checkTransitionOrder(t, id, where, "Transition", "Days", add);
-
-    // --- Expiration ---
-    if (exp !== undefined) {
-      const eodm = exp.expiredObjectDeleteMarker === true;
-      if (exp.days === undefined && exp.date === undefined && exp.expiredObjectDeleteMarker === undefined)
-        add(
-          "expiration-empty",
-          id,
-          "Expiration",
-          `Expiration action for ${where} must specify one of 'Days', 'Date' or 'ExpiredObjectDeleteMarker'`,
-        );
-      if (exp.days !== undefined && exp.date !== undefined)
-        add(
-          "date-and-days",
-          id,
-          "Expiration",
-          `Expiration action for ${where} cannot specify both 'Date' and 'Days'`,
-        );
-      if (exp.expiredObjectDeleteMarker !== undefined && (exp.days !== undefined || exp.date !== undefined))
-        add(
-          "eodm-with-days",
-          id,
-          "Expiration",
-          `ExpiredObjectDeleteMarker cannot be specified with Days or Date in a Lifecycle Expiration Policy (${where})`,
-        );
-      if (exp.days !== undefined && (!isInt(exp.days) || exp.days <= 0))
-        add(
-          "days-positive",
-          id,
-          "Expiration",
-          `'Days' for Expiration action must be a positive integer (${where})`,
-        );
-      if (exp.date !== undefined) checkDate(exp.date, id, "Expiration", add);
-      if ((exp.days !== undefined && sawDate) || (exp.date !== undefined && sawDays))
-        add(
-          "mixed-date-days",
-          id,
-          "Expiration",
-          `Found mixed 'Date' and 'Days' based Expiration and Transition actions in lifecycle rule for ${where}`,
-        );
-      if (exp.days !== undefined && isInt(exp.days))
-        for (const tr of t)
-          if (tr.days !== undefined && isInt(tr.days) && exp.days <= tr.days)
-            add(
-              "expiration-before-transition",
-              id,
-              "Expiration",
-              `'Days' in the Expiration action for ${where} must be greater than 'Days' in the Transition action (${exp.days} <= ${tr.days} for ${tr.storageClass})`,
-            );
-      if (exp.date !== undefined)
-        for (const tr of t)
-          if (tr.date !== undefined && parseLifecycleDate(exp.date).time <= parseLifecycleDate(tr.date).time)
-            add(
-              "expiration-before-transition",
-              id,
-              "Expiration",
-              `'Date' in the Expiration action for ${where} must be later than 'Date' in the Transition action`,
-            );
-      if (eodm && (hasTagFilter(rule) || hasSizeFilter(rule)))
-        add(
-          "eodm-filter",
-          id,
-          "Expiration",
-          `ExpiredObjectDeleteMarker cannot be used with a tag or object size filter (${where})`,
-        );
-    }
-
-    // --- Noncurrent versions ---
-    const nclasses = new Set<string>();
-    for (const tr of nt) {
-      if (!(STORAGE_CLASSES as readonly string[]).includes(tr.storageClass))
-        add(
-          "storage-class",
-          id,
-          "NoncurrentVersionTransition",
-          `'${String(tr.storageClass)}' is not a valid transition StorageClass`,
-        );
-      if (nclasses.has(tr.storageClass))
-        add(
-          "duplicate-storage-class",
-          id,
-          "NoncurrentVersionTransition",
-          `'StorageClass' must be different for 'NoncurrentVersionTransition' actions in same 'Rule' with ${where} ('${tr.storageClass}' appears twice)`,
-        );
-      nclasses.add(tr.storageClass);
-      if (!isInt(tr.noncurrentDays) || tr.noncurrentDays < 0)
+    if (classes.has(tr.storageClass))
+      add(
+        "duplicate-storage-class",
+        id,
+        "Transition",
+        `'StorageClass' must be different for 'Transition' actions in same 'Rule' with ${where} ('${tr.storageClass}' appears twice)`,
+      );
+    classes.add(tr.storageClass);
+    if (tr.days !== undefined && tr.date !== undefined)
+      add(
+        "date-and-days",
+        id,
+        "Transition",
+        `Transition action for ${where} cannot specify both 'Date' and 'Days'`,
+      );
+    if (tr.days === undefined && tr.date === undefined)
+      add(
+        "transition-empty",
+        id,
+        "Transition",
+        `Transition action for ${where} must specify 'Days' or 'Date'`,
+      );
+    if (tr.days !== undefined) {
+      sawDays = true;
+      if (!isInt(tr.days) || tr.days < 0)
         add(
           "days-integer",
           id,
-          "NoncurrentVersionTransition",
-          `'NoncurrentDays' for NoncurrentVersionTransition action must be a non-negative integer (${where})`,
+          "Transition",
+          `'Days' for Transition action must be a non-negative integer (${where})`,
         );
-      else if (IA_CLASSES.has(tr.storageClass) && tr.noncurrentDays < 30)
+      else if (IA_CLASSES.has(tr.storageClass) && tr.days < 30)
         add(
           "ia-min-days",
           id,
-          "NoncurrentVersionTransition",
-          `'NoncurrentDays' in NoncurrentVersionTransition action must be greater than or equal to 30 for storageClass '${tr.storageClass}' (${where} has ${tr.noncurrentDays})`,
+          "Transition",
+          `'Days' in Transition action must be greater than or equal to 30 for storageClass '${tr.storageClass}' (${where} has ${tr.days})`,
         );
-      checkNewer(tr.newerNoncurrentVersions, id, "NoncurrentVersionTransition", where, add);
     }
-    checkTransitionOrder(
-      nt.map((x) => ({ days: x.noncurrentDays, storageClass: x.storageClass })),
-      id,
-      where,
-      "NoncurrentVersionTransition",
-      "NoncurrentDays",
-      add,
-    );
-    if (nve !== undefined) {
-      if (!isInt(nve.noncurrentDays) || nve.noncurrentDays <= 0)
-        add(
-          "days-positive",
-          id,
-          "NoncurrentVersionExpiration",
-          `'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer (${where})`,
-        );
-      else
-        for (const tr of nt)
-          if (isInt(tr.noncurrentDays) && nve.noncurrentDays <= tr.noncurrentDays)
-            add(
-              "expiration-before-transition",
-              id,
-              "NoncurrentVersionExpiration",
-              `'NoncurrentDays' in the NoncurrentVersionExpiration action for ${where} must be greater than 'NoncurrentDays' in the NoncurrentVersionTransition action (${nve.noncurrentDays} <= ${tr.noncurrentDays} for ${tr.storageClass})`,
-            );
-      checkNewer(nve.newerNoncurrentVersions, id, "NoncurrentVersionExpiration", where, add);
-    }
-    if (abort !== undefined) {
-      if (!isInt(abort.daysAfterInitiation) || abort.daysAfterInitiation <= 0)
-        add(
-          "days-positive",
-          id,
-          "AbortIncompleteMultipartUpload",
-          `'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer (${where})`,
-        );
-      if (hasTagFilter(rule) || hasSizeFilter(rule))
-        add(
-          "abort-filter",
-          id,
-          "AbortIncompleteMultipartUpload",
-          `AbortIncompleteMultipartUpload cannot be specified with a tag or object size filter (${where})`,
-        );
+    if (tr.date !== undefined) {
+      sawDate = true;
+      checkDate(tr.date, id, "Transition", add);
     }
   }
-  return out;
+  if (sawDays && sawDate)
+    add(
+      "mixed-date-days",
+      id,
+      "Transition",
+      `Found mixed 'Date' and 'Days' based Transition actions in lifecycle rule for ${where}`,
+    );
+  checkTransitionOrder(t, id, where, "Transition", "Days", add);
+
+  return { sawDays, sawDate };
+}
+
+/** Expiration: what it names, and that it comes after every transition on the same basis. */
+function expirationErrors(
+  rule: LifecycleRule,
+  where: string,
+  { sawDays, sawDate }: TransitionBasis,
+  add: Add,
+): void {
+  const id = rule.id;
+  const t = rule.transitions ?? [];
+  const exp = rule.expiration;
+  if (exp === undefined) return;
+  const eodm = exp.expiredObjectDeleteMarker === true;
+  if (exp.days === undefined && exp.date === undefined && exp.expiredObjectDeleteMarker === undefined)
+    add(
+      "expiration-empty",
+      id,
+      "Expiration",
+      `Expiration action for ${where} must specify one of 'Days', 'Date' or 'ExpiredObjectDeleteMarker'`,
+    );
+  if (exp.days !== undefined && exp.date !== undefined)
+    add(
+      "date-and-days",
+      id,
+      "Expiration",
+      `Expiration action for ${where} cannot specify both 'Date' and 'Days'`,
+    );
+  if (exp.expiredObjectDeleteMarker !== undefined && (exp.days !== undefined || exp.date !== undefined))
+    add(
+      "eodm-with-days",
+      id,
+      "Expiration",
+      `ExpiredObjectDeleteMarker cannot be specified with Days or Date in a Lifecycle Expiration Policy (${where})`,
+    );
+  if (exp.days !== undefined && (!isInt(exp.days) || exp.days <= 0))
+    add(
+      "days-positive",
+      id,
+      "Expiration",
+      `'Days' for Expiration action must be a positive integer (${where})`,
+    );
+  if (exp.date !== undefined) checkDate(exp.date, id, "Expiration", add);
+  if ((exp.days !== undefined && sawDate) || (exp.date !== undefined && sawDays))
+    add(
+      "mixed-date-days",
+      id,
+      "Expiration",
+      `Found mixed 'Date' and 'Days' based Expiration and Transition actions in lifecycle rule for ${where}`,
+    );
+  if (exp.days !== undefined && isInt(exp.days))
+    for (const tr of t)
+      if (tr.days !== undefined && isInt(tr.days) && exp.days <= tr.days)
+        add(
+          "expiration-before-transition",
+          id,
+          "Expiration",
+          `'Days' in the Expiration action for ${where} must be greater than 'Days' in the Transition action (${exp.days} <= ${tr.days} for ${tr.storageClass})`,
+        );
+  if (exp.date !== undefined)
+    for (const tr of t)
+      if (tr.date !== undefined && parseLifecycleDate(exp.date).time <= parseLifecycleDate(tr.date).time)
+        add(
+          "expiration-before-transition",
+          id,
+          "Expiration",
+          `'Date' in the Expiration action for ${where} must be later than 'Date' in the Transition action`,
+        );
+  if (eodm && (hasTagFilter(rule) || hasSizeFilter(rule)))
+    add(
+      "eodm-filter",
+      id,
+      "Expiration",
+      `ExpiredObjectDeleteMarker cannot be used with a tag or object size filter (${where})`,
+    );
+}
+
+/** Transitions of noncurrent versions: class, NoncurrentDays, the IA minimum, and their order. */
+function noncurrentTransitionErrors(rule: LifecycleRule, where: string, add: Add): void {
+  const id = rule.id;
+  const nt = rule.noncurrentVersionTransitions ?? [];
+  const nclasses = new Set<string>();
+  for (const tr of nt) {
+    if (!(STORAGE_CLASSES as readonly string[]).includes(tr.storageClass))
+      add(
+        "storage-class",
+        id,
+        "NoncurrentVersionTransition",
+        `'${String(tr.storageClass)}' is not a valid transition StorageClass`,
+      );
+    if (nclasses.has(tr.storageClass))
+      add(
+        "duplicate-storage-class",
+        id,
+        "NoncurrentVersionTransition",
+        `'StorageClass' must be different for 'NoncurrentVersionTransition' actions in same 'Rule' with ${where} ('${tr.storageClass}' appears twice)`,
+      );
+    nclasses.add(tr.storageClass);
+    if (!isInt(tr.noncurrentDays) || tr.noncurrentDays < 0)
+      add(
+        "days-integer",
+        id,
+        "NoncurrentVersionTransition",
+        `'NoncurrentDays' for NoncurrentVersionTransition action must be a non-negative integer (${where})`,
+      );
+    else if (IA_CLASSES.has(tr.storageClass) && tr.noncurrentDays < 30)
+      add(
+        "ia-min-days",
+        id,
+        "NoncurrentVersionTransition",
+        `'NoncurrentDays' in NoncurrentVersionTransition action must be greater than or equal to 30 for storageClass '${tr.storageClass}' (${where} has ${tr.noncurrentDays})`,
+      );
+    checkNewer(tr.newerNoncurrentVersions, id, "NoncurrentVersionTransition", where, add);
+  }
+  checkTransitionOrder(
+    nt.map((x) => ({ days: x.noncurrentDays, storageClass: x.storageClass })),
+    id,
+    where,
+    "NoncurrentVersionTransition",
+    "NoncurrentDays",
+    add,
+  );
+}
+
+/** Expiration of noncurrent versions: positive, and after every noncurrent transition. */
+function noncurrentExpirationErrors(rule: LifecycleRule, where: string, add: Add): void {
+  const id = rule.id;
+  const nt = rule.noncurrentVersionTransitions ?? [];
+  const nve = rule.noncurrentVersionExpiration;
+  if (nve === undefined) return;
+  if (!isInt(nve.noncurrentDays) || nve.noncurrentDays <= 0)
+    add(
+      "days-positive",
+      id,
+      "NoncurrentVersionExpiration",
+      `'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer (${where})`,
+    );
+  else
+    for (const tr of nt)
+      if (isInt(tr.noncurrentDays) && nve.noncurrentDays <= tr.noncurrentDays)
+        add(
+          "expiration-before-transition",
+          id,
+          "NoncurrentVersionExpiration",
+          `'NoncurrentDays' in the NoncurrentVersionExpiration action for ${where} must be greater than 'NoncurrentDays' in the NoncurrentVersionTransition action (${nve.noncurrentDays} <= ${tr.noncurrentDays} for ${tr.storageClass})`,
+        );
+  checkNewer(nve.newerNoncurrentVersions, id, "NoncurrentVersionExpiration", where, add);
+}
+
+/** AbortIncompleteMultipartUpload: positive, and not with a tag or size filter. */
+function abortUploadErrors(rule: LifecycleRule, where: string, add: Add): void {
+  const id = rule.id;
+  const abort = rule.abortIncompleteMultipartUpload;
+  if (abort === undefined) return;
+  if (!isInt(abort.daysAfterInitiation) || abort.daysAfterInitiation <= 0)
+    add(
+      "days-positive",
+      id,
+      "AbortIncompleteMultipartUpload",
+      `'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer (${where})`,
+    );
+  if (hasTagFilter(rule) || hasSizeFilter(rule))
+    add(
+      "abort-filter",
+      id,
+      "AbortIncompleteMultipartUpload",
+      `AbortIncompleteMultipartUpload cannot be specified with a tag or object size filter (${where})`,
+    );
 }
 
 type Add = (code: string, ruleId: string | null, element: LifecycleElement, message: string) => void;

@@ -1,11 +1,11 @@
 // `npm run restore-drill -- <dataset> [--repo <path>] [--scratch <dir>]`: restores the latest Borg
 // archive of a dataset and compares every file with the checksum manifest stored in the archive.
-// The node's drill timers run the same steps as a shell script (analysis/backup/borg.ts).
+// The node's drill timers run the same steps as a shell script (analysis/backup/scripts/drill.sh).
 // `--offsite` restores from the S3 vault instead: the hot/ mirror and the latest archive/ export
 // (tools/restore-drill/offsite.ts; runbook: docs/runbooks/restore-drill.md).
 import { statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { datasetSlug, defaultPaths } from "../analysis/backup/borg";
+import { datasetSlug, defaultPaths } from "../analysis/backup/borg-paths";
 import { borgDatasets } from "../analysis/backup/borg-model";
 import { formatComparison } from "../analysis/backup/manifest";
 import {

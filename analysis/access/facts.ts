@@ -1,9 +1,9 @@
-import type { NetworkModel } from "../../model";
+import type { AccessModel } from "./plan";
 import { FACT_TYPES, type AccessFacts } from "../../model/facts";
 import { expandPorts } from "../../model/access";
 import type { AccessGraph } from "./violations";
 
-export function accessFacts(model: NetworkModel): AccessFacts {
+export function accessFacts(model: AccessModel): AccessFacts {
   return {
     segments: model.segments.map((s) => ({ name: s.name, vlan: s.vlan, trust: s.trust })),
     portRoles: (model.config.access?.switches ?? []).flatMap((sw) =>

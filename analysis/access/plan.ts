@@ -1,4 +1,4 @@
-import type { NetworkModel } from "../../model";
+import type { NetworkConfig, NetworkModel } from "../../model";
 import { expandPorts } from "../../model/access";
 
 /**
@@ -39,7 +39,12 @@ export interface AccessPlan {
   ports: PortPlacement[];
 }
 
-export function accessPlan(model: NetworkModel): AccessPlan {
+/** What the access network is derived from: the segments and `homelab:access`. */
+export type AccessModel = Pick<NetworkModel, "segments" | "segmentsByName"> & {
+  config: Pick<NetworkConfig, "access">;
+};
+
+export function accessPlan(model: AccessModel): AccessPlan {
   const ref = (name: string): SegmentRef => {
     const s = model.segmentsByName.get(name);
     return { segment: name, vlan: s?.vlan ?? 0, trust: s?.trust ?? "unknown" };

@@ -10,7 +10,8 @@
  *     backups can be read back).
  */
 import { stringify } from "yaml";
-import { METRIC_OK, METRIC_SUCCESS, type JobExpectation, type JobTask } from "./borg";
+import type { JobExpectation, JobTask } from "./borg";
+import { METRIC_OK, METRIC_SUCCESS } from "./borg-metrics";
 
 export interface AlertRule {
   alert: string;

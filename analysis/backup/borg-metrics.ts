@@ -1,8 +1,13 @@
 /**
  * Prometheus textfile-collector lines of a Borg job, in the exact shape the node scripts write
- * (analysis/backup/borg.ts, hb_metric), for the restore-drill CLI and tests.
+ * (analysis/backup/scripts/common.sh, hb_metric), for the restore-drill CLI and tests.
  */
-import { METRIC_OK, METRIC_RUN, METRIC_SUCCESS, type JobTask } from "./borg";
+import type { JobTask } from "./borg";
+
+/** The metric names the job scripts write (borg-scripts.ts hands them to common.sh) and alerts watch. */
+export const METRIC_SUCCESS = "homelab_backup_last_success_timestamp_seconds";
+export const METRIC_RUN = "homelab_backup_last_run_timestamp_seconds";
+export const METRIC_OK = "homelab_backup_last_run_ok";
 
 export interface JobOutcome {
   dataset: string;

@@ -84,88 +84,42 @@ class AliasTable {
   }
 }
 
-/** Compiles the model's intents into the gateway's configuration. Pure: same model, same output. */
-export function compileFirewall(model: NetworkModel): CompiledFirewall {
-  const c = model.config;
-  // Interface labels and rule ids share one namespace; OPNsense's own "wan" makes this a real clash.
-  for (const reserved of ["wan", "wireguard"])
-    if (model.segmentsByName.has(reserved))
-      throw new Error(`segment name "${reserved}" is reserved for the gateway's ${reserved} interface`);
-  const aliases = new AliasTable();
-  const segmentRef = (s: ResolvedSegment): InterfaceRef => ({ kind: "segment", segment: s.name });
+/** What a pass rule matches. */
+interface PassMatch {
+  protocol: RuleProtocol;
+  source: Address;
+  destination: Address;
+  destinationNot?: boolean;
+  ports?: PortMatch;
+  log?: boolean;
+}
 
-  const netAlias = (s: ResolvedSegment): Address => ({ kind: "alias", name: aliasName("net", s.name) });
-  for (const s of model.segments)
-    aliases.add({
-      name: aliasName("net", s.name),
-      type: "network",
-      content: [s.cidr],
-      description: aliasDescription(`segment ${s.name}, VLAN ${s.vlan}, trust ${s.trust}`),
-    });
-  aliases.add({
-    name: PRIVATE_ALIAS,
-    type: "network",
-    content: privateNets(model),
-    description: aliasDescription("private networks. internet means not one of these"),
-  });
-  aliases.add({
-    name: TUNNEL_ALIAS,
-    type: "network",
-    content: [c.wireguard.tunnelCidr],
-    description: aliasDescription("WireGuard admin tunnel"),
-  });
-  const hostAlias = (name: string, address: string): Address => ({
-    kind: "alias",
-    name: aliases.add({
-      name: aliasName("host", name),
-      type: "host",
-      content: [address],
-      description: aliasDescription(`host ${name}`),
-    }),
-  });
-  const portMatch = (ranges: PortRange[]): PortMatch => {
-    if (ranges.length === 0) return { kind: "any" };
-    if (ranges.length === 1) {
-      const r = ranges[0]!;
-      return r.from === r.to ? { kind: "port", port: r.from } : { kind: "range", from: r.from, to: r.to };
-    }
-    const content = portAliasEntries(ranges);
-    const name = portAliasName(content);
-    aliases.add({
-      name,
-      type: "port",
-      content,
-      description: aliasDescription(`ports ${content.join(", ")}`),
-    });
-    return { kind: "alias", name };
-  };
+/**
+ * The compiler's working state: the aliases so far and each interface's rules in order. An alias is
+ * added when a rule first names it, so the alias list follows the rules' order.
+ */
+class RuleBook {
+  readonly aliases = new AliasTable();
+  private readonly drafts: Map<string, RuleDraft[]>;
 
-  const interfaces: InterfaceRef[] = [
-    ...model.segments.map(segmentRef),
-    { kind: "wireguard" },
-    { kind: "wan" },
-  ];
-  const drafts = new Map<string, RuleDraft[]>(interfaces.map((i) => [interfaceKey(i), []]));
-  const push = (draft: Omit<RuleDraft, "id" | "description"> & { name: string; why: string }) => {
+  constructor(readonly interfaces: InterfaceRef[]) {
+    this.drafts = new Map(interfaces.map((i) => [interfaceKey(i), []]));
+  }
+
+  /** The rules of one interface, in order. */
+  rulesOf(iface: InterfaceRef): RuleDraft[] {
+    return this.drafts.get(interfaceKey(iface))!;
+  }
+
+  /** Adds a rule; its id (`<interface>/<name>`) ends its description, so the gateway's log names it. */
+  push(draft: Omit<RuleDraft, "id" | "description"> & { name: string; why: string }): void {
     const { name, why, ...rest } = draft;
     const id = `${interfaceLabel(rest.interface)}/${name}`;
-    drafts.get(interfaceKey(rest.interface))!.push({ ...rest, id, description: `${why} [${id}]` });
-  };
-  const pass = (
-    iface: InterfaceRef,
-    name: string,
-    why: string,
-    origin: RuleOrigin,
-    m: {
-      protocol: RuleProtocol;
-      source: Address;
-      destination: Address;
-      destinationNot?: boolean;
-      ports?: PortMatch;
-      log?: boolean;
-    },
-  ) =>
-    push({
+    this.rulesOf(rest.interface).push({ ...rest, id, description: `${why} [${id}]` });
+  }
+
+  pass(iface: InterfaceRef, name: string, why: string, origin: RuleOrigin, m: PassMatch): void {
+    this.push({
       interface: iface,
       name,
       why,
@@ -179,35 +133,141 @@ export function compileFirewall(model: NetworkModel): CompiledFirewall {
       destinationPort: m.ports ?? { kind: "any" },
       log: m.log ?? false,
     });
+  }
 
-  // Anti-lockout comes first on management so no later rule (or mistake in one) can shadow it.
+  netAlias(s: ResolvedSegment): Address {
+    return { kind: "alias", name: aliasName("net", s.name) };
+  }
+
+  hostAlias(name: string, address: string): Address {
+    return {
+      kind: "alias",
+      name: this.aliases.add({
+        name: aliasName("host", name),
+        type: "host",
+        content: [address],
+        description: aliasDescription(`host ${name}`),
+      }),
+    };
+  }
+
+  /** One port or range inline; several through a port alias. */
+  portMatch(ranges: PortRange[]): PortMatch {
+    if (ranges.length === 0) return { kind: "any" };
+    if (ranges.length === 1) {
+      const r = ranges[0]!;
+      return r.from === r.to ? { kind: "port", port: r.from } : { kind: "range", from: r.from, to: r.to };
+    }
+    const content = portAliasEntries(ranges);
+    const name = portAliasName(content);
+    this.aliases.add({
+      name,
+      type: "port",
+      content,
+      description: aliasDescription(`ports ${content.join(", ")}`),
+    });
+    return { kind: "alias", name };
+  }
+}
+
+const segmentRef = (s: ResolvedSegment): InterfaceRef => ({ kind: "segment", segment: s.name });
+
+/**
+ * Compiles the model's intents into the gateway's configuration. Pure: same model, same output. The
+ * phases run in this order because rule order within an interface, and alias order, follow it.
+ */
+export function compileFirewall(model: NetworkModel): CompiledFirewall {
+  const c = model.config;
+  checkReservedNames(model);
+  const ingressHost = model.hosts.get(c.ingress.host);
+  const interfaces: InterfaceRef[] = [
+    ...model.segments.map(segmentRef),
+    { kind: "wireguard" },
+    { kind: "wan" },
+  ];
+  const book = new RuleBook(interfaces);
+  declareNetworkAliases(book, model);
+  antiLockoutRules(book, model);
+  infrastructureRules(book, model);
+  flowRules(book, model);
+  if (!ingressHost) throw new Error(`ingress host ${c.ingress.host} is not a declared host`);
+  const published = [...new Set([c.ingress.httpsPort, c.ingress.httpPort])];
+  wanRules(book, ingressHost, published, c.wireguard.listenPort);
+  defaultDenyRules(book);
+
+  const rules = sequenceRules(book);
+  const portForwards = portForwardsOf(ingressHost, published);
+  const vlans = vlansOf(model);
+  const hostOverrides = hostOverridesOf(model, ingressHost);
+  checkDescriptions([
+    ...rules.map((r) => r.description),
+    ...vlans.map((v) => v.description),
+    ...portForwards.map((f) => f.description),
+    ...hostOverrides.map((h) => h.description),
+  ]);
+  return { vlans, aliases: book.aliases.all(), rules, portForwards, hostOverrides, interfaces };
+}
+
+/** Interface labels and rule ids share one namespace; OPNsense's own "wan" makes this a real clash. */
+function checkReservedNames(model: NetworkModel): void {
+  for (const reserved of ["wan", "wireguard"])
+    if (model.segmentsByName.has(reserved))
+      throw new Error(`segment name "${reserved}" is reserved for the gateway's ${reserved} interface`);
+}
+
+/** One alias per segment, the private networks ("internet" is not one of them) and the tunnel. */
+function declareNetworkAliases(book: RuleBook, model: NetworkModel): void {
+  for (const s of model.segments)
+    book.aliases.add({
+      name: aliasName("net", s.name),
+      type: "network",
+      content: [s.cidr],
+      description: aliasDescription(`segment ${s.name}, VLAN ${s.vlan}, trust ${s.trust}`),
+    });
+  book.aliases.add({
+    name: PRIVATE_ALIAS,
+    type: "network",
+    content: privateNets(model),
+    description: aliasDescription("private networks. internet means not one of these"),
+  });
+  book.aliases.add({
+    name: TUNNEL_ALIAS,
+    type: "network",
+    content: [model.config.wireguard.tunnelCidr],
+    description: aliasDescription("WireGuard admin tunnel"),
+  });
+}
+
+/** Anti-lockout comes first on management so no later rule (or mistake in one) can shadow it. */
+function antiLockoutRules(book: RuleBook, model: NetworkModel): void {
   for (const s of model.segments.filter((x) => x.trust === "management"))
-    pass(
+    book.pass(
       segmentRef(s),
       "anti-lockout",
       "anti-lockout: management reaches the gateway GUI and SSH",
-      {
-        kind: "antiLockout",
-      },
+      { kind: "antiLockout" },
       {
         protocol: "tcp",
-        source: netAlias(s),
+        source: book.netAlias(s),
         destination: { kind: "address", ip: s.gateway },
-        ports: portMatch(ANTI_LOCKOUT_PORTS.map((p) => ({ from: p, to: p }))),
+        ports: book.portMatch(ANTI_LOCKOUT_PORTS.map((p) => ({ from: p, to: p }))),
       },
     );
+}
 
+/** DNS, NTP and DHCP from each segment's own gateway address, and nothing else of the gateway. */
+function infrastructureRules(book: RuleBook, model: NetworkModel): void {
   for (const s of model.segments) {
     const gw: Address = { kind: "address", ip: s.gateway };
     for (const inf of INFRASTRUCTURE)
-      pass(
+      book.pass(
         segmentRef(s),
         inf.service,
         inf.why,
         { kind: "infrastructure", service: inf.service },
         {
           protocol: inf.protocol,
-          source: netAlias(s),
+          source: book.netAlias(s),
           destination: gw,
           ports: { kind: "port", port: inf.port },
         },
@@ -217,7 +277,7 @@ export function compileFirewall(model: NetworkModel): CompiledFirewall {
       ["dhcp", gw],
       ["dhcp-broadcast", { kind: "address", ip: "255.255.255.255" }],
     ] as const)
-      pass(
+      book.pass(
         segmentRef(s),
         name,
         "DHCP from the gateway",
@@ -230,53 +290,66 @@ export function compileFirewall(model: NetworkModel): CompiledFirewall {
         },
       );
   }
+}
 
-  const sources = (flow: ResolvedFlow): { iface: InterfaceRef; source: Address }[] => {
-    const from = flow.from;
-    switch (from.kind) {
-      case "segment":
-        return [{ iface: segmentRef(from.segment), source: netAlias(from.segment) }];
-      case "host":
-        return [
-          { iface: segmentRef(from.host.segmentRef), source: hostAlias(from.host.name, from.host.address) },
-        ];
-      case "wireguard":
-        return [{ iface: { kind: "wireguard" }, source: { kind: "alias", name: TUNNEL_ALIAS } }];
-      case "any":
-        return [...model.segments.map(segmentRef), { kind: "wireguard" as const }].map((iface) => ({
-          iface,
-          source: { kind: "any" as const },
-        }));
-      default:
-        throw new Error(`flow ${flow.index} cannot start at ${from.kind}`);
-    }
-  };
-  const destination = (to: Endpoint): { address: Address; not: boolean } => {
-    switch (to.kind) {
-      case "segment":
-        return { address: netAlias(to.segment), not: false };
-      case "host":
-        return { address: hostAlias(to.host.name, to.host.address), not: false };
-      case "service":
-        return { address: hostAlias(to.service.hostRef.name, to.service.hostRef.address), not: false };
-      case "internet":
-        return { address: { kind: "alias", name: PRIVATE_ALIAS }, not: true };
-      case "wireguard":
-        return { address: { kind: "alias", name: TUNNEL_ALIAS }, not: false };
-      case "any":
-        return { address: { kind: "any" }, not: false };
-    }
-  };
+/** Where a flow's rules go: the interface its traffic enters on, and the source address there. */
+function flowSources(
+  book: RuleBook,
+  model: NetworkModel,
+  flow: ResolvedFlow,
+): { iface: InterfaceRef; source: Address }[] {
+  const from = flow.from;
+  switch (from.kind) {
+    case "segment":
+      return [{ iface: segmentRef(from.segment), source: book.netAlias(from.segment) }];
+    case "host":
+      return [
+        {
+          iface: segmentRef(from.host.segmentRef),
+          source: book.hostAlias(from.host.name, from.host.address),
+        },
+      ];
+    case "wireguard":
+      return [{ iface: { kind: "wireguard" }, source: { kind: "alias", name: TUNNEL_ALIAS } }];
+    case "any":
+      return [...model.segments.map(segmentRef), { kind: "wireguard" as const }].map((iface) => ({
+        iface,
+        source: { kind: "any" as const },
+      }));
+    default:
+      throw new Error(`flow ${flow.index} cannot start at ${from.kind}`);
+  }
+}
 
+/** A flow's destination address; "internet" is anything that is not a private network. */
+function flowDestination(book: RuleBook, to: Endpoint): { address: Address; not: boolean } {
+  switch (to.kind) {
+    case "segment":
+      return { address: book.netAlias(to.segment), not: false };
+    case "host":
+      return { address: book.hostAlias(to.host.name, to.host.address), not: false };
+    case "service":
+      return { address: book.hostAlias(to.service.hostRef.name, to.service.hostRef.address), not: false };
+    case "internet":
+      return { address: { kind: "alias", name: PRIVATE_ALIAS }, not: true };
+    case "wireguard":
+      return { address: { kind: "alias", name: TUNNEL_ALIAS }, not: false };
+    case "any":
+      return { address: { kind: "any" }, not: false };
+  }
+}
+
+/** One pass rule per flow and source interface, in the config's order. */
+function flowRules(book: RuleBook, model: NetworkModel): void {
   for (const flow of model.flows) {
     const traffic = flowTraffic(flow);
-    const dst = destination(flow.to);
+    const dst = flowDestination(book, flow.to);
     const ports =
       traffic.protocol === "tcp" || traffic.protocol === "udp" || traffic.protocol === "tcp/udp"
-        ? portMatch(traffic.ports)
+        ? book.portMatch(traffic.ports)
         : ({ kind: "any" } as const);
-    for (const { iface, source } of sources(flow))
-      pass(
+    for (const { iface, source } of flowSources(book, model, flow))
+      book.pass(
         iface,
         `flow-${flow.index}`,
         flow.reason,
@@ -291,22 +364,25 @@ export function compileFirewall(model: NetworkModel): CompiledFirewall {
         },
       );
   }
+}
 
-  // WAN publishes only the ingress proxy (after the redirect, pf filters the translated destination)
-  // and the WireGuard listener.
-  const ingressHost = model.hosts.get(c.ingress.host);
-  if (!ingressHost) throw new Error(`ingress host ${c.ingress.host} is not a declared host`);
+/**
+ * WAN publishes only the ingress proxy (after the redirect, pf filters the translated destination)
+ * and the WireGuard listener.
+ */
+function wanRules(
+  book: RuleBook,
+  ingressHost: { name: string; address: string },
+  published: number[],
+  wireguardPort: number,
+): void {
   const wan: InterfaceRef = { kind: "wan" };
-  const published = [...new Set([c.ingress.httpsPort, c.ingress.httpPort])];
   for (const port of published)
-    pass(
+    book.pass(
       wan,
       `forward-${port}`,
       `published ingress port ${port} to ${ingressHost.name}`,
-      {
-        kind: "portForward",
-        port,
-      },
+      { kind: "portForward", port },
       {
         protocol: "tcp",
         source: { kind: "any" },
@@ -314,7 +390,7 @@ export function compileFirewall(model: NetworkModel): CompiledFirewall {
         ports: { kind: "port", port },
       },
     );
-  pass(
+  book.pass(
     wan,
     "wireguard",
     "WireGuard admin tunnel listener",
@@ -323,13 +399,15 @@ export function compileFirewall(model: NetworkModel): CompiledFirewall {
       protocol: "udp",
       source: { kind: "any" },
       destination: { kind: "interfaceAddress", interface: wan },
-      ports: { kind: "port", port: c.wireguard.listenPort },
+      ports: { kind: "port", port: wireguardPort },
     },
   );
+}
 
-  // Explicit and logged, so denied attempts show up in the firewall log with the interface they hit.
-  for (const iface of interfaces)
-    push({
+/** Last on every interface, explicit and logged, so denied attempts show up with the interface they hit. */
+function defaultDenyRules(book: RuleBook): void {
+  for (const iface of book.interfaces)
+    book.push({
       interface: iface,
       name: "default-deny",
       why: "default deny: nothing else is allowed",
@@ -343,18 +421,25 @@ export function compileFirewall(model: NetworkModel): CompiledFirewall {
       destinationPort: { kind: "any" },
       log: true,
     });
+}
 
-  const blocks = sequenceBlocks(interfaces.map((i) => drafts.get(interfaceKey(i))!.length));
-  const rules: FilterRule[] = interfaces.flatMap((iface, slot) =>
-    drafts.get(interfaceKey(iface))!.map((d, i) => {
+/** Numbers every rule within its interface's block of sequences (see sequenceBlocks). */
+function sequenceRules(book: RuleBook): FilterRule[] {
+  const blocks = sequenceBlocks(book.interfaces.map((i) => book.rulesOf(i).length));
+  return book.interfaces.flatMap((iface, slot) =>
+    book.rulesOf(iface).map((d, i) => {
       if ((i + 1) * STEP >= blocks.size[slot]!) throw new Error(`too many rules on ${interfaceLabel(iface)}`);
       const sequence = blocks.start[slot]! + (i + 1) * STEP;
       if (sequence > MAX_SEQUENCE) throw new Error("too many interfaces for OPNsense rule sequences");
       return { ...d, sequence, quick: true, direction: "in", ipprotocol: "inet" } satisfies FilterRule;
     }),
   );
+}
 
-  const portForwards: PortForward[] = published.map((port, i) => ({
+/** The redirects from the WAN address to the ingress proxy, one per published port. */
+function portForwardsOf(ingressHost: { name: string; address: string }, published: number[]): PortForward[] {
+  const wan: InterfaceRef = { kind: "wan" };
+  return published.map((port, i) => ({
     id: `forward-${port}`,
     sequence: (i + 1) * STEP,
     interface: wan,
@@ -365,16 +450,22 @@ export function compileFirewall(model: NetworkModel): CompiledFirewall {
     targetPort: port,
     description: `published ingress port ${port} to ${ingressHost.name} [forward-${port}]`,
   }));
+}
 
-  const vlans: VlanDevice[] = model.segments.map((s) => ({
+/** One VLAN device per segment on the trunk. */
+function vlansOf(model: NetworkModel): VlanDevice[] {
+  return model.segments.map((s) => ({
     segment: s.name,
-    parent: c.opnsense.trunkInterface,
+    parent: model.config.opnsense.trunkInterface,
     tag: s.vlan,
     device: `vlan0.${s.vlan}`,
     description: s.description ? `${s.name}: ${s.description}` : s.name,
   }));
+}
 
-  const hostOverrides: HostOverride[] = model.routes.map((r) => {
+/** Every ingress route's name resolves, inside, to the ingress proxy. */
+function hostOverridesOf(model: NetworkModel, ingressHost: { address: string }): HostOverride[] {
+  return model.routes.map((r) => {
     const dot = r.host.indexOf(".");
     return {
       fqdn: r.host,
@@ -384,21 +475,18 @@ export function compileFirewall(model: NetworkModel): CompiledFirewall {
       description: `ingress route ${r.host} to ${r.service}`,
     };
   });
+}
 
-  // The model refuses config that would produce these (resolve-opnsense.ts, with config paths); this
-  // guards the compiler itself against producing a text the gateway would refuse.
-  const texts = [
-    ...rules.map((r) => r.description),
-    ...vlans.map((v) => v.description),
-    ...portForwards.map((f) => f.description),
-    ...hostOverrides.map((h) => h.description),
-  ];
+/**
+ * The model refuses config that would produce these (resolve-opnsense.ts, with config paths); this
+ * guards the compiler itself against producing a text the gateway would refuse.
+ */
+function checkDescriptions(texts: string[]): void {
   for (const t of texts) {
     const problems = descriptionProblems(t);
     if (problems.length > 0)
       throw new Error(`compiled description ${JSON.stringify(t)} ${problems.join("; ")}`);
   }
-  return { vlans, aliases: aliases.all(), rules, portForwards, hostOverrides, interfaces };
 }
 
 /** RFC1918 plus any internal network outside it, so "internet" never includes one of our own nets. */

@@ -1,4 +1,4 @@
-import type { NetworkModel } from "../../model";
+import type { NetworkConfig, NetworkModel } from "../../model";
 import type { IdsBody, ResolvedIds } from "../../model/ids";
 
 import { NODE_EXPORTER_TEXTFILE_DIR } from "../../model/presets";
@@ -8,8 +8,11 @@ import { NODE_EXPORTER_TEXTFILE_DIR } from "../../model/presets";
  * (segments bound to their interface keys) and the alert job on the network node.
  */
 
+/** What the IDS settings and the alert job are derived from: the segments and the gateway's config. */
+export type IdsModel = Pick<NetworkModel, "segments"> & { config: Pick<NetworkConfig, "opnsense"> };
+
 /** Segments whose interface key is known from config (bound by key); the others are looked up. */
-export function configKeys(model: NetworkModel): Record<string, string> {
+export function configKeys(model: IdsModel): Record<string, string> {
   const out: Record<string, string> = {};
   for (const s of model.segments) if ("key" in s.binding) out[s.name] = s.binding.key;
   return out;
@@ -20,7 +23,7 @@ export const bodyKnownOffline = (ids: ResolvedIds, keys: Record<string, string>)
   ids.segments.every((s) => s.name in keys);
 
 /** The provider body, given each segment's interface key (from config or the gateway preflight). */
-export function idsBody(model: NetworkModel, ids: ResolvedIds, keys: Record<string, string>): IdsBody {
+export function idsBody(model: IdsModel, ids: ResolvedIds, keys: Record<string, string>): IdsBody {
   const o = model.config.opnsense;
   return {
     enabled: ids.enabled,
@@ -78,7 +81,7 @@ export const DEFAULT_JOB_PATHS: IdsJobPaths = {
 export const POLL_SCHEDULE = "*:0/2";
 export const POLL_PAGE = 500;
 
-export function idsJobSpec(model: NetworkModel): IdsJobSpec {
+export function idsJobSpec(model: IdsModel): IdsJobSpec {
   const o = model.config.opnsense;
   return {
     url: o.url,

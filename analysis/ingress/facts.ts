@@ -20,7 +20,7 @@ function sections(cfg: string): Map<string, string[]> {
  * an `ssl crt` frontend routes it and no plain frontend does; it is SSO-gated when that frontend runs
  * forward-auth and no rule skips it for the whole host.
  */
-export function ingressFacts(model: NetworkModel, haproxyCfg: string): IngressFacts {
+export function ingressFacts(model: Pick<NetworkModel, "routes">, haproxyCfg: string): IngressFacts {
   const s = sections(haproxyCfg);
   const frontends = [...s.entries()].filter(([h]) => h.startsWith("frontend "));
   const tlsFrontends = frontends.filter(([, lines]) => lines.some((l) => /^bind .* ssl crt /.test(l)));

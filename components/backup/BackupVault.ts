@@ -33,7 +33,7 @@ export const bucketArnOf = (v: Pick<VaultConfig, "name" | "region">): string =>
 
 /**
  * How far beyond the configured retention the writer may lock: the export job adds LOCK_MARGIN_DAYS
- * (analysis/backup/borg.ts); far above it a lock is a cost bomb, not protection.
+ * (analysis/backup/borg-scripts.ts); far above it a lock is a cost bomb, not protection.
  */
 export const RETENTION_SLACK_DAYS = 31;
 

@@ -3,8 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderBorgAlerts } from "../../analysis/backup/alerts";
 import { renderBorg, type BorgRender, type RenderedFile } from "../../analysis/backup/borg";
 import { shellQuote as shq } from "../../analysis/text/shell";
-import { borgDatasets, borgInputFromModel, s3SinkFromModel } from "../../analysis/backup/borg-model";
-import type { StorageModel } from "../../model";
+import {
+  borgDatasets,
+  borgInputFromModel,
+  s3SinkFromModel,
+  type BorgModel,
+} from "../../analysis/backup/borg-model";
 import type { BorgJobFacts } from "../../model/facts";
 import {
   commandConnection,
@@ -17,7 +21,8 @@ import type { BackupVault } from "./BackupVault";
 import { FACT_TYPES } from "../../model/facts";
 
 export interface BorgJobsArgs {
-  model: StorageModel;
+  /** The backup settings, the datasets of both nodes and the network node's SSH endpoint. */
+  model: BorgModel;
   connection: SshConnection;
   vault: BackupVault;
   secrets: SecretResolver;
@@ -210,7 +215,7 @@ export class BorgJobs extends pulumi.ComponentResource {
 }
 
 /** One fact per backed-up dataset: its schedule and whether a verify job and a restore drill exist. */
-export function borgFacts(model: StorageModel, r: BorgRender): BorgJobFacts {
+export function borgFacts(model: BorgModel, r: BorgRender): BorgJobFacts {
   const has = (dataset: string, task: string) =>
     r.expectations.some((e) => e.dataset === dataset && e.task === task);
   return {

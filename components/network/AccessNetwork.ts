@@ -1,14 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { accessFacts } from "../../analysis/access/facts";
-import { accessPlan } from "../../analysis/access/plan";
-import type { NetworkModel } from "../../model";
+import { accessPlan, type AccessModel } from "../../analysis/access/plan";
 import { expandPorts } from "../../model/access";
 import type { SecretResolver } from "../context";
 import { UnifiObject, type UnifiConnection } from "../unifi/UnifiObject";
 import { FACT_TYPES } from "../../model/facts";
 
 export interface AccessNetworkArgs {
-  model: NetworkModel;
+  /** The segments and `homelab:access` (the controller, switches and port profiles). */
+  network: AccessModel;
   secrets: SecretResolver;
 }
 
@@ -33,8 +33,8 @@ export class AccessNetwork extends pulumi.ComponentResource {
   readonly objects: UnifiObject[] = [];
 
   constructor(name: string, args: AccessNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(FACT_TYPES.accessNetwork, name, { ...accessFacts(args.model) }, opts);
-    const { model, secrets } = args;
+    super(FACT_TYPES.accessNetwork, name, { ...accessFacts(args.network) }, opts);
+    const { network: model, secrets } = args;
     const access = model.config.access;
     if (!access) {
       this.registerOutputs({});

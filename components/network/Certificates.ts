@@ -3,14 +3,18 @@ import { Command } from "@pulumi/command/remote/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderAcmeAlerts } from "../../analysis/acme/alerts";
 import { renderEnvFile, renderRenewScript, renderUnits } from "../../analysis/acme/scripts";
-import { ACME_UNIT, acmeSpecFromModel, type AcmeSpec } from "../../analysis/acme/spec";
-import type { NetworkModel } from "../../model";
+import { ACME_UNIT, type AcmeSpec } from "../../analysis/acme/spec";
+import type { AcmeConfig } from "../../model/acme";
 import { commandConnection, type SecretResolver, type SshConnection } from "../context";
 import { FACT_TYPES } from "../../model/facts";
 import { jobBundle, rootHelperSteps, type JobFile } from "../hostJob";
 
 export interface CertificatesArgs {
-  model: NetworkModel;
+  /**
+   * With `ingress.tls.acme`: the renewal job (analysis/acme acmeSpecFromModel) and the config it came
+   * from, whose DNS provider credentials are secret references. None with a static certificate.
+   */
+  acme: { spec: AcmeSpec; config: AcmeConfig } | undefined;
   secrets: SecretResolver;
   /** SSH to the network node, where the renewal job runs next to HAProxy. */
   connection: SshConnection;
@@ -32,9 +36,9 @@ export class Certificates extends pulumi.ComponentResource {
   readonly installer: Command | undefined;
 
   constructor(name: string, args: CertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
-    const { model, secrets } = args;
-    const acme = model.config.ingress.tls.acme;
-    const spec = acme ? acmeSpecFromModel(model, acme) : undefined;
+    const { secrets } = args;
+    const spec = args.acme?.spec;
+    const acme = args.acme?.config;
     // What a reviewer (and the plan) sees: no secret values, only names and settings.
     const facts = spec
       ? {

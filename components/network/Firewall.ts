@@ -1,9 +1,8 @@
 import { FACT_TYPES, type FirewallFacts } from "../../model/facts";
-import { networkFacts } from "../../model/network-facts";
+import type { NetworkFacts } from "../../model/network-facts";
 import * as pulumi from "@pulumi/pulumi";
 import {
   aliasBody,
-  compileFirewall,
   filterRuleBody,
   hostOverrideBody,
   interfaceKey,
@@ -15,7 +14,7 @@ import {
   type FilterRule,
   type InterfaceRef,
 } from "../../analysis/firewall";
-import type { NetworkModel } from "../../model";
+import type { ResolvedSegment } from "../../model/resolve-network";
 import type { OpnsenseConnection } from "../opnsense/connection";
 import type { OpnsenseKind } from "../opnsense/endpoints";
 import type { SegmentBinding } from "../opnsense/gateway";
@@ -23,13 +22,20 @@ import { OpnsenseGateway } from "../opnsense/OpnsenseGateway";
 import { OpnsenseObject } from "../opnsense/OpnsenseObject";
 
 export interface FirewallArgs {
-  model: NetworkModel;
+  /** What to deploy: the model's intents compiled (analysis/firewall compileFirewall). */
+  compiled: CompiledFirewall;
+  /** The resolved network the rules must honour, published for the default-deny policies. */
+  network: NetworkFacts;
+  /** Each segment's interface binding (segmentBindings), checked by the gateway preflight. */
+  segments: SegmentBinding[];
+  /** homelab:opnsense.wanInterface, the WAN interface's key. */
+  wanInterface: string;
   opnsense: OpnsenseConnection;
 }
 
 /** Each segment's binding as the gateway preflight checks it (model: segments[i].interface). */
-export const segmentBindings = (model: NetworkModel): SegmentBinding[] =>
-  model.segments.map((s, i) => ({
+export const segmentBindings = (segments: ResolvedSegment[]): SegmentBinding[] =>
+  segments.map((s, i) => ({
     segment: s.name,
     vlan: s.vlan,
     path: `homelab:segments[${i}].interface`,
@@ -62,13 +68,12 @@ export class Firewall extends pulumi.ComponentResource {
   readonly gateway: OpnsenseGateway;
 
   constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
-    const compiled = compileFirewall(args.model);
+    const { compiled, opnsense, segments } = args;
     // Facts for the default-deny policy (model/facts.ts): the compiled rule set as deployed, and the
     // resolved network whose intents it must honour. No secrets: names, addresses and ports.
-    const facts: FirewallFacts = { network: networkFacts(args.model), compiled };
+    const facts: FirewallFacts = { network: args.network, compiled };
     super(FACT_TYPES.firewall, name, facts, opts);
-    const { model, opnsense } = args;
-    const wan = model.config.opnsense.wanInterface;
+    const wan = args.wanInterface;
     this.compiled = compiled;
 
     // Nothing is written before the gateway passed its preflight: every object depends on it.
@@ -77,7 +82,7 @@ export class Firewall extends pulumi.ComponentResource {
       {
         connection: opnsense,
         expect: {
-          segments: segmentBindings(model),
+          segments,
           wan,
           wireguard: compiled.rules.some((r) => r.interface.kind === "wireguard"),
         },
@@ -89,7 +94,7 @@ export class Firewall extends pulumi.ComponentResource {
     // it before any write). A segment bound by description is only known once the preflight looked it
     // up on the gateway: a preview shows those rules' bodies as unknown.
     const configKeys: Record<string, string> = {};
-    for (const s of model.segments) if ("key" in s.binding) configKeys[s.name] = s.binding.key;
+    for (const s of segments) if (s.key !== undefined) configKeys[s.segment] = s.key;
     const segmentsOf = (r: { interface: InterfaceRef; source?: Address; destination?: Address }) => {
       const refs = [
         r.interface,

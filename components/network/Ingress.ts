@@ -2,12 +2,17 @@ import { ingressFacts } from "../../analysis/ingress/facts";
 import { HAPROXY_CFG } from "../../analysis/ingress/spec";
 import { FACT_TYPES } from "../../model/facts";
 import * as pulumi from "@pulumi/pulumi";
-import { combinePem, renderIngress } from "../../analysis/ingress";
-import type { NetworkModel } from "../../model";
+import { combinePem, type RenderedIngress } from "../../analysis/ingress";
+import type { NetworkConfig, NetworkModel } from "../../model";
 import type { SecretResolver } from "../context";
 
 export interface IngressArgs {
-  model: NetworkModel;
+  /** The HAProxy and Authelia files (analysis/ingress renderIngress). */
+  rendered: RenderedIngress;
+  /** The routes, whose TLS and SSO the published facts state as the rendered haproxy.cfg does them. */
+  routes: NetworkModel["routes"];
+  /** homelab:ingress.tls: a static certificate's secrets, or ACME. */
+  tls: NetworkConfig["ingress"]["tls"];
   secrets: SecretResolver;
 }
 
@@ -29,12 +34,10 @@ export class Ingress extends pulumi.ComponentResource {
   readonly certificatePath: string;
 
   constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
-    const rendered = renderIngress(args.model);
+    const { rendered, tls, secrets } = args;
     const haproxyCfg =
       Object.entries(rendered.files).find(([path]) => path.endsWith(`/${HAPROXY_CFG}`))?.[1] ?? "";
-    super(FACT_TYPES.ingress, name, { ...ingressFacts(args.model, haproxyCfg) }, opts);
-    const { model, secrets } = args;
-    const tls = model.config.ingress.tls;
+    super(FACT_TYPES.ingress, name, { ...ingressFacts({ routes: args.routes }, haproxyCfg) }, opts);
     this.certificatePath = rendered.certificatePath;
     if (tls.certificate !== undefined && tls.key !== undefined) {
       // A static certificate (the opt-out): the deploy writes the bundle from the two secrets. Built only

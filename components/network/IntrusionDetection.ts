@@ -9,9 +9,9 @@ import {
   idsBody,
   idsJobSpec,
   type IdsJobSpec,
+  type IdsModel,
 } from "../../analysis/ids/spec";
 import { staleRulesDays } from "../../model/ids";
-import type { NetworkModel } from "../../model";
 import type { ResolvedIds } from "../../model/ids";
 import { commandConnection, type SecretResolver, type SshConnection } from "../context";
 import { jobBundle, rootHelperSteps, type JobFile } from "../hostJob";
@@ -21,7 +21,8 @@ import { OpnsenseIds } from "../opnsense/OpnsenseIds";
 import { FACT_TYPES } from "../../model/facts";
 
 export interface IntrusionDetectionArgs {
-  model: NetworkModel;
+  /** The segments (their interface keys) and the gateway's config. */
+  network: IdsModel;
   ids: ResolvedIds;
   opnsense: OpnsenseConnection;
   /** The preflight: segment interface keys, version; the IDS settings are written after it. */
@@ -45,7 +46,7 @@ export class IntrusionDetection extends pulumi.ComponentResource {
   readonly alertJob: Command | undefined;
 
   constructor(name: string, args: IntrusionDetectionArgs, opts?: pulumi.ComponentResourceOptions) {
-    const { model, ids } = args;
+    const { network: model, ids } = args;
     const keys = configKeys(model);
     const exported = ids.alerts !== undefined && ids.enabled;
     // What a reviewer (and the plan) sees: names and settings, never the alert job's key.

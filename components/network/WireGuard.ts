@@ -1,20 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
-  peerAllowedIps,
   peerBody,
   renderPeerConfig,
   serverBody,
   SERVER_NAME,
   wireGuardPublicKey,
 } from "../../analysis/wireguard";
-import type { NetworkModel } from "../../model";
+import type { NetworkConfig } from "../../model";
 import type { SecretResolver } from "../context";
 import { OpnsenseObject } from "../opnsense/OpnsenseObject";
 import type { OpnsenseConnection } from "../opnsense/connection";
 import { FACT_TYPES } from "../../model/facts";
 
 export interface WireGuardArgs {
-  model: NetworkModel;
+  /** homelab:wireguard: the server, its tunnel and the peers. */
+  wireguard: NetworkConfig["wireguard"];
+  /** What a peer's tunnel routes (analysis/wireguard peerAllowedIps): the management segments. */
+  peerAllowedIps: string[];
   opnsense: OpnsenseConnection;
   secrets: SecretResolver;
 }
@@ -42,8 +44,8 @@ export class WireGuard extends pulumi.ComponentResource {
 
   constructor(name: string, args: WireGuardArgs, opts?: pulumi.ComponentResourceOptions) {
     super(FACT_TYPES.wireGuard, name, {}, opts);
-    const { model, opnsense, secrets } = args;
-    const wg = model.config.wireguard;
+    const { opnsense, secrets } = args;
+    const wg = args.wireguard;
     const serverKey = secrets(wg.privateKey);
     // Derived, not configured: a second config value could disagree with the private key. It stays a
     // secret Output only because it is computed from one; nothing else about it is sensitive.
@@ -88,7 +90,7 @@ export class WireGuard extends pulumi.ComponentResource {
         ),
     );
 
-    const allowedIps = peerAllowedIps(model);
+    const allowedIps = args.peerAllowedIps;
     const configs = wg.peers.map((p) =>
       pulumi
         .all([secrets(p.privateKey), p.presharedKey ? secrets(p.presharedKey) : undefined, serverPublicKey])

@@ -1,15 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { pbsFacts } from "../../analysis/pbs/facts";
 import { MIN_PBS, offsitePrefix, pbsPlan } from "../../analysis/pbs/objects";
-import type { StorageModel } from "../../model";
+import type { StorageConfig } from "../../model";
 import { FACT_TYPES } from "../../model/facts";
 import type { SecretResolver } from "../context";
 import type { PbsConnection } from "./connection";
 import { OffsiteAccess } from "./OffsiteAccess";
 import { PbsObject } from "./PbsObject";
 
+/** What the backup server is configured from: the PBS VM, its jobs, and the vault for offsite. */
+export type PbsSettings = Pick<StorageConfig, "proxmox" | "pbs" | "backup">;
+
 export interface BackupServerArgs {
-  model: StorageModel;
+  config: PbsSettings;
   secrets: SecretResolver;
   /** The vault holding the offsite datastore (needed when homelab:pbs.offsite is set). */
   vault?: { bucketArn: pulumi.Input<string>; kmsKeyArn: pulumi.Input<string> };
@@ -36,7 +39,7 @@ export class BackupServer extends pulumi.ComponentResource {
   readonly objects: Record<string, PbsObject> = {};
 
   constructor(name: string, args: BackupServerArgs, opts?: pulumi.ComponentResourceOptions) {
-    const c = args.model.config;
+    const c = args.config;
     super(FACT_TYPES.pbs, name, pbsFacts(c), opts);
     const plan = pbsPlan(c);
     const server = c.proxmox.backupServer;

@@ -7,14 +7,15 @@ import {
   renderExporterUnits,
   type RenderedFile,
 } from "../../analysis/pbs/exporter";
-import type { StorageModel } from "../../model";
+import type { PbsSettings } from "./BackupServer";
 import { commandConnection, type SshConnection } from "../context";
 import { jobBundle, rootHelperSteps } from "../hostJob";
 import type { BackupServer } from "./BackupServer";
 import { FACT_TYPES } from "../../model/facts";
 
 export interface MetricsExporterArgs {
-  model: StorageModel;
+  /** The PBS jobs whose results the alert rules watch. */
+  config: PbsSettings;
   /** The storage node, where node-exporter's textfile collector runs. */
   connection: SshConnection;
   server: BackupServer;
@@ -39,7 +40,7 @@ export class MetricsExporter extends pulumi.ComponentResource {
     super(FACT_TYPES.pbsMetricsExporter, name, {}, opts);
     const { server } = args;
     const conn = commandConnection(args.connection);
-    this.alertRules = renderPbsAlerts(args.model.config);
+    this.alertRules = renderPbsAlerts(args.config);
     const quiet: pulumi.CustomResourceOptions = {
       parent: this,
       additionalSecretOutputs: ["stdout", "stderr"],

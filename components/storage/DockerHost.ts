@@ -3,12 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderDaemonJson } from "../../analysis/docker/daemon";
 import { rootHelper } from "../../analysis/storage/zfs";
 import { checkSocketProxies } from "../../analysis/compose/socket-proxy";
-import type { StorageModel } from "../../model";
+import type { ComposeStackConfig, StorageConfig } from "../../model";
 import { commandConnection, remoteCommandDefaults, type SshConnection } from "../context";
 import { FACT_TYPES } from "../../model/facts";
 
 export interface DockerHostArgs {
-  model: StorageModel;
+  /** homelab:dockerHost: the daemon settings and the socket proxy's allow-list. */
+  dockerHost: StorageConfig["dockerHost"];
+  /** The stacks whose socket proxies the allow-list is checked against. */
+  stacks: ComposeStackConfig[];
   connection: SshConnection;
 }
 
@@ -20,10 +23,9 @@ export class DockerHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super(FACT_TYPES.dockerHost, name, {}, opts);
-    const c = args.model.config;
     // Both checks throw ConfigError before any resource of this component exists.
-    this.daemonJson = renderDaemonJson(c.dockerHost.daemon);
-    checkSocketProxies(c.stacks, c.dockerHost.socketProxy.allow);
+    this.daemonJson = renderDaemonJson(args.dockerHost.daemon);
+    checkSocketProxies(args.stacks, args.dockerHost.socketProxy.allow);
 
     // The root helper validates, installs and reloads; daemon.json travels on stdin (no secrets in it).
     const apply = rootHelper("docker-daemon");

@@ -5,13 +5,17 @@ import { Pbs } from "@muhlba91/pulumi-proxmoxve/storage/pbs";
 import { VmLegacy } from "@muhlba91/pulumi-proxmoxve/vmLegacy";
 import * as pulumi from "@pulumi/pulumi";
 import { backupJobSpec, PBS_STORAGE_ID, VM_REBOOT_FIELDS, vmNetwork } from "../../analysis/storage/proxmox";
-import type { StorageModel } from "../../model";
+import type { NetworkContract } from "../../model";
+import type { PbsSettings } from "../pbs/BackupServer";
 import type { SecretResolver } from "../context";
 import { BackupServer, type BackupServerArgs } from "../pbs/BackupServer";
 import { FACT_TYPES } from "../../model/facts";
 
 export interface ProxmoxHostArgs {
-  model: StorageModel;
+  /** The Proxmox node, the PBS VM and its jobs. */
+  config: PbsSettings;
+  /** The network stack's segments: the VM's address must lie in one. */
+  network: NetworkContract;
   secrets: SecretResolver;
   /** The vault of the PBS offsite datastore (homelab:pbs.offsite). */
   vault?: BackupServerArgs["vault"];
@@ -28,11 +32,11 @@ export class ProxmoxHost extends pulumi.ComponentResource {
 
   constructor(name: string, args: ProxmoxHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super(FACT_TYPES.proxmoxHost, name, {}, opts);
-    const { model, secrets } = args;
-    const px = model.config.proxmox;
+    const { config, secrets } = args;
+    const px = config.proxmox;
     const pbs = px.backupServer;
     // Throws ConfigError (with the config path) if the address is in no segment of the network stack.
-    const net = vmNetwork(pbs.address, model.network, ["proxmox", "backupServer", "address"]);
+    const net = vmNetwork(pbs.address, args.network, ["proxmox", "backupServer", "address"]);
 
     // An explicit provider: the API endpoint and token come from this stack's config, never from
     // ambient PROXMOX_VE_* environment variables of whoever runs `pulumi up`.
@@ -90,7 +94,7 @@ export class ProxmoxHost extends pulumi.ComponentResource {
 
     this.pbs = new BackupServer(
       "pbs",
-      { model, secrets, ...(args.vault ? { vault: args.vault } : {}) },
+      { config, secrets, ...(args.vault ? { vault: args.vault } : {}) },
       { parent: this, dependsOn: [this.backupServer] },
     );
 

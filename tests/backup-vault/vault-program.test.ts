@@ -56,7 +56,7 @@ describe("BackupVault with the reference config (Pulumi mocks)", () => {
       .map((l) => l.split(" "))
       .find(([, path]) => path === "/usr/local/lib/homelab-backup/common.sh")!;
     const text = Buffer.from(common[2]!, "base64").toString("utf8");
-    expect(text).toContain("HB_LOCK_MODE='GOVERNANCE'\nHB_LOCK_DAYS=365\n");
+    expect(text).toContain("HB_LOCK_MODE='GOVERNANCE'\nHB_LOCK_DAYS='365'\nHB_LOCK_MARGIN_DAYS='1'\n");
     expect(text).toMatch(/hb_aws s3api put-object-retention --bucket "\$HB_BUCKET" --key "\$key"/);
     expect(text).toContain("HB_BUCKET='homelab-backups'");
   });

@@ -1,6 +1,7 @@
 /** Pure parts: schedules, renderer invariants, manifests, drill arguments. */
 import { spawnSync } from "node:child_process";
-import { datasetSlug, renderBorg, type BorgRenderInput } from "../../analysis/backup/borg";
+import { renderBorg, type BorgRenderInput } from "../../analysis/backup/borg";
+import { datasetSlug } from "../../analysis/backup/borg-paths";
 import { schedulePeriodSeconds, ScheduleError } from "../../model/schedule-period";
 import { compareManifests, formatManifest, parseManifest } from "../../analysis/backup/manifest";
 import { parseDrillArgs, UsageError } from "../../tools/restore-drill/args";
@@ -111,13 +112,23 @@ describe("renderBorg", () => {
 
   it("prunes with the class keep and compacts after", () => {
     const s = file("backup-tank-apps-immich.sh");
-    expect(s).toMatch(/--keep-daily 14 --keep-weekly 8 --keep-monthly 12/);
+    expect(s).toMatch(/^HB_KEEP_DAILY='14'\nHB_KEEP_WEEKLY='8'\nHB_KEEP_MONTHLY='12'$/m);
+    expect(s).toContain(
+      '--keep-daily "$HB_KEEP_DAILY" --keep-weekly "$HB_KEEP_WEEKLY" --keep-monthly "$HB_KEEP_MONTHLY"',
+    );
     expect(s.indexOf("borg compact")).toBeGreaterThan(s.indexOf("borg prune"));
   });
 
   it("pulls network-node datasets and backs up the local mirror", () => {
     const s = file("backup-net-fast-apps-authelia.sh");
-    expect(s).toMatch(/hb_pull 'deploy' '10\.0\.10\.1' '22' 'fast\/apps\/authelia'/);
+    expect(s).toMatch(
+      /^HB_PULL_USER='deploy'\nHB_PULL_HOST='10\.0\.10\.1'\nHB_PULL_PORT='22'\nHB_PULL_REMOTE='fast\/apps\/authelia'$/m,
+    );
+    expect(s).toContain(
+      'hb_pull "$HB_PULL_USER" "$HB_PULL_HOST" "$HB_PULL_PORT" "$HB_PULL_REMOTE" "$HB_LOCAL"',
+    );
+    // A dataset of the storage node itself is not pulled.
+    expect(file("backup-tank-apps-immich.sh")).toMatch(/^HB_PULL_HOST=''$/m);
     expect(s).toMatch(/HB_LOCAL='tank\/backup\/pull\/net-fast-apps-authelia'/);
     expect(file("homelab-borg-backup-net-fast-apps-authelia.service")).toMatch(
       /LoadCredential=pull-ssh-key:/,

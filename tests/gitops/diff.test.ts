@@ -1,14 +1,9 @@
-import {
-  delta,
-  diffCells,
-  diffPlans,
-  flatten,
-  parsePlanJson,
-  reachabilityCells,
-  renderChangeSections,
-  stableStringify,
-  type PlanJson,
-} from "../../tools/plan/diff";
+import { diffPlans, parsePlanJson, type PlanJson } from "../../tools/plan/diff";
+import { renderChangeSections } from "../../tools/plan/diff-markdown";
+import { diffCells, flatten } from "../../tools/plan/json-diff";
+import { delta } from "../../tools/plan/markdown";
+import type { CostChange } from "../../tools/plan/sections/cost-diff";
+import { reachabilityCells, type ReachabilityChange } from "../../tools/plan/sections/reachability-diff";
 
 const res = (name: string, inputs: Record<string, unknown> = {}) => ({
   urn: `urn:pulumi:network::homelab::t::${name}`,
@@ -43,8 +38,7 @@ describe("diffPlans: resources", () => {
   it("notes sections that appear or disappear, and skips reachability/cost unless both sides have them", () => {
     const d = diffPlans(planOf({ failureDomains: {} }), planOf({ reachability: { matrix: {} } }));
     expect(d.sectionsOnlyIn).toEqual({ base: ["failureDomains"], head: ["reachability"] });
-    expect(d.reachability).toBeUndefined();
-    expect(d.cost).toBeUndefined();
+    expect(d.sections).toEqual({});
   });
 });
 
@@ -71,7 +65,7 @@ describe("reachability", () => {
     const head = matrix({ status: "allow", summary: "tcp 3000", rules: ["trusted/flow-2"] });
     (head.matrix.trusted["service:haproxy"] as { rules: string[] }).rules = ["trusted/flow-7"];
     const d = diffPlans(planOf({ reachability: base }), planOf({ reachability: head }));
-    expect(d.reachability!.changes).toEqual([
+    expect((d.sections.reachability as ReachabilityChange).changes).toEqual([
       { cell: "trusted → service:grafana", before: "deny", after: "allow: tcp 3000" },
     ]);
     expect(renderChangeSections(d).join("\n")).toContain(
@@ -128,8 +122,12 @@ describe("cost", () => {
       planOf({ stack: "storage", cost: cost(134, 113.86) }),
       planOf({ stack: "storage", cost: cost(200.03, 182.86) }),
     );
-    expect(d.cost!.monthly).toEqual({ path: "totals.totalUsdPerMonth", before: 134, after: 200.03 });
-    expect(d.cost!.changes.map((c) => c.path)).toEqual([
+    expect((d.sections.cost as CostChange).monthly).toEqual({
+      path: "totals.totalUsdPerMonth",
+      before: 134,
+      after: 200.03,
+    });
+    expect((d.sections.cost as CostChange).changes.map((c) => c.path)).toEqual([
       "totals.totalUsdPerMonth",
       "lines[storage.STANDARD].usdPerMonth",
       "lines[total].usdPerMonth",
@@ -143,7 +141,11 @@ describe("cost", () => {
       planOf({ cost: { summary: { monthTotalEur: 10 } } }),
       planOf({ cost: { summary: { monthTotalEur: 8 } } }),
     );
-    expect(d.cost!.monthly).toEqual({ path: "summary.monthTotalEur", before: 10, after: 8 });
+    expect((d.sections.cost as CostChange).monthly).toEqual({
+      path: "summary.monthTotalEur",
+      before: 10,
+      after: 8,
+    });
   });
 
   it("formats decreases and a zero base", () => {
@@ -154,11 +156,6 @@ describe("cost", () => {
 });
 
 describe("helpers", () => {
-  it("stableStringify sorts keys at every depth", () => {
-    expect(stableStringify({ b: 1, a: { d: 1, c: [{ f: 1, e: 2 }] } })).toBe(
-      '{"a":{"c":[{"e":2,"f":1}],"d":1},"b":1}',
-    );
-  });
   it("flatten shows a list of scalars as one value, in order", () => {
     expect(flatten({ ports: [443, 80] })).toEqual(new Map([["ports", "443, 80"]]));
   });

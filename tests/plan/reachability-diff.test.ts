@@ -2,9 +2,12 @@
  * The PR comment's reachability change against the base branch, now that `--json` lists only the cells
  * that are not denied. Base plans written before that list every cell and carry a `packets` count.
  */
-import { diffPlans, renderChangeSections, type PlanJson } from "../../tools/plan/diff";
+import { diffPlans, type PlanDiff, type PlanJson } from "../../tools/plan/diff";
+import { renderChangeSections } from "../../tools/plan/diff-markdown";
+import type { ReachabilityChange } from "../../tools/plan/sections/reachability-diff";
 
 const planOf = (reachability: unknown): PlanJson => ({ stack: "network", resources: [], reachability });
+const changes = (d: PlanDiff) => (d.sections.reachability as ReachabilityChange).changes;
 const deny = { status: "deny", summary: "", rules: [] };
 const haproxy = { status: "allow", summary: "tcp 443", rules: ["trusted/flow-0"] };
 const grafana = { status: "allow", summary: "tcp 3000", rules: ["trusted/flow-13"] };
@@ -41,15 +44,15 @@ const listedFormat = (grafanaCell: object | null, evaluations: number) => ({
 describe("reachability change with unlisted denied cells", () => {
   it("sees no change between a base listing every cell and a head listing only the reachable ones", () => {
     const d = diffPlans(planOf(fullFormat(deny)), planOf(listedFormat(null, 746)));
-    expect(d.reachability!.changes).toEqual([]);
+    expect(changes(d)).toEqual([]);
   });
 
   it("reads an unlisted cell as denied, on either side", () => {
-    expect(
-      diffPlans(planOf(fullFormat(deny)), planOf(listedFormat(grafana, 746))).reachability!.changes,
-    ).toEqual([{ cell: "trusted → service:grafana", before: "deny", after: "allow: tcp 3000" }]);
+    expect(changes(diffPlans(planOf(fullFormat(deny)), planOf(listedFormat(grafana, 746))))).toEqual([
+      { cell: "trusted → service:grafana", before: "deny", after: "allow: tcp 3000" },
+    ]);
     const removed = diffPlans(planOf(listedFormat(grafana, 800)), planOf(listedFormat(null, 746)));
-    expect(removed.reachability!.changes).toEqual([
+    expect(changes(removed)).toEqual([
       { cell: "trusted → service:grafana", before: "allow: tcp 3000", after: "deny" },
     ]);
     expect(renderChangeSections(removed).join("\n")).toContain(
@@ -60,6 +63,6 @@ describe("reachability change with unlisted denied cells", () => {
   it("does not report the evaluation count or the groups as a change", () => {
     const base = listedFormat(grafana, 746);
     const head = { ...listedFormat(grafana, 9999), rowGroups: ["management", "untrusted"] };
-    expect(diffPlans(planOf(base), planOf(head)).reachability!.changes).toEqual([]);
+    expect(changes(diffPlans(planOf(base), planOf(head)))).toEqual([]);
   });
 });

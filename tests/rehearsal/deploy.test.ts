@@ -7,7 +7,7 @@
  * and postgresql are the real Debian servers. Runs in its own jest project: `npm run test:rehearsal`.
  */
 import { parse } from "yaml";
-import { METRIC_OK } from "../../analysis/backup/borg";
+import { METRIC_OK } from "../../analysis/backup/borg-metrics";
 import { datasetAccess, serviceOwner } from "../../analysis/storage/ownership";
 import { applyOrder, type GraphResource, type Op, type RecordedGraph } from "../../tools/rehearse/engine";
 import { Rehearsal, type Container, type NodeName } from "../../tools/rehearse/rehearsal";

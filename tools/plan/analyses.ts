@@ -1,6 +1,7 @@
 import type { NetworkModel, StorageModel } from "../../model";
 import type { Violation } from "../../policies/run";
 import type { PlanResource } from "./graph";
+import type { SectionDiff } from "./section-diff";
 import { accessNetworkAnalysis } from "./sections/access-network";
 import { backupCostAnalysis } from "./sections/cost";
 import { failureDomainsAnalysis } from "./sections/failure-domains";
@@ -29,6 +30,8 @@ export interface PlanAnalysis {
   title: string;
   stacks: ("network" | "storage")[];
   run(ctx: AnalysisContext): AnalysisResult;
+  /** How this section's change against the base branch is found and shown; without it, only its presence is compared. */
+  diff?: SectionDiff;
 }
 
 /**

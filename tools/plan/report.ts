@@ -1,6 +1,7 @@
 import type { PolicyRunResult, Violation } from "../../policies/run";
 import type { AnalysisResult, PlanAnalysis } from "./analyses";
-import { renderChangeSections, renderResourceChanges, resourceCounts, type PlanDiff } from "./diff";
+import type { PlanDiff } from "./diff";
+import { renderChangeSections, renderResourceChanges, resourceCounts } from "./diff-markdown";
 import { shortName, type PlanResource } from "./graph";
 import { markdownCell } from "../../analysis/text/markdown";
 

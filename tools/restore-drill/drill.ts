@@ -1,6 +1,6 @@
 /**
  * The restore drill's steps, the same as the drill script the timer runs on the node (hb_check_restore
- * in analysis/backup/borg.ts): find the latest archive of the dataset, extract it into a fresh scratch
+ * in analysis/backup/scripts/common.sh): find the latest archive of the dataset, extract it into a fresh scratch
  * directory, hash every regular file and compare with the manifest the backup stored in the archive.
  */
 import { spawnSync } from "node:child_process";

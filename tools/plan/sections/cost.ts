@@ -7,6 +7,7 @@ import { FACT_TYPES } from "../../../model/facts";
 import type { AnalysisContext, PlanAnalysis } from "../analyses";
 import { pbsOffsiteCost } from "../../../analysis/pbs/cost";
 import { costSection } from "../../../analysis/backup/cost-report";
+import { costDiff } from "./cost-diff";
 
 const LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration";
 
@@ -14,6 +15,7 @@ export const backupCostAnalysis: PlanAnalysis = {
   id: "cost",
   title: "Backup cost (FinOps)",
   stacks: ["storage"],
+  diff: costDiff,
   run(ctx: AnalysisContext) {
     const model = ctx.model as StorageModel;
     const vault = ctx.resources.find((r) => r.type === FACT_TYPES.backupVault);

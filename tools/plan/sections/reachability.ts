@@ -4,12 +4,14 @@ import type { PlanAnalysis } from "../analyses";
 import { compileFirewall } from "../../../analysis/firewall/compile";
 import { renderMarkdown, renderText, toJson } from "../../../analysis/reachability/render";
 import { sharedReachability } from "../../../analysis/reachability/shared";
+import { reachabilityDiff } from "./reachability-diff";
 
 /** The plan report's reachability section: the same compiler the Firewall component deploys from. */
 export const reachabilityAnalysis: PlanAnalysis = {
   id: "reachability",
   title: "Reachability (from compiled rules)",
   stacks: ["network"],
+  diff: reachabilityDiff,
   run(ctx) {
     const model = ctx.model as NetworkModel;
     const firewall = compileFirewall(model);
