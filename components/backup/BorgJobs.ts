@@ -29,7 +29,6 @@ export interface BorgJobsArgs {
 }
 
 /** Where the rendered alert rules land on the node, for the monitoring stack to mount. */
-const ALERTS_PATH = "/etc/homelab-backup/prometheus/homelab-borg.rules.yml";
 
 /** One line per file: `<mode> <path> <base64>`, the root helper's `install` bundle. */
 export const fileBundle = (files: RenderedFile[]): string => jobBundle(files);
@@ -70,7 +69,7 @@ trap - EXIT
 
 /** Borg repositories per backup class, timers per dataset, verification and archive exports (issue 5). */
 export class BorgJobs extends pulumi.ComponentResource {
-  /** Prometheus rule file for the monitoring stack (also installed at ALERTS_PATH on the node). */
+  /** Prometheus rule file, loaded by the monitoring stack (analysis/monitoring/files.ts renders the same). */
   readonly alertRules: string;
   readonly repositories: string[];
   readonly timers: string[];
@@ -180,10 +179,7 @@ export class BorgJobs extends pulumi.ComponentResource {
       { ...quiet, dependsOn: [vault] },
     );
 
-    const files = rendered.apply((r) => [
-      ...r.files,
-      { path: ALERTS_PATH, mode: "0644" as const, content: this.alertRules },
-    ]);
+    const files = rendered.apply((r) => [...r.files]);
     const install = new command.remote.Command(
       `${name}-install`,
       {

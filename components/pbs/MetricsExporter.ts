@@ -22,7 +22,6 @@ export interface MetricsExporterArgs {
 }
 
 /** Where the PBS alert rules land on the node, beside the Borg ones, for the monitoring stack. */
-export const PBS_ALERTS_PATH = "/etc/homelab-backup/prometheus/homelab-pbs.rules.yml";
 
 /** `<mode> <path> <base64>` per line, as the root helper's `install` reads them. */
 export const bundle = (files: RenderedFile[]): string => jobBundle(files);
@@ -33,7 +32,7 @@ export const bundle = (files: RenderedFile[]): string => jobBundle(files);
  * header file; the script and units carry no secret.
  */
 export class MetricsExporter extends pulumi.ComponentResource {
-  /** Prometheus rule file for the monitoring stack (also installed at PBS_ALERTS_PATH on the node). */
+  /** Prometheus rule file, loaded by the monitoring stack (analysis/monitoring/files.ts renders the same). */
   readonly alertRules: string;
 
   constructor(name: string, args: MetricsExporterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -70,7 +69,6 @@ export class MetricsExporter extends pulumi.ComponentResource {
     );
     const files = server.publicKeyPin.apply((pin) => [
       ...renderExporterUnits({ url: server.url, publicKeyPin: pin }),
-      { path: PBS_ALERTS_PATH, mode: "0644" as const, content: this.alertRules },
     ]);
     const install = new command.remote.Command(
       `${name}-install`,
