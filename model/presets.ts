@@ -215,7 +215,14 @@ export const PRESETS: Record<string, Preset> = {
     readOnlyRootfs: true,
     healthcheck: hc(["CMD", "wget", "-qO-", "http://127.0.0.1:9093/-/healthy"], "20s"),
     metrics: { port: 9093, path: "/metrics" },
-    command: [`--config.file=${ALERTMANAGER_CONFIG_PATH}`, "--storage.path=/alertmanager"],
+    // One instance: an empty --cluster.listen-address turns the HA gossip off (prometheus/alertmanager
+    // README "Turn off high availability"; seen here: without it 0.25 advertises 9094 and waits to
+    // settle gossip at every start).
+    command: [
+      `--config.file=${ALERTMANAGER_CONFIG_PATH}`,
+      "--storage.path=/alertmanager",
+      "--cluster.listen-address=",
+    ],
     volumes: [
       { hostPath: ALERTMANAGER_CONFIG_HOST_PATH, target: ALERTMANAGER_CONFIG_PATH, readOnly: true },
       { hostPath: ALERTMANAGER_SECRETS_HOST_DIR, target: ALERTMANAGER_SECRETS_DIR, readOnly: true },

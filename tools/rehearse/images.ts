@@ -197,6 +197,10 @@ const alertmanager: ImageRecipe = {
     base(root, []);
     copyWithLibs(root, "/usr/bin/prometheus-alertmanager", "/bin/alertmanager");
     if (existsSync("/usr/bin/amtool")) copyWithLibs(root, "/usr/bin/amtool", "/bin/amtool");
+    // Debian's build reads its notification templates from disk (upstream embeds them): without
+    // default.tmpl every config load fails and the server exits.
+    mkdirSync(join(root, "usr/share/prometheus"), { recursive: true });
+    must("cp", ["-a", "/usr/share/prometheus/alertmanager", join(root, "usr/share/prometheus/")]);
     for (const d of ["etc/alertmanager", "alertmanager"]) mkdirSync(join(root, d), { recursive: true });
     sh("chown", ["65534:65534", join(root, "etc/alertmanager"), join(root, "alertmanager")]);
     return {
