@@ -12,6 +12,8 @@ import { WireGuard } from "./network/WireGuard";
 import type { OpnsenseConnection } from "./opnsense/connection";
 import { HostMonitoring } from "./storage/HostMonitoring";
 import { DEFAULT_SCHEDULES } from "../model/monitoring";
+import { networkNodeBaseline } from "../analysis/host/baseline";
+import { HostBaseline } from "./host/HostBaseline";
 
 export interface NetworkNodeArgs {
   model: NetworkModel;
@@ -30,6 +32,8 @@ export class NetworkNode extends pulumi.ComponentResource {
   readonly datasets: Datasets;
   /** Suricata on the gateway, when `homelab:ids` is set. */
   readonly ids: IntrusionDetection | undefined;
+  /** The node's host firewall and security updates (homelab:hostBaseline). */
+  readonly baseline: HostBaseline;
 
   constructor(name: string, args: NetworkNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:network:NetworkNode", name, {}, opts);
@@ -82,6 +86,12 @@ export class NetworkNode extends pulumi.ComponentResource {
       { datasets: c.datasets, stacks: c.stacks, connection, node: "network" },
       { parent: this },
     );
+    // Before the stacks: a published port never exists without the host firewall in front of it.
+    this.baseline = new HostBaseline(
+      "network-node-baseline",
+      { baseline: networkNodeBaseline(model), connection },
+      parent,
+    );
     this.stacks = c.stacks.map(
       (stack) =>
         new ComposeStack(
@@ -96,7 +106,7 @@ export class NetworkNode extends pulumi.ComponentResource {
             // The TLS bundle holds the private key: 0600, owned by the proxy that reads it.
             sensitiveFiles: [this.ingress.certificatePath],
           },
-          { parent: this, dependsOn: [this.firewall, this.certificates, this.datasets] },
+          { parent: this, dependsOn: [this.firewall, this.certificates, this.datasets, this.baseline] },
         ),
     );
     // node-exporter and the health timers (its pool, the ingress certificate's expiry) on this host too.

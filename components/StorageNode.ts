@@ -10,6 +10,8 @@ import { DockerHost } from "./storage/DockerHost";
 import { Monitoring } from "./storage/Monitoring";
 import { ProxmoxHost } from "./storage/ProxmoxHost";
 import { MetricsExporter } from "./pbs/MetricsExporter";
+import { storageNodeBaseline } from "../analysis/host/baseline";
+import { HostBaseline } from "./host/HostBaseline";
 
 export interface StorageNodeArgs {
   model: StorageModel;
@@ -24,6 +26,8 @@ export class StorageNode extends pulumi.ComponentResource {
   readonly stacks: ComposeStack[];
   readonly vault: BackupVault;
   readonly borg: BorgJobs;
+  /** The node's host firewall and security updates (homelab:hostBaseline). */
+  readonly baseline: HostBaseline;
 
   constructor(name: string, args: StorageNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:storage:StorageNode", name, {}, opts);
@@ -60,6 +64,12 @@ export class StorageNode extends pulumi.ComponentResource {
       { parent: this },
     );
     this.docker = new DockerHost("docker", { model, connection }, { parent: this });
+    // Before the stacks: a published port never exists without the host firewall in front of it.
+    this.baseline = new HostBaseline(
+      "storage-node-baseline",
+      { baseline: storageNodeBaseline(model), connection },
+      { parent: this },
+    );
     const monitoring = new Monitoring(
       "monitoring",
       { model, connection, secrets },
@@ -80,7 +90,7 @@ export class StorageNode extends pulumi.ComponentResource {
           files: m.files,
           sensitiveFiles: m.sensitiveFiles,
         },
-        { parent: this, dependsOn: [this.docker, this.datasets] },
+        { parent: this, dependsOn: [this.docker, this.datasets, this.baseline] },
       );
     });
     this.borg = new BorgJobs(

@@ -8,6 +8,7 @@ import { monitoringAnalysis } from "../../analysis/monitoring/plan-section";
 import { interfaceBindingAnalysis } from "../../analysis/firewall/plan-section";
 import { accessNetworkAnalysis } from "../../analysis/access/plan-section";
 import { intrusionDetectionAnalysis } from "../../analysis/ids/plan-section";
+import { hostBaselineAnalysis } from "../../analysis/host/plan-section";
 
 export interface AnalysisContext {
   stack: "network" | "storage";
@@ -40,6 +41,7 @@ export const analyses: PlanAnalysis[] = [
   interfaceBindingAnalysis,
   accessNetworkAnalysis,
   intrusionDetectionAnalysis,
+  hostBaselineAnalysis,
   failureDomainsAnalysis,
   backupCostAnalysis,
   monitoringAnalysis,
