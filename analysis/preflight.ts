@@ -10,7 +10,7 @@ import { borgInputFromModel } from "./backup/borg-model";
 import { renderBorg } from "./backup/borg";
 import { renderStack } from "./compose/render";
 import { renderDaemonConfig } from "./docker/daemon";
-import { checkSocketProxies } from "./docker/socket-proxy";
+import { checkSocketProxies } from "./compose/socket-proxy";
 import { compileFirewall } from "./firewall/compile";
 import { renderIngress } from "./ingress";
 import { prometheusFiles } from "./monitoring/prometheus";

@@ -14,6 +14,7 @@ import { HostMonitoring } from "./storage/HostMonitoring";
 import { DEFAULT_SCHEDULES } from "../model/monitoring";
 import { networkNodeBaseline } from "../analysis/host/baseline";
 import { HostBaseline } from "./host/HostBaseline";
+import { FACT_TYPES } from "../model/facts";
 
 export interface NetworkNodeArgs {
   model: NetworkModel;
@@ -36,7 +37,7 @@ export class NetworkNode extends pulumi.ComponentResource {
   readonly baseline: HostBaseline;
 
   constructor(name: string, args: NetworkNodeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:network:NetworkNode", name, {}, opts);
+    super(FACT_TYPES.networkNode, name, {}, opts);
     const { model, secrets } = args;
     const c = model.config;
     const parent = { parent: this };
@@ -77,14 +78,19 @@ export class NetworkNode extends pulumi.ComponentResource {
           parent,
         )
       : undefined;
-    // Before the stacks: HAProxy cannot start until the first certificate is issued.
-    this.certificates = new Certificates("certificates", { model, secrets, connection }, parent);
     // The node's own pool (homelab:datasets): created and owned like the storage node's, before any
     // stack mounts them (a missing bind source would be created by Docker as root:root 0755).
     this.datasets = new Datasets(
       "datasets",
       { datasets: c.datasets, stacks: c.stacks, connection, node: "network" },
       { parent: this },
+    );
+    // Before the stacks: HAProxy cannot start until the first certificate is issued. After the datasets:
+    // the certificate and the runtime API's directory live in HAProxy's dataset.
+    this.certificates = new Certificates(
+      "certificates",
+      { model, secrets, connection },
+      { parent: this, dependsOn: [this.datasets] },
     );
     // Before the stacks: a published port never exists without the host firewall in front of it.
     this.baseline = new HostBaseline(

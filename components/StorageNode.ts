@@ -12,6 +12,7 @@ import { ProxmoxHost } from "./storage/ProxmoxHost";
 import { MetricsExporter } from "./pbs/MetricsExporter";
 import { storageNodeBaseline } from "../analysis/host/baseline";
 import { HostBaseline } from "./host/HostBaseline";
+import { FACT_TYPES } from "../model/facts";
 
 export interface StorageNodeArgs {
   model: StorageModel;
@@ -30,7 +31,7 @@ export class StorageNode extends pulumi.ComponentResource {
   readonly baseline: HostBaseline;
 
   constructor(name: string, args: StorageNodeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:storage:StorageNode", name, {}, opts);
+    super(FACT_TYPES.storageNode, name, {}, opts);
     const { model, secrets } = args;
     const c = model.config;
     // Host changes go over the management VLAN: the same path an admin uses, never the service VLAN.

@@ -161,6 +161,13 @@ export const LEGO_PROVIDER_VARS: Record<string, ProviderVars> = {
   },
 };
 
+/**
+ * Variables lego itself reads whatever the provider (go-acme/lego v4.9.1 lego/client_config.go): the CA's
+ * certificates (a private ACME CA such as step-ca, or a test CA), whether the system pool is added to
+ * them, and the server name to verify. Settings, never credentials.
+ */
+export const LEGO_GLOBAL_VARS = ["LEGO_CA_CERTIFICATES", "LEGO_CA_SYSTEM_CERT_POOL", "LEGO_CA_SERVER_NAME"];
+
 const envName = z
   .string()
   .regex(/^[A-Z][A-Z0-9_]*$/, "must be an environment variable name like CF_DNS_API_TOKEN");
@@ -294,7 +301,7 @@ export function checkAcme(acme: AcmeConfig, domain: string, routeHosts: string[]
       issues.add([...at, "dnsProvider", "settings", k], `${k} is set in both credentials and settings`);
   const vars = LEGO_PROVIDER_VARS[p.name];
   if (!vars) return;
-  const documented = [...vars.secret, ...vars.plain];
+  const documented = [...vars.secret, ...vars.plain, ...LEGO_GLOBAL_VARS];
   for (const [where, keys] of [
     ["credentials", Object.keys(p.credentials)],
     ["settings", Object.keys(p.settings)],

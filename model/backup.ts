@@ -1,12 +1,12 @@
 import { z } from "zod";
-import { vaultLifecycleIssues } from "../analysis/backup/lifecycle-rules";
-import { schedulePeriodSeconds } from "../analysis/backup/borg-schedule";
+import { vaultLifecycleIssues } from "./vault-lifecycle";
+import { schedulePeriodSeconds } from "./schedule-period";
 import { name, secretRef } from "./common";
 import { checkOnCalendar, onCalendar } from "./schedule";
 
 /**
  * A Borg timer's OnCalendar: systemd must accept it, and the backup alerts must be able to tell its
- * longest gap (analysis/backup/borg-schedule.ts understands the forms a backup schedule uses).
+ * longest gap (model/schedule-period.ts understands the forms a backup schedule uses).
  */
 const borgSchedule = onCalendar.superRefine((v, ctx) => {
   if (!checkOnCalendar(v).ok) return; // already reported

@@ -3,17 +3,60 @@
  * without knowing how each component deploys (dynamic provider, command, API). CrossGuard sees a
  * component's inputs at preview; they carry no secret values, only references and settings.
  */
+import type { NetworkFacts } from "./network-facts";
 
+/**
+ * A dynamic resource's module and type: Pulumi names it `pulumi-nodejs:dynamic/<module>:<type>` (the last
+ * two arguments of `pulumi.dynamic.Resource`'s constructor).
+ */
+export const DYNAMIC = {
+  composeProject: { module: "compose", type: "Project" },
+  opnsenseObject: { module: "opnsense", type: "Object" },
+  opnsenseGateway: { module: "opnsense", type: "Gateway" },
+  opnsenseIds: { module: "opnsense", type: "Ids" },
+  pbsObject: { module: "pbs", type: "Object" },
+  unifiObject: { module: "unifi", type: "Object" },
+} as const;
+
+type Dynamic = typeof DYNAMIC;
+const dynamicToken = <K extends keyof Dynamic>(k: K) =>
+  `pulumi-nodejs:dynamic/${DYNAMIC[k].module}:${DYNAMIC[k].type}` as `pulumi-nodejs:dynamic/${Dynamic[K]["module"]}:${Dynamic[K]["type"]}`;
+
+/**
+ * Every type token of this program, in one table: the components (`homelab:<module>:<Name>`; those in the
+ * first group publish facts below as their inputs) and the dynamic resources. Components, policies and the
+ * plan name a type through this table, never with a literal of their own.
+ */
 export const FACT_TYPES = {
   composeStack: "homelab:compose:ComposeStack",
   datasets: "homelab:storage:Datasets",
+  networkDatasets: "homelab:network:Datasets",
   borgJobs: "homelab:backup:BorgJobs",
   backupVault: "homelab:backup:BackupVault",
   ingress: "homelab:network:Ingress",
   monitoring: "homelab:storage:Monitoring",
   firewall: "homelab:network:Firewall",
   pbs: "homelab:pbs:BackupServer",
+  accessNetwork: "homelab:network:AccessNetwork",
+  certificates: "homelab:network:Certificates",
+  intrusionDetection: "homelab:network:IntrusionDetection",
+
+  networkNode: "homelab:network:NetworkNode",
+  storageNode: "homelab:storage:StorageNode",
+  wireGuard: "homelab:network:WireGuard",
+  proxmoxHost: "homelab:storage:ProxmoxHost",
+  dockerHost: "homelab:storage:DockerHost",
+  hostMonitoring: "homelab:monitoring:HostMonitoring",
+  pbsMetricsExporter: "homelab:pbs:MetricsExporter",
+  pbsOffsiteAccess: "homelab:pbs:OffsiteAccess",
   hostBaseline: "homelab:host:HostBaseline",
+
+  composeProject: dynamicToken("composeProject"),
+  opnsenseObject: dynamicToken("opnsenseObject"),
+  opnsenseGateway: dynamicToken("opnsenseGateway"),
+  opnsenseIds: dynamicToken("opnsenseIds"),
+  pbsObject: dynamicToken("pbsObject"),
+  unifiObject: dynamicToken("unifiObject"),
 } as const;
 
 export interface ServiceFacts {
@@ -115,10 +158,19 @@ export interface MonitoringFacts {
 }
 
 export interface FirewallFacts {
-  /** The network stack's parsed config: the intents (flows, segments) the rules must honour. */
-  config: unknown;
+  /** The resolved network (model/network-facts.ts): the intents (flows, segments) the rules must honour. */
+  network: NetworkFacts;
   /** The compiled rule set (analysis/firewall), from which every OPNsense object is built. */
   compiled: unknown;
+}
+
+/**
+ * What the AccessNetwork component publishes: the segments' trust and the role of each managed port (the
+ * controller has no notion of either).
+ */
+export interface AccessFacts {
+  segments: { name: string; vlan: number; trust: string }[];
+  portRoles: { switch: string; mac: string; port: number; role: string }[];
 }
 
 /** What the Proxmox Backup Server is configured to do with the VM backups (analysis/pbs/facts.ts). */

@@ -119,3 +119,13 @@ export const stackFileSecrets = (file: StackFile): SecretSource => ({
   has: (key) => `${NAMESPACE}:${key}` in file.all,
   isSecret: (key) => file.secureKeys.has(`${NAMESPACE}:${key}`),
 });
+
+/**
+ * What a stack file tells without judging how a value is stored: a missing secret is still an error, a
+ * secret stored in plain text is not (the encrypted-secrets rule reports that one, naming rule and key,
+ * so the offline plan and the drills can run and show every finding of that kind at once).
+ */
+export const presenceOnlySecrets = (file: StackFile): SecretSource => ({
+  has: stackFileSecrets(file).has,
+  isSecret: () => true,
+});

@@ -1,4 +1,4 @@
-import { socketProxyEnv } from "./socket-proxy";
+import { SOCKET_PROXY_READ_SECTIONS, socketProxyEnv } from "./socket-proxy";
 import type { ConfigIssue } from "./errors";
 import { formatPath, suggest } from "./errors";
 import type { z } from "zod";
@@ -40,12 +40,8 @@ export const GRAFANA_PROVISIONING_DIR = "/etc/grafana/provisioning";
  */
 export const NODE_EXPORTER_TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
 
-/**
- * docker-socket-proxy API sections: only the read sections that Prometheus/Homepage-like consumers
- * need are "1"; every other section is spelled out as "0" so an upstream default change cannot open it,
- * and POST=0 makes the whole API read-only.
- */
-const SOCKET_PROXY_ENV = socketProxyEnv(["CONTAINERS", "INFO", "NETWORKS", "VERSION", "EVENTS", "PING"]);
+/** docker-socket-proxy: only the read sections are "1", every other one "0", POST=0 (model/socket-proxy.ts). */
+const SOCKET_PROXY_ENV = socketProxyEnv(SOCKET_PROXY_READ_SECTIONS);
 
 /**
  * The service catalog: safe defaults per image, so a stack file only says what is specific to this

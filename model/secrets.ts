@@ -1,4 +1,4 @@
-import { isSecretRef, type SecretRef } from "./common";
+import { isSecretRef } from "./common";
 import { formatPath, type IssueList } from "./errors";
 
 export interface SecretUse {
@@ -38,8 +38,6 @@ export function checkSecrets(
       issues.add([use.key], `is stored in plain text but must be a secret (used at ${use.usedAt}); ${fix}`);
   }
 }
-
-export type { SecretRef };
 
 /** A place in a config schema that holds a secret reference: `opnsense.apiKey`, `stacks[].services[].env.*`. */
 export interface SecretField {

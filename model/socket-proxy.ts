@@ -37,8 +37,24 @@ export type SocketProxySection = (typeof SOCKET_PROXY_SECTIONS)[number];
  */
 export const SOCKET_PROXY_WRITE_SWITCHES = ["ALLOW_RESTARTS", "ALLOW_START", "ALLOW_STOP"] as const;
 
-/** The env that enables exactly `allow` and spells every other section out as "0"; POST=0 keeps it read-only. */
-export function socketProxyEnv(allow: readonly SocketProxySection[]): Record<string, string> {
+/** What Prometheus/Homepage-like readers need: container state, host info, networks, events. */
+export const SOCKET_PROXY_READ_SECTIONS = [
+  "CONTAINERS",
+  "INFO",
+  "NETWORKS",
+  "VERSION",
+  "EVENTS",
+  "PING",
+] as const satisfies readonly SocketProxySection[];
+
+/**
+ * The env that enables exactly `allow` and spells every other section out as "0", so an upstream default
+ * change cannot open one (the image's own defaults open EVENTS, PING and VERSION); POST=0 keeps it
+ * read-only.
+ */
+export function socketProxyEnv(
+  allow: readonly SocketProxySection[] = SOCKET_PROXY_READ_SECTIONS,
+): Record<string, string> {
   const env: Record<string, string> = { POST: "0" };
   for (const s of SOCKET_PROXY_WRITE_SWITCHES) env[s] = "0";
   for (const s of SOCKET_PROXY_SECTIONS) env[s] = allow.includes(s) ? "1" : "0";

@@ -8,6 +8,7 @@ import { monitoringConfig } from "./monitoring";
 import { pbs } from "./pbs";
 import { sshConnection } from "./ssh";
 import { HOST_BASELINE_DEFAULTS, hostBaseline } from "./host-baseline";
+import { SOCKET_PROXY_READ_SECTIONS } from "./socket-proxy";
 
 const pveStorageId = z
   .string()
@@ -137,7 +138,6 @@ export const proxmox = z.strictObject({
 
 const socketProxyPlace =
   "where the socket proxy listens is its compose service's `ports` (127.0.0.1:2375 in the reference); remove the key";
-const READ_SECTIONS = ["CONTAINERS", "INFO", "NETWORKS", "VERSION", "EVENTS", "PING"] as const;
 
 export const dockerHost = z.strictObject({
   /** Overrides of the hardened daemon.json baseline; the policy pack checks the result. */
@@ -160,10 +160,10 @@ export const dockerHost = z.strictObject({
             "PING",
           ]),
         )
-        .default([...READ_SECTIONS]),
+        .default([...SOCKET_PROXY_READ_SECTIONS]),
     }),
     { address: socketProxyPlace, port: socketProxyPlace },
-  ).default({ allow: [...READ_SECTIONS] }),
+  ).default({ allow: [...SOCKET_PROXY_READ_SECTIONS] }),
 });
 
 export const storageConfig = z.strictObject({
@@ -181,7 +181,7 @@ export const storageConfig = z.strictObject({
     ssh: sshConnection,
   }),
   proxmox,
-  dockerHost: dockerHost.default({ daemon: {}, socketProxy: { allow: [...READ_SECTIONS] } }),
+  dockerHost: dockerHost.default({ daemon: {}, socketProxy: { allow: [...SOCKET_PROXY_READ_SECTIONS] } }),
   datasets: z.array(dataset).default([]),
   stacks: z.array(composeStack).default([]),
   backup,

@@ -8,6 +8,7 @@ import ts from "typescript";
 import { z } from "zod";
 import { networkConfig, storageConfig } from "../model";
 import { retiredKeysOf } from "../model/strict";
+import { markdownCell as cell } from "../analysis/text/markdown";
 
 const ROOT = process.env["HOMELAB_ROOT"] ?? join(__dirname, "..");
 export const DOC_PATH = join(ROOT, "docs", "configuration.md");
@@ -359,8 +360,6 @@ function walkObject(
     });
   }
 }
-
-const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 /** The generated part of docs/configuration.md. */
 export function renderConfigReference(): string {

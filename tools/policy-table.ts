@@ -2,9 +2,11 @@
 // rules (tests/policies/readme.test.ts compares the two). `npm run policy-table`.
 import { policies } from "../policies/registry";
 import { SECRETS_POLICY } from "../policies/rules/secrets";
+import { markdownCell } from "../analysis/text/markdown";
 
 // Escaped so markdown (and prettier) never reads `"*"` or `s3:*` as emphasis.
-const cell = (s: string): string => s.replace(/\|/g, "\\|").replace(/\*/g, "\\*").replace(/\n/g, " ");
+/** A table cell that also keeps a `*` in a description from starting emphasis. */
+const cell = (s: string): string => markdownCell(s).replace(/\*/g, "\\*");
 
 export function policyTable(): string {
   const rows = policies.map((p) => {

@@ -12,7 +12,7 @@ import {
   readStackFile,
   resolveNetwork,
   resolveStorage,
-  stackFileSecrets,
+  presenceOnlySecrets,
   toContract,
   type StorageModel,
 } from "../model";
@@ -22,15 +22,15 @@ import { runOffsiteDrill, type OffsiteTarget } from "./restore-drill/offsite";
 
 /** The storage model from the stack files, or why it could not be read. */
 function readModel(a: DrillArgs): { model: StorageModel } | { error: unknown } {
-  const presence = (f: ReturnType<typeof readStackFile>) => ({
-    has: stackFileSecrets(f).has,
-    isSecret: () => true,
-  });
   try {
     const net = readStackFile(a.networkConfig);
     const file = readStackFile(a.config);
     return {
-      model: resolveStorage(file.raw, presence(file), toContract(resolveNetwork(net.raw, presence(net)))),
+      model: resolveStorage(
+        file.raw,
+        presenceOnlySecrets(file),
+        toContract(resolveNetwork(net.raw, presenceOnlySecrets(net))),
+      ),
     };
   } catch (e) {
     return { error: e };

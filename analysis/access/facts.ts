@@ -1,19 +1,7 @@
 import type { NetworkModel } from "../../model";
+import { FACT_TYPES, type AccessFacts } from "../../model/facts";
 import { expandPorts } from "../../model/access";
 import type { AccessGraph } from "./violations";
-
-/** The AccessNetwork component's type token and the UniFi objects' (a dynamic resource). */
-export const ACCESS_NETWORK_TYPE = "homelab:network:AccessNetwork";
-export const UNIFI_OBJECT_TYPE = "pulumi-nodejs:dynamic/unifi:Object";
-
-/**
- * What the AccessNetwork component publishes as its inputs: the segments' trust and the role of each
- * managed port (the controller has no notion of either). No secrets.
- */
-export interface AccessFacts {
-  segments: { name: string; vlan: number; trust: string }[];
-  portRoles: { switch: string; mac: string; port: number; role: string }[];
-}
 
 export function accessFacts(model: NetworkModel): AccessFacts {
   return {
@@ -37,10 +25,12 @@ interface GraphNode {
  * the provider writes) joined with the facts' trust levels and port roles. `ref` is the object's URN.
  */
 export function accessGraph(resources: GraphNode[]): AccessGraph | undefined {
-  const facts = resources.find((r) => r.type === ACCESS_NETWORK_TYPE && Array.isArray(r.props["segments"]));
+  const facts = resources.find(
+    (r) => r.type === FACT_TYPES.accessNetwork && Array.isArray(r.props["segments"]),
+  );
   if (!facts) return undefined;
   const f = facts.props as unknown as AccessFacts;
-  const objects = resources.filter((r) => r.type === UNIFI_OBJECT_TYPE);
+  const objects = resources.filter((r) => r.type === FACT_TYPES.unifiObject);
   const body = (r: GraphNode) => (r.props["body"] ?? {}) as Record<string, unknown>;
   const of = (kind: string) => objects.filter((r) => r.props["kind"] === kind);
   const role = (mac: string, port: number) =>

@@ -24,7 +24,7 @@ export function acmeAlertRules(o: AcmeAlertOptions): AlertRule[] {
   const left = `(${METRIC_EXPIRY}${sel} - time())`;
   const overdue = overdueDays(o.renewDays);
   const how =
-    "Read `journalctl -u homelab-acme.service` on the network node, fix the cause (DNS provider token, CA reachability), then force a renewal: `sudo /etc/homelab/acme/renew.sh --force` (docs/certificates.md).";
+    "Read `journalctl -u homelab-acme.service` on the network node, fix the cause (DNS provider token, CA reachability), then force a renewal: `sudo /etc/homelab-acme/renew.sh --force` (docs/certificates.md).";
   return [
     {
       alert: "CertificateRenewalOverdue",

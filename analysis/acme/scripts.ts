@@ -1,4 +1,4 @@
-import { shellQuote as q } from "../compose/secret-env";
+import { shellQuote as q } from "../text/shell";
 import { FORCE_DAYS, legoFileStem, legoGlobalArgs } from "./lego";
 import { METRIC_EXPIRY, METRIC_HELP, METRIC_LAST_RUN, METRIC_LAST_SUCCESS, METRIC_OK } from "./metrics";
 import { ACME_UNIT, type AcmeSpec } from "./spec";

@@ -52,7 +52,9 @@ export interface AcmePaths {
 }
 
 export const ACME_UNIT = "homelab-acme";
-export const ACME_CONFIG_DIR = "/etc/homelab/acme";
+// Root-owned, outside /etc/homelab (the deploy user owns that directory and could rename what a root
+// timer runs): the helper's `acme` job writes here.
+export const ACME_CONFIG_DIR = "/etc/homelab-acme";
 export const ACME_STATE_DIR = "/var/lib/homelab/acme";
 export const METRICS_FILE = "homelab_certificates.prom";
 

@@ -12,7 +12,8 @@
  *   /var/lib/prometheus/node-exporter/homelab_backup_*.prom                (textfile collector)
  */
 import { MANIFEST_PATH } from "./manifest";
-import { graceSeconds, schedulePeriodSeconds } from "./borg-schedule";
+import { graceSeconds, schedulePeriodSeconds } from "../../model/schedule-period";
+import { shellQuote as shq } from "../text/shell";
 
 export type BorgClassName = "critical" | "standard";
 
@@ -150,7 +151,6 @@ export const knownHostsFile = (p: BorgPaths): string =>
   `${p.credentialDir.replace(/\/[^/]*$/, "")}/known_hosts`;
 
 /** Single-quotes a value for POSIX sh. */
-export const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Unit-name and archive-prefix slug: tank/apps/immich-library -> tank-apps-immich-library. */
 export function datasetSlug(d: Pick<BorgDatasetInput, "name" | "node">): string {

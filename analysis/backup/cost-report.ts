@@ -11,13 +11,13 @@ import {
   type VaultCost,
   PRICES,
 } from "./cost";
-import { validateLifecycle, type LifecycleConfiguration } from "./lifecycle";
+import { validateLifecycle, type LifecycleConfiguration } from "../../model/s3-lifecycle";
 import {
   ARCHIVE_PREFIX,
   vaultLifecycle,
   vaultLifecycleIssues,
   type VaultLifecycleInput,
-} from "./lifecycle-rules";
+} from "../../model/vault-lifecycle";
 
 export const COST_POLICY = "backup-vault-lifecycle";
 

@@ -4,7 +4,7 @@
  * the reference file's worked example.
  */
 import priceData from "../../data/s3-prices.json";
-import { ARCHIVE_PREFIX, HOT_PREFIX } from "./lifecycle-rules";
+import { ARCHIVE_PREFIX, HOT_PREFIX } from "../../model/vault-lifecycle";
 import {
   MIN_STORAGE_DAYS,
   classTimeline,
@@ -12,7 +12,7 @@ import {
   type LifecycleConfiguration,
   type LifecycleRule,
   type StorageClass,
-} from "./lifecycle";
+} from "../../model/s3-lifecycle";
 
 export const DAYS_PER_MONTH = 30;
 const KIB_PER_GIB = 1024 * 1024;

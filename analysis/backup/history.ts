@@ -15,8 +15,8 @@
  *   only lets a write complete with `If-None-Match: *` (and no delete).
  */
 import { canPerform, type AttachedPolicy, type RequestContext } from "./iam-policy";
-import { rulePrefix, type LifecycleConfiguration } from "./lifecycle";
-import { graceSeconds, schedulePeriodSeconds } from "./borg-schedule";
+import { rulePrefix, type LifecycleConfiguration } from "../../model/s3-lifecycle";
+import { graceSeconds, schedulePeriodSeconds } from "../../model/schedule-period";
 
 export interface Principal {
   /** Resource name, for messages. */

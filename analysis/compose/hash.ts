@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { stableJson } from "../text/json";
 
 /** Everything public that shapes a deployment; secret values are compared separately (never hashed in
  * the clear: a plain sha256 of a short password in state would be a brute-force oracle). */
@@ -11,13 +12,5 @@ export interface DeploymentContent {
   files: Record<string, string>;
 }
 
-/** JSON with object keys sorted, so equal content always hashes equal. */
-export const canonicalJson = (value: unknown): string =>
-  JSON.stringify(value, (_k, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
-
 export const contentHash = (c: DeploymentContent): string =>
-  `sha256:${createHash("sha256").update(canonicalJson(c)).digest("hex")}`;
+  `sha256:${createHash("sha256").update(stableJson(c)).digest("hex")}`;

@@ -9,6 +9,7 @@
  * process environment is literal in v1 and v2 alike, and shell single-quoting is exact for any value.
  * `:?` makes compose refuse to run (instead of starting with empty secrets) when the file is not loaded.
  */
+import { shellQuote } from "../text/shell";
 
 export const SECRET_VAR_PREFIX = "HOMELAB_SECRET_";
 
@@ -22,12 +23,6 @@ export const secretVarName = (configKey: string): string => {
 /** The reference written into the compose file in place of a value. */
 export const secretReference = (configKey: string): string =>
   `\${${secretVarName(configKey)}:?not set: run compose through compose.sh}`;
-
-/** POSIX single-quoting: exact for every byte except NUL, which no environment variable can hold. */
-export const shellQuote = (value: string): string => {
-  if (value.includes("\0")) throw new Error("a value with a NUL byte cannot be passed to a command");
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-};
 
 /** The body of secrets.env: `export NAME='value'` lines, sorted so the file is stable. */
 export function renderSecretEnv(values: Record<string, string>): string {

@@ -5,19 +5,20 @@
  *  2. a request is allowed when its path (after an optional /vX.Y API prefix) starts with an enabled
  *     section;
  *  3. everything else is refused.
- * `socketProxyEnv` configures the upstream image from the typed allow list; `renderSocketProxyHaproxy`
- * compiles the same table to a static HAProxy config, which the tests run with Debian's haproxy in front
- * of the real socket (no image can be pulled there) to prove the policy.
+ * model/socket-proxy.ts holds the sections and the env that configures the upstream image from the typed
+ * allow list; `renderSocketProxyHaproxy` compiles the same table to a static HAProxy config, which the
+ * tests run with Debian's haproxy in front of the real socket (no image can be pulled there) to prove the
+ * policy. `checkSocketProxies` holds every compose service that mounts the socket to that allow list.
  */
-
-import { SOCKET_PROXY_SECTIONS, socketProxyEnv, type SocketProxySection } from "../../model/socket-proxy";
-
-export { SOCKET_PROXY_SECTIONS, socketProxyEnv, type SocketProxySection };
+import { ConfigError, formatPath, type ComposeStackConfig, type ConfigIssue } from "../../model";
+import {
+  SOCKET_PROXY_SECTIONS,
+  SOCKET_PROXY_WRITE_SWITCHES,
+  type SocketProxySection,
+} from "../../model/socket-proxy";
 
 /** The URL path segment each section guards (PING is /_ping; the rest are the lowercased name). */
 export const sectionPath = (s: SocketProxySection): string => (s === "PING" ? "_ping" : s.toLowerCase());
-
-/** Env for the tecnativa image: every section explicit (its defaults open EVENTS, PING and VERSION). */
 
 /** The pure decision, for unit tests and documentation; HAProxy enforces the compiled form. */
 export function socketProxyDecision(
@@ -70,4 +71,43 @@ export function renderSocketProxyHaproxy(allow: readonly SocketProxySection[], o
     "    default_backend dockerbackend",
     "",
   ].join("\n");
+}
+
+const enabled = (v: unknown): boolean => typeof v === "string" && v !== "0" && v.toLowerCase() !== "false";
+
+/**
+ * Checks every service that mounts the Docker socket: it must be the socket proxy, with POST=0 and no
+ * section enabled beyond homelab:dockerHost.socketProxy.allow. Throws ConfigError with the paths.
+ */
+export function checkSocketProxies(stacks: ComposeStackConfig[], allow: readonly string[]): void {
+  const issues: ConfigIssue[] = [];
+  stacks.forEach((stack, si) =>
+    stack.services.forEach((svc, vi) => {
+      const mountsSocket = svc.volumes.some((v) => v.hostPath === "/var/run/docker.sock");
+      if (!svc.dockerSocket && !mountsSocket) return;
+      const path = (...p: PropertyKey[]) => formatPath(["stacks", si, "services", vi, ...p]);
+      if (svc.preset !== "socket-proxy")
+        issues.push({
+          path: path("volumes"),
+          message: `only the socket proxy may mount /var/run/docker.sock; point ${svc.name} at the proxy instead`,
+        });
+      if (enabled(svc.env["POST"]))
+        issues.push({ path: path("env", "POST"), message: "must be 0: the socket proxy is read-only" });
+      for (const k of SOCKET_PROXY_WRITE_SWITCHES)
+        if (enabled(svc.env[k]))
+          issues.push({
+            path: path("env", k),
+            message: "must be 0: it lets the proxy stop, start or restart containers even with POST=0",
+          });
+      for (const [k, v] of Object.entries(svc.env))
+        if ((SOCKET_PROXY_SECTIONS as readonly string[]).includes(k) && enabled(v) && !allow.includes(k))
+          issues.push({
+            path: path("env", k),
+            message: `enables an API section that homelab:dockerHost.socketProxy.allow does not list (${allow.join(", ")})`,
+          });
+      if (svc.volumes.some((v) => v.hostPath === "/var/run/docker.sock" && !v.readOnly))
+        issues.push({ path: path("volumes"), message: "mount /var/run/docker.sock read-only" });
+    }),
+  );
+  if (issues.length > 0) throw new ConfigError("storage", issues);
 }

@@ -1,5 +1,5 @@
 import { ConfigError, formatPath, type ConfigIssue } from "../../model";
-import { shq } from "../storage/zfs";
+import { shellQuote } from "../text/shell";
 
 export type DaemonJson = Record<string, unknown>;
 
@@ -164,9 +164,9 @@ export function renderApplyDaemonJson(json: string, opts: ApplyOptions = {}): st
   if (json.includes(marker)) throw new Error("daemon.json must not contain the heredoc marker");
   return [
     "set -eu",
-    `target=${shq(path)}`,
-    `mkdir -p ${shq(dir)}`,
-    `tmp=$(mktemp ${shq(`${dir}/.daemon.json.`)}XXXXXX)`,
+    `target=${shellQuote(path)}`,
+    `mkdir -p ${shellQuote(dir)}`,
+    `tmp=$(mktemp ${shellQuote(`${dir}/.daemon.json.`)}XXXXXX)`,
     `trap 'rm -f "$tmp"' EXIT`,
     `cat > "$tmp" <<'${marker}'`,
     json.endsWith("\n") ? json.slice(0, -1) : json,

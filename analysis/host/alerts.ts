@@ -86,19 +86,17 @@ export function updateAlertRules(o: UpdateAlertOptions): AlertRule[] {
           "homelab-security-updates-metrics.timer writes them hourly: `systemctl list-timers 'homelab-security-updates*'` on the node.",
       },
     },
-    ...o.nodes.map(
-      (node): AlertRule => ({
-        alert: "SecurityUpdateMetricsMissing",
-        expr: `absent(${M.written}{node="${node}"})`,
-        for: "1h",
-        labels: { severity: "warning", node },
-        annotations: {
-          summary: `No security update metrics from ${node}`,
-          description:
-            "The host baseline is not installed there (homelab-root security-updates), or node-exporter's textfile collector does not read /var/lib/prometheus/node-exporter.",
-        },
-      }),
-    ),
+    ...o.nodes.map((node): AlertRule => ({
+      alert: "SecurityUpdateMetricsMissing",
+      expr: `absent(${M.written}{node="${node}"})`,
+      for: "1h",
+      labels: { severity: "warning", node },
+      annotations: {
+        summary: `No security update metrics from ${node}`,
+        description:
+          "The host baseline is not installed there (homelab-root security-updates), or node-exporter's textfile collector does not read /var/lib/prometheus/node-exporter.",
+      },
+    })),
   ];
 }
 

@@ -12,6 +12,7 @@ import { compileHostFirewall, type HostFirewall } from "./firewall";
 import { compiledGateway } from "./gateway";
 import { topologyOfContract, topologyOfModel, type HostIntents, type HostTopology } from "./intents";
 import { renderHostNft } from "./nft";
+import type { UpdatePolicy } from "./updates";
 import {
   networkNodeFirewallFromContract,
   networkNodeFirewallInput,
@@ -20,13 +21,6 @@ import {
   type ProgramPath,
 } from "./nodes";
 import { analyzeHost, intentGateway, type Gateway, type HostReachability } from "./reachability";
-
-export interface UpdatePolicy {
-  /** Daily run, HH:MM node time. */
-  time: string;
-  /** `shutdown -r` time when an update needs a reboot, or `never`. */
-  reboot: string;
-}
 
 /** What the HostBaseline component publishes as its inputs (model/facts.ts HostBaselineFacts). */
 export interface HostBaselineFactsOf {
@@ -54,11 +48,7 @@ export const updatePolicy = (b: HostBaselineConfig): UpdatePolicy => ({
   reboot: b.updates.reboot.automatic ? b.updates.reboot.time : "never",
 });
 
-function baseline(
-  facts: HostBaselineFactsOf,
-  config: HostBaselineConfig,
-  gateway: Gateway,
-): NodeBaseline {
+function baseline(facts: HostBaselineFactsOf, config: HostBaselineConfig, gateway: Gateway): NodeBaseline {
   const nft = renderHostNft(facts.firewall);
   return {
     facts,

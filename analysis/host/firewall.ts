@@ -45,10 +45,7 @@ export interface HostFirewallInput {
   logDropped: boolean;
 }
 
-export type HostRuleOrigin =
-  | { kind: "flow"; flow: number }
-  | { kind: "wanIngress" }
-  | { kind: "management" };
+export type HostRuleOrigin = { kind: "flow"; flow: number } | { kind: "wanIngress" } | { kind: "management" };
 
 /** One admission: sources to some of the node's addresses, for a protocol and ports. */
 export interface HostRule {

@@ -11,7 +11,10 @@ import type { Gateway } from "./reachability";
  * interface (analysis/reachability/evaluate.ts). A packet from the WAN is judged on its translated
  * destination, as pf filters it after the port forward's redirect.
  */
-export function compiledGateway(model: NetworkModel, compiled: CompiledFirewall = compileFirewall(model)): Gateway {
+export function compiledGateway(
+  model: NetworkModel,
+  compiled: CompiledFirewall = compileFirewall(model),
+): Gateway {
   const evaluator = new RuleEvaluator(compiled, (iface) => {
     if (iface.kind === "wan") return WAN_ADDRESS;
     if (iface.kind === "wireguard") return parseIpv4(model.config.wireguard.serverAddress);

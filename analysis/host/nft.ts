@@ -1,6 +1,6 @@
 /**
  * The host firewall as an nftables script (nft 1.0.6, Debian bookworm's `nftables`), loaded atomically
- * by `homelab-root host-firewall apply` after `nft -c`.
+ * by the host-firewall job's trial step (firewall-job.ts) after a check in an empty network namespace.
  *
  * Where it sits, and why not inside Docker's DOCKER-USER chain: Docker 20.10–26 create DOCKER-USER with
  * the `iptables` binary (moby 26.1 libnetwork/firewall_linux.go setupUserChain; 20.10
@@ -24,7 +24,7 @@ import { DOCKER_BRIDGES, HOST_TABLE, type HostFirewall, type HostRule, type Node
 import type { HostSources } from "./intents";
 
 /** Where the helper keeps the confirmed rule set (root-owned; loaded at boot by homelab-firewall.service). */
-export const HOST_RULESET_PATH = "/etc/homelab-firewall.nft";
+export const HOST_RULESET_PATH = "/var/lib/homelab-firewall/confirmed.nft";
 export const LOG_PREFIX = "homelab-host drop";
 
 const portText = (r: PortRange): string => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`);
@@ -74,8 +74,15 @@ function publishedRules(fw: HostFirewall): string[] {
     if (r.protocol === "icmp") return [];
     const head = `ct original ip daddr ${set(r.destinations)} ${sourceMatch(r.sources, "ct original ip saddr")}`;
     const proto =
-      r.protocol === "any" ? "" : r.protocol === "tcp/udp" ? " meta l4proto { tcp, udp }" : ` meta l4proto ${r.protocol}`;
-    const ports = r.protocol === "any" || r.ports.length === 0 ? [""] : r.ports.map((p) => ` ct original proto-dst ${portText(p)}`);
+      r.protocol === "any"
+        ? ""
+        : r.protocol === "tcp/udp"
+          ? " meta l4proto { tcp, udp }"
+          : ` meta l4proto ${r.protocol}`;
+    const ports =
+      r.protocol === "any" || r.ports.length === 0
+        ? [""]
+        : r.ports.map((p) => ` ct original proto-dst ${portText(p)}`);
     return ports.map((p) => `\t\t${head}${proto}${p} accept comment "${r.id}"`);
   });
 }

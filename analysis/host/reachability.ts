@@ -80,7 +80,12 @@ export function hostProbes(t: HostTopology): HostProbe[] {
 }
 
 /** Whether the gateway passes a new connection from a probe (routed traffic only). */
-export type Gateway = (probe: HostProbe, dst: number, protocol: PacketProtocol, port: number | null) => boolean;
+export type Gateway = (
+  probe: HostProbe,
+  dst: number,
+  protocol: PacketProtocol,
+  port: number | null,
+) => boolean;
 
 /**
  * The gateway as the intents describe it, for the storage stack (which has the network stack's intents
@@ -195,7 +200,8 @@ function portAtoms(fw: HostFirewall, intents: HostIntents): number[] {
   };
   for (const r of fw.rules) for (const p of r.ports) add(p.from, p.to);
   for (const i of intents.intents) for (const p of i.traffic.ports) add(p.from, p.to);
-  for (const p of [...fw.published, ...fw.management, ...fw.nodePorts, ...fw.containerPorts]) add(p.port, p.port);
+  for (const p of [...fw.published, ...fw.management, ...fw.nodePorts, ...fw.containerPorts])
+    add(p.port, p.port);
   return [...bounds].sort((a, b) => a - b);
 }
 
@@ -262,8 +268,15 @@ export function analyzeHost(input: HostAnalysisInput): HostReachability {
       const r = rangeOf(cidr);
       const src = r.prefix < 31 ? r.first + 2 : r.first;
       for (const address of fw.addresses) {
-        const v = host.evaluate({ src, dst: parseIpv4(address)!, protocol: m.protocol, port: m.port, via: "host" });
-        if (v.action !== "accept") lockout.push(`${m.what} (${m.protocol} ${m.port}) on ${address} from ${cidr}`);
+        const v = host.evaluate({
+          src,
+          dst: parseIpv4(address)!,
+          protocol: m.protocol,
+          port: m.port,
+          via: "host",
+        });
+        if (v.action !== "accept")
+          lockout.push(`${m.what} (${m.protocol} ${m.port}) on ${address} from ${cidr}`);
       }
     }
 
@@ -308,7 +321,8 @@ export function analyzeHost(input: HostAnalysisInput): HostReachability {
   ];
 
   const paths: PathCheck[] = input.paths.map((p) => {
-    const target = p.firewall === "self" ? host : input.networkNode ? new HostEvaluator(input.networkNode) : null;
+    const target =
+      p.firewall === "self" ? host : input.networkNode ? new HostEvaluator(input.networkNode) : null;
     if (!target) return { ...p, admitted: true, rule: null };
     const v = target.evaluate({
       src: parseIpv4(p.from)!,

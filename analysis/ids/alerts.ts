@@ -21,7 +21,7 @@ const DAY = 86_400;
 
 const READ =
   "Read them under Services > Intrusion Detection > Administration > Alerts on the gateway, or through the API: " +
-  "`curl -K /etc/homelab/ids/curl.conf -H 'Content-Type: application/json' -d '{\"current\":1,\"rowCount\":50}' " +
+  "`curl -K /etc/homelab-ids/curl.conf -H 'Content-Type: application/json' -d '{\"current\":1,\"rowCount\":50}' " +
   "<gateway>/api/ids/service/query_alerts` on the network node (docs/ids.md).";
 
 export function idsAlertRules(o: IdsAlertOptions): AlertRule[] {

@@ -1,4 +1,4 @@
-import { shellQuote as q } from "../compose/secret-env";
+import { shellQuote as q } from "../text/shell";
 import {
   METRIC_ALERTS,
   METRIC_HELP,

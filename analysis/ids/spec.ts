@@ -1,7 +1,6 @@
 import type { NetworkModel } from "../../model";
 import type { IdsBody, ResolvedIds } from "../../model/ids";
 
-export { staleRulesDays } from "../../model/ids";
 import { NODE_EXPORTER_TEXTFILE_DIR } from "../../model/presets";
 
 /**
@@ -41,7 +40,8 @@ export function idsBody(model: NetworkModel, ids: ResolvedIds, keys: Record<stri
 }
 
 export const IDS_UNIT = "homelab-ids-alerts";
-export const IDS_CONFIG_DIR = "/etc/homelab/ids";
+// Root-owned, outside /etc/homelab (which the deploy user owns): the helper's `ids-alerts` job writes here.
+export const IDS_CONFIG_DIR = "/etc/homelab-ids";
 export const IDS_STATE_DIR = "/var/lib/homelab/ids";
 export const IDS_METRICS_FILE = "homelab_ids.prom";
 

@@ -13,6 +13,7 @@ import type { MonitoringConfig } from "../../model/monitoring";
 import { NODE_EXPORTER_TEXTFILE_DIR } from "../../model/presets";
 import { NODE_EXPORTER_PORT } from "./prometheus";
 import { HEALTH_METRICS as M } from "./rules";
+import { shellQuote as q } from "../text/shell";
 
 export const HEALTH_SCRIPT_PATH = "/usr/local/lib/homelab-monitoring/health.sh";
 export const NODE_EXPORTER_DEFAULTS_PATH = "/etc/default/prometheus-node-exporter";
@@ -47,8 +48,6 @@ export interface HostMonitoringRender {
   timers: string[];
   packages: readonly string[];
 }
-
-const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * The health script. `metrics` writes one *.prom file atomically (temp file + rename in the same

@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import type { StorageConfig } from "../../model";
 import { longestGapSeconds } from "../../model/pbs-calendar";
 import { promDuration, type AlertRule } from "../backup/alerts";
-import { graceSeconds } from "../backup/borg-schedule";
+import { graceSeconds } from "../../model/schedule-period";
 import { EXPORTER_PERIOD_SECONDS, PBS_METRICS as M } from "./exporter";
 import { pbsPlan } from "./objects";
 

@@ -1,3 +1,4 @@
+import { shellQuote } from "../text/shell";
 /**
  * The PBS metrics job: a shell script (curl + jq) run by a systemd timer on the storage node. PBS has
  * no Prometheus endpoint: its /status/metrics answers JSON for PDM (src/api2/status/metrics.rs) and
@@ -60,8 +61,6 @@ export interface RenderedFile {
   content: string;
 }
 
-const shq = (s: string): string => `'${s.replace(/'/g, `'"'"'`)}'`;
-
 /** The header file's content: written by the component from the token secret, never rendered here. */
 export const headerLine = (tokenId: string, secret: string): string =>
   `Authorization: PBSAPIToken=${tokenId}:${encodeURIComponent(secret)}\n`;
@@ -74,10 +73,10 @@ export function renderExporterScript(i: ExporterInput): string {
 set -euo pipefail
 umask 022
 
-PBS_URL=${shq(i.url.replace(/\/+$/, ""))}
-PBS_PIN=${shq(i.publicKeyPin)}
-HEADER_FILE=${shq(p.headerFile)}
-METRICS_DIR=${shq(p.metricsDir)}
+PBS_URL=${shellQuote(i.url.replace(/\/+$/, ""))}
+PBS_PIN=${shellQuote(i.publicKeyPin)}
+HEADER_FILE=${shellQuote(p.headerFile)}
+METRICS_DIR=${shellQuote(p.metricsDir)}
 DATA="$METRICS_DIR/homelab_pbs.prom"
 STATUS="$METRICS_DIR/homelab_pbs_exporter.prom"
 

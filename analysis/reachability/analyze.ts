@@ -1,8 +1,9 @@
-import type { NetworkModel } from "../../model/resolve-network";
+import type { ReachabilityModel } from "../../model/network-facts";
 import type { CompiledFirewall, InterfaceRef } from "../firewall/types";
 import { RuleEvaluator } from "./evaluate";
 import { intentIndex, intentsOf } from "./intents";
-import { intToIp, ipToInt } from "./packet";
+import { intToIp } from "../../model/net";
+import { ipToInt } from "./packet";
 import {
   destProbes,
   serviceProbes,
@@ -24,11 +25,8 @@ import {
 import { SourceSpace, type ClassResult } from "./source-space";
 import { findUnsafeIntents } from "./unsafe";
 
-export { isAnyToAny } from "./report";
-export type { Cell, CellStatus, Difference, Exposure, Matrix, ReachabilityReport } from "./report";
-
 const gatewayAddresses =
-  (model: NetworkModel) =>
+  (model: ReachabilityModel) =>
   (iface: InterfaceRef): number | undefined => {
     if (iface.kind === "wan") return WAN_ADDRESS;
     if (iface.kind === "wireguard") return ipToInt(model.config.wireguard.serverAddress);
@@ -83,7 +81,10 @@ const groupBy = <T>(items: T[], key: (t: T) => string | null): Map<string, numbe
  * is the equivalence-class idea of network verifiers (Batfish, atomic predicates): the work grows with
  * what each interface names, not with segments × hosts × every port the homelab names anywhere.
  */
-export function analyzeReachability(model: NetworkModel, firewall: CompiledFirewall): ReachabilityReport {
+export function analyzeReachability(
+  model: ReachabilityModel,
+  firewall: CompiledFirewall,
+): ReachabilityReport {
   const evaluator = new RuleEvaluator(firewall, gatewayAddresses(model));
   const intentsOn = intentIndex(intentsOf(model, WAN_ADDRESS));
   const sources = sourceProbes(model);

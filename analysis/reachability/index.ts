@@ -1,5 +1,5 @@
+export { analyzeReachability } from "./analyze";
 export {
-  analyzeReachability,
   isAnyToAny,
   type Cell,
   type CellStatus,
@@ -7,11 +7,11 @@ export {
   type Exposure,
   type Matrix,
   type ReachabilityReport,
-} from "./analyze";
+} from "./report";
 export { RuleEvaluator, type RuleMatcher, type Verdict } from "./evaluate";
 export { intentsOf, type Intent } from "./intents";
 export { IpSet } from "./ip-set";
-export { ipToInt, intToIp, type Packet, type PacketProtocol } from "./packet";
+export { ipToInt, type Packet, type PacketProtocol } from "./packet";
 export { isSummarised, renderMarkdown, renderText, toJson, UNLISTED_CELL } from "./render";
 export { clearSharedReachability, reachabilityKey, sharedAnalysisStats, sharedReachability } from "./shared";
 export { findUnsafeIntents, mayReachManagement, touchesManagement, type UnsafeIntent } from "./unsafe";

@@ -1,5 +1,6 @@
 import { contains, parseCidr, type Ipv4Range } from "../../model/net";
-import type { Endpoint, NetworkModel, ResolvedFlow, ResolvedSegment } from "../../model/resolve-network";
+import type { ReachabilityModel } from "../../model/network-facts";
+import type { Endpoint, ResolvedFlow, ResolvedSegment } from "../../model/resolve-network";
 import { flowTraffic, RFC1918, type PortRange } from "../firewall/traffic";
 import type { InterfaceRef, RuleProtocol } from "../firewall/types";
 import { portsMatch, protocolMatches } from "./evaluate";
@@ -82,7 +83,7 @@ const onSegment = (iface: InterfaceRef, s: ResolvedSegment) =>
   iface.kind === "segment" && iface.segment === s.name;
 const rangeSet = (r: Ipv4Range): IpSet => IpSet.of([{ from: r.first, to: r.last }]);
 
-export function intentsOf(model: NetworkModel, wanAddress: number): Intent[] {
+export function intentsOf(model: ReachabilityModel, wanAddress: number): Intent[] {
   const privateNets = IpSet.of(
     [
       ...RFC1918.map((c) => parseCidr(c) as Ipv4Range),

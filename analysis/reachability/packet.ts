@@ -13,4 +13,3 @@ export interface Packet {
 }
 
 export const ipToInt = (ip: string): number => ip.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
-export { intToIp } from "../../model/net";

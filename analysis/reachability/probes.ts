@@ -1,5 +1,6 @@
 import { contains, type Ipv4Range } from "../../model/net";
-import type { NetworkModel, ResolvedSegment, ResolvedService } from "../../model/resolve-network";
+import type { ReachabilityModel } from "../../model/network-facts";
+import type { ResolvedSegment, ResolvedService } from "../../model/resolve-network";
 import type { InterfaceRef } from "../firewall/types";
 import { BROADCAST } from "./intents";
 import { ipToInt } from "./packet";
@@ -50,10 +51,10 @@ function otherAddress(s: ResolvedSegment, used: Set<number>): number | undefined
 }
 
 /** Declared hosts of a segment, except one declared at the gateway's address: that is the gateway itself. */
-const hostsOf = (model: NetworkModel, s: ResolvedSegment) =>
+const hostsOf = (model: ReachabilityModel, s: ResolvedSegment) =>
   [...model.hosts.values()].filter((h) => h.segment === s.name && h.address !== s.gateway);
 
-export function sourceProbes(model: NetworkModel): SourceProbe[] {
+export function sourceProbes(model: ReachabilityModel): SourceProbe[] {
   const probes: SourceProbe[] = [];
   for (const s of model.segments) {
     const hosts = hostsOf(model, s);
@@ -93,7 +94,7 @@ export function sourceProbes(model: NetworkModel): SourceProbe[] {
   return probes;
 }
 
-export function destProbes(model: NetworkModel): DestProbe[] {
+export function destProbes(model: ReachabilityModel): DestProbe[] {
   const probes: DestProbe[] = [];
   const internal: Ipv4Range[] = [...model.segments.map((s) => s.range), model.wireguardRange];
   for (const s of model.segments) {
@@ -120,7 +121,7 @@ export function destProbes(model: NetworkModel): DestProbe[] {
   return probes;
 }
 
-export function serviceProbes(model: NetworkModel): ServiceProbe[] {
+export function serviceProbes(model: ReachabilityModel): ServiceProbe[] {
   return [...model.services.values()].map((service) => ({
     column: `service:${service.name}`,
     service,

@@ -1,4 +1,5 @@
 import type { Cell, CellStatus, ReachabilityReport } from "./report";
+import { markdownCell } from "../text/markdown";
 
 const SYMBOL: Record<Cell["status"], string> = { allow: "✓", partial: "◐", deny: "·", local: "=" };
 const LEGEND = "✓ everything  ◐ some traffic (listed below)  · denied  = same segment (not routed)";
@@ -238,8 +239,6 @@ export function renderText(r: ReachabilityReport): string {
   return out.join("\n");
 }
 
-const mdEscape = (s: string) => s.replace(/\|/g, "\\|");
-
 const mdCell = (c: Cell): string => {
   switch (c.status) {
     case "local":
@@ -249,7 +248,7 @@ const mdCell = (c: Cell): string => {
     case "allow":
       return "✅ all";
     case "partial":
-      return mdEscape(c.summary);
+      return markdownCell(c.summary);
   }
 };
 

@@ -1,4 +1,4 @@
-import type { NetworkModel } from "../../model/resolve-network";
+import type { ReachabilityModel } from "../../model/network-facts";
 import type { FilterRule } from "../firewall/types";
 import type { UnsafeIntent } from "./unsafe";
 
@@ -60,7 +60,7 @@ export interface ReachabilityReport {
 
 /** The trust-level groups of a matrix's rows and columns, for summaries of large homelabs. */
 export function matrixGroups(
-  model: NetworkModel,
+  model: ReachabilityModel,
   rows: string[],
   columns: string[],
 ): Pick<Matrix, "rowGroups" | "columnGroups"> {

@@ -1,4 +1,5 @@
-import type { Endpoint, NetworkModel, ResolvedFlow } from "../../model/resolve-network";
+import type { ReachabilityModel } from "../../model/network-facts";
+import type { Endpoint, ResolvedFlow } from "../../model/resolve-network";
 
 /**
  * Intents that are unsafe whatever the compiler does with them. Management is reachable only from a
@@ -42,7 +43,7 @@ export function mayReachManagement(from: Endpoint): boolean {
 }
 
 /** True when the destination includes an address in a management segment. */
-export function touchesManagement(model: NetworkModel, to: Endpoint): boolean {
+export function touchesManagement(model: ReachabilityModel, to: Endpoint): boolean {
   switch (to.kind) {
     case "segment":
       return to.segment.trust === "management";
@@ -57,7 +58,7 @@ export function touchesManagement(model: NetworkModel, to: Endpoint): boolean {
   }
 }
 
-export function findUnsafeIntents(model: NetworkModel): UnsafeIntent[] {
+export function findUnsafeIntents(model: ReachabilityModel): UnsafeIntent[] {
   const found: UnsafeIntent[] = [];
   for (const f of model.flows) {
     if (f.from.kind === "any" && f.to.kind === "any")

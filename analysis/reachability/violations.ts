@@ -1,4 +1,4 @@
-import type { ReachabilityReport } from "./analyze";
+import type { ReachabilityReport } from "./report";
 
 export const POLICY_ID = "default-deny";
 

@@ -1,4 +1,5 @@
 import type { Dataset } from "../../model";
+import { shellQuote } from "../text/shell";
 
 /**
  * ZFS user property naming each dataset's backup class. User properties need a colon; the Borg jobs
@@ -7,7 +8,6 @@ import type { Dataset } from "../../model";
 export const BACKUP_CLASS_PROPERTY = "homelab:backup-class";
 
 /** Single-quotes a word for POSIX sh. Dataset names are validated, but quoting costs nothing. */
-export const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * The properties the config owns, in a stable order. `quota=none` is written explicitly so that
@@ -24,7 +24,7 @@ export function zfsProperties(d: Dataset): [string, string][] {
 
 const props = (d: Dataset, flag: string): string =>
   zfsProperties(d)
-    .map(([k, v]) => `${flag}${shq(`${k}=${v}`)}`)
+    .map(([k, v]) => `${flag}${shellQuote(`${k}=${v}`)}`)
     .join(" ");
 
 /**
@@ -34,7 +34,7 @@ const props = (d: Dataset, flag: string): string =>
  * so a new dataset must be born with it. `zfs set` with several properties is atomic (OpenZFS >= 2.0).
  */
 export function renderEnsureDataset(d: Dataset): string {
-  const n = shq(d.name);
+  const n = shellQuote(d.name);
   return [
     "set -eu",
     `zfs list -H -o name ${n} >/dev/null 2>&1 || zfs create -p ${props(d, "-o ")} ${n}`,
@@ -52,7 +52,7 @@ export function renderEnsureDataset(d: Dataset): string {
  * backups-in-snapshots or nested data with it.
  */
 export function renderDestroyDataset(d: Dataset): string {
-  const n = shq(d.name);
+  const n = shellQuote(d.name);
   return ["set -eu", `if zfs list -H -o name ${n} >/dev/null 2>&1; then zfs destroy ${n}; fi`].join("\n");
 }
 
@@ -65,7 +65,7 @@ export const ROOT_HELPER = "/usr/local/sbin/homelab-root";
  * root side.
  */
 export const rootHelper = (...args: string[]): string => {
-  const words = args.map(shq).join(" ");
+  const words = args.map(shellQuote).join(" ");
   return `if [ "$(id -u)" -eq 0 ]; then exec ${ROOT_HELPER} ${words}; else exec sudo -n ${ROOT_HELPER} ${words}; fi`;
 };
 

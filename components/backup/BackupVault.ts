@@ -7,7 +7,7 @@ import {
   HOT_PREFIX,
   vaultLifecycle,
   vaultLifecycleIssues,
-} from "../../analysis/backup/lifecycle-rules";
+} from "../../model/vault-lifecycle";
 import { ConfigError, formatPath, type VaultConfig } from "../../model";
 import { FACT_TYPES, type VaultFacts } from "../../model/facts";
 

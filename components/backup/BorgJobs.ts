@@ -1,7 +1,8 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderBorgAlerts } from "../../analysis/backup/alerts";
-import { renderBorg, shq, type BorgRender, type RenderedFile } from "../../analysis/backup/borg";
+import { renderBorg, type BorgRender, type RenderedFile } from "../../analysis/backup/borg";
+import { shellQuote as shq } from "../../analysis/text/shell";
 import { borgDatasets, borgInputFromModel, s3SinkFromModel } from "../../analysis/backup/borg-model";
 import type { StorageModel } from "../../model";
 import type { BorgJobFacts } from "../../model/facts";
@@ -11,7 +12,9 @@ import {
   type SecretResolver,
   type SshConnection,
 } from "../context";
+import { jobBundle, rootHelperSteps, scriptDigest } from "../hostJob";
 import type { BackupVault } from "./BackupVault";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface BorgJobsArgs {
   model: StorageModel;
@@ -22,63 +25,12 @@ export interface BorgJobsArgs {
 
 /** Where the rendered alert rules land on the node, for the monitoring stack to mount. */
 const ALERTS_PATH = "/etc/homelab-backup/prometheus/homelab-borg.rules.yml";
-const INSTALLED_LIST = "/etc/homelab-backup/installed-files";
 
-/**
- * Runs a root shell script on the node: as root directly, else through `sudo -n` (the deploy user has
- * passwordless sudo; Proxmox ships without sudo, so root needs no wrapper). Stdin passes through to the
- * script; the script text is on the command line, so it never contains a secret.
- */
-const asRoot = (script: string): string =>
-  `if [ "$(id -u)" -eq 0 ]; then sh -c ${shq(script)}; else sudo -n sh -c ${shq(script)}; fi`;
+/** One line per file: `<mode> <path> <base64>`, the root helper's `install` bundle. */
+export const fileBundle = (files: RenderedFile[]): string => jobBundle(files);
 
-/** One line per file: `<mode> <path> <base64>`; paths are checked to hold no whitespace. */
-export function fileBundle(files: RenderedFile[]): string {
-  return files
-    .map((f) => {
-      if (/\s/.test(f.path)) throw new Error(`rendered path with whitespace: ${f.path}`);
-      return `${f.mode} ${f.path} ${Buffer.from(f.content).toString("base64")}\n`;
-    })
-    .join("");
-}
-
-/**
- * Installs the bundle read from stdin: every file atomically (temporary file in the target directory,
- * then rename), files rendered by an earlier run but not this one are removed (their timers stopped
- * first), then daemon-reload and enable --now of every timer.
- */
-export function installScript(timers: string[], metricsDir?: string): string {
-  // node-exporter (uid 65534) reads the backup metrics through its textfile collector: the directory
-  // must be world-readable and searchable. The job scripts run with umask 077, so a directory they
-  // created first would be 0700 root and every backup metric invisible; create (or repair) it here.
-  const metrics =
-    metricsDir === undefined ? "" : `install -d -m 0755 ${shq(metricsDir)}\nchmod 0755 ${shq(metricsDir)}\n`;
-  return `set -eu
-umask 022
-${metrics}new=$(mktemp)
-while read -r mode path b64; do
-  install -d -m 0755 "$(dirname "$path")"
-  tmp=$(mktemp "$path.XXXXXX")
-  printf '%s' "$b64" | base64 -d >"$tmp"
-  chmod "$mode" "$tmp"
-  chown root:root "$tmp"
-  mv -f "$tmp" "$path"
-  echo "$path" >>"$new"
-done
-sort "$new" >"$new.s"
-if [ -f ${INSTALLED_LIST} ]; then
-  sort ${INSTALLED_LIST} | comm -23 - "$new.s" | while read -r old; do
-    case "$old" in *.timer) systemctl disable --now "$(basename "$old")" || true ;; esac
-    rm -f "$old"
-  done
-fi
-install -d -m 0755 "$(dirname ${INSTALLED_LIST})"
-mv -f "$new" ${INSTALLED_LIST}
-rm -f "$new.s"
-systemctl daemon-reload
-${timers.length > 0 ? `systemctl enable --now ${timers.join(" ")}` : ":"}
-`;
-}
+/** Where the repository setup scripts are installed (the root helper's `borg-setup` job runs them). */
+const SETUP_DIR = "/usr/local/lib/homelab-backup/setup";
 
 /**
  * Writes the class passphrase from stdin into a root-only file (0600) and creates the repository once
@@ -123,7 +75,7 @@ export class BorgJobs extends pulumi.ComponentResource {
     // resource is registered; the installed copy below uses the vault's actual bucket output.
     const preview = renderBorg(borgInputFromModel(args.model));
     // Component inputs are the facts the graph policies read (model/facts.ts, backup-coverage).
-    super("homelab:backup:BorgJobs", name, borgFacts(args.model, preview), opts);
+    super(FACT_TYPES.borgJobs, name, borgFacts(args.model, preview), opts);
     const { model, connection, vault, secrets } = args;
     const conn = commandConnection(connection);
     this.alertRules = renderBorgAlerts(preview.expectations);
@@ -151,33 +103,53 @@ export class BorgJobs extends pulumi.ComponentResource {
       additionalSecretOutputs: ["stdout", "stderr"],
     };
 
+    // Everything as root goes through the root helper's Borg jobs (tools/node/homelab-root): `packages`,
+    // `install borg-setup` (the repository scripts), `run borg-setup` (one of them, checked by its
+    // sha256), `install borg-credentials` and `install borg`; no root shell.
     const packages = new command.remote.Command(
       `${name}-packages`,
       {
         connection: conn,
         ...remoteCommandDefaults,
-        create: asRoot(
-          "set -eu; export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q --no-install-recommends borgbackup gnupg rsync awscli >/dev/null",
-        ),
+        create: rootHelperSteps(["packages", "borg", "borgbackup", "gnupg", "rsync", "awscli"]),
       },
       { ...quiet, dependsOn: upstream },
     );
 
-    const repos = preview.repositories.map((r) => {
+    const setupScripts = preview.repositories.map((r) => ({
+      r,
+      path: `${SETUP_DIR}/repository-${r.class}.sh`,
+      content: repositoryScript(r, model.config.storageNode.pool, `${preview.paths.stateDir}/borg`),
+    }));
+    const setup = new command.remote.Command(
+      `${name}-setup`,
+      {
+        connection: conn,
+        ...remoteCommandDefaults,
+        create: rootHelperSteps(["install", "borg-setup"]),
+        update: rootHelperSteps(["install", "borg-setup"]),
+        stdin: jobBundle(setupScripts.map((s) => ({ path: s.path, mode: "0700", content: s.content }))),
+        delete: rootHelperSteps(["uninstall", "borg-setup"]),
+      },
+      { ...quiet, dependsOn: [packages] },
+    );
+
+    const repos = setupScripts.map(({ r, content }) => {
       const cls = model.config.backup.borg.classes.find((c) => c.name === r.class)!;
-      const script = repositoryScript(r, model.config.storageNode.pool, `${preview.paths.stateDir}/borg`);
+      // The script's digest is part of the command: a changed script reruns it, a stale one is refused.
+      const run = rootHelperSteps(["run", "borg-setup", `repository-${r.class}`, scriptDigest(content)]);
       return new command.remote.Command(
         `${name}-repo-${r.class}`,
         {
           connection: conn,
           ...remoteCommandDefaults,
-          create: asRoot(script),
-          update: asRoot(script),
+          create: run,
+          update: run,
           // The passphrase travels only on stdin, as a secret; never in the command or environment.
           stdin: pulumi.secret(secrets(cls.passphrase)),
           // No delete: removing this resource must never remove a repository or its passphrase.
         },
-        { ...quiet, dependsOn: [packages] },
+        { ...quiet, dependsOn: [setup] },
       );
     });
 
@@ -186,12 +158,18 @@ export class BorgJobs extends pulumi.ComponentResource {
       {
         connection: conn,
         ...remoteCommandDefaults,
-        create: asRoot(credentialFileScript(preview.awsCredentialsFile)),
-        update: asRoot(credentialFileScript(preview.awsCredentialsFile)),
+        create: rootHelperSteps(["install", "borg-credentials"]),
+        update: rootHelperSteps(["install", "borg-credentials"]),
         stdin: pulumi.secret(
-          pulumi
-            .all([vault.writerAccessKeyId, vault.writerSecretAccessKey])
-            .apply(([id, key]) => `[default]\naws_access_key_id = ${id}\naws_secret_access_key = ${key}\n`),
+          pulumi.all([vault.writerAccessKeyId, vault.writerSecretAccessKey]).apply(([id, key]) =>
+            jobBundle([
+              {
+                path: preview.awsCredentialsFile,
+                mode: "0600",
+                content: `[default]\naws_access_key_id = ${id}\naws_secret_access_key = ${key}\n`,
+              },
+            ]),
+          ),
         ),
       },
       { ...quiet, dependsOn: [vault] },
@@ -206,15 +184,14 @@ export class BorgJobs extends pulumi.ComponentResource {
       {
         connection: conn,
         ...remoteCommandDefaults,
-        create: asRoot(installScript(preview.timers, preview.paths.metricsDir)),
-        update: asRoot(installScript(preview.timers, preview.paths.metricsDir)),
+        // The helper writes every file atomically, removes what an earlier install wrote and this one
+        // does not (its timers stopped first), verifies the units and enables every timer.
+        create: rootHelperSteps(["install", "borg"]),
+        update: rootHelperSteps(["install", "borg"]),
         stdin: files.apply(fileBundle),
         // Timers stopped, then every file this resource installed (units, scripts, alert rules) removed:
         // nothing of it stays behind. Repositories and their passphrases are other resources and stay.
-        delete: asRoot(
-          `set -eu; for t in ${preview.timers.join(" ") || "none.timer"}; do systemctl disable --now "$t" 2>/dev/null || true; done; ` +
-            `if [ -f ${INSTALLED_LIST} ]; then xargs -r rm -f -- <${INSTALLED_LIST}; rm -f ${INSTALLED_LIST}; fi; systemctl daemon-reload`,
-        ),
+        delete: rootHelperSteps(["uninstall", "borg"]),
       },
       {
         ...quiet,
@@ -251,16 +228,4 @@ export function borgFacts(model: StorageModel, r: BorgRender): BorgJobFacts {
       backupClass: d.backupClass,
     })),
   };
-}
-
-/** Writes stdin to a root-only file atomically. */
-function credentialFileScript(path: string): string {
-  return `set -eu
-umask 077
-install -d -m 0700 ${shq(path.replace(/\/[^/]*$/, ""))}
-tmp=$(mktemp ${shq(`${path}.XXXXXX`)})
-cat >"$tmp"
-chmod 0600 "$tmp"
-mv -f "$tmp" ${shq(path)}
-`;
 }

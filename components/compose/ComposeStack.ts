@@ -10,7 +10,7 @@ import type { SecretResolver, SshConnection } from "../context";
 import { composeProvider, type ComposeProjectInputs } from "./provider";
 import { DEFAULT_BASE_DIR } from "./remote";
 import { composeFacts } from "./facts";
-import { FACT_TYPES } from "../../model/facts";
+import { DYNAMIC, FACT_TYPES } from "../../model/facts";
 import { normalizeHostKey } from "../../model/ssh";
 
 export interface ComposeStackArgs {
@@ -43,8 +43,15 @@ export class ComposeProject extends pulumi.dynamic.Resource {
   declare readonly contentHash: pulumi.Output<string>;
   declare readonly flavor: pulumi.Output<string>;
   constructor(name: string, args: Inputs, opts?: pulumi.CustomResourceOptions) {
-    // Typed "pulumi-nodejs:dynamic/compose:Project" so the plan and `pulumi stack` name what it is.
-    super(composeProvider, name, { ...args, flavor: undefined }, opts, "compose", "Project");
+    // Typed (FACT_TYPES.composeProject) so the plan and `pulumi stack` name what it is.
+    super(
+      composeProvider,
+      name,
+      { ...args, flavor: undefined },
+      opts,
+      DYNAMIC.composeProject.module,
+      DYNAMIC.composeProject.type,
+    );
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { renderSecretEnv, shellQuote as q } from "../../analysis/compose/secret-env";
+import { renderSecretEnv } from "../../analysis/compose/secret-env";
+import { shellQuote as q } from "../../analysis/text/shell";
 import {
   composeCommand,
   COMPOSE_V2_MISSING,
@@ -13,7 +14,6 @@ import {
   observeCommand,
   parseFlavor,
   parseHealth,
-  redact,
   removeCommand,
   rootRemoveCommand,
   rootWriteCommand,
@@ -25,6 +25,7 @@ import {
   type Layout,
 } from "./remote";
 import { SshSession, type SshTarget } from "./ssh";
+import { redact } from "../../analysis/text/redact";
 
 /** The dynamic resource's inputs, as the provider receives them (secrets unwrapped). */
 export interface ComposeProjectInputs extends SshTarget {
@@ -116,7 +117,7 @@ async function guarded<T>(i: Partial<ComposeProjectInputs>, fn: () => Promise<T>
   } catch (e) {
     // No `cause`: the original error (and its stack) may carry the very values this removes.
     // eslint-disable-next-line preserve-caught-error
-    throw new Error(redact(e instanceof Error ? e.message : String(e), secretValues(i)));
+    throw new Error(redact(e instanceof Error ? e.message : String(e), secretValues(i), { minLength: 1 }));
   }
 }
 

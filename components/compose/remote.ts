@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { shellQuote as q } from "../../analysis/compose/secret-env";
+import { shellQuote as q } from "../../analysis/text/shell";
 import { ROOT_HELPER } from "../../analysis/storage/zfs";
 
 /**
@@ -161,18 +161,4 @@ export function parseHealth(out: string, services: string[], healthchecked: stri
 export function removeCommand(l: Layout, extraFiles: string[]): string {
   const files = extraFiles.map(q).join(" ");
   return `rm -rf -- ${q(l.dir)}${files ? ` && rm -f -- ${files}` : ""}`;
-}
-
-export const REDACTED = "[secret]";
-
-/** Replaces every known secret value (longest first, so overlapping values leave nothing) in text. */
-export function redact(text: string, secrets: Iterable<string>): string {
-  const values = [...new Set(secrets)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
-  let out = text;
-  for (const v of values) out = out.split(v).join(REDACTED);
-  // A private key that reached a message only in part (a line of it) is removed by its markers too.
-  return out.replace(
-    /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g,
-    REDACTED,
-  );
 }

@@ -1,10 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ACCESS_NETWORK_TYPE, accessFacts } from "../../analysis/access/facts";
+import { accessFacts } from "../../analysis/access/facts";
 import { accessPlan } from "../../analysis/access/plan";
 import type { NetworkModel } from "../../model";
 import { expandPorts } from "../../model/access";
 import type { SecretResolver } from "../context";
 import { UnifiObject, type UnifiConnection } from "../unifi/UnifiObject";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface AccessNetworkArgs {
   model: NetworkModel;
@@ -32,7 +33,7 @@ export class AccessNetwork extends pulumi.ComponentResource {
   readonly objects: UnifiObject[] = [];
 
   constructor(name: string, args: AccessNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(ACCESS_NETWORK_TYPE, name, { ...accessFacts(args.model) }, opts);
+    super(FACT_TYPES.accessNetwork, name, { ...accessFacts(args.model) }, opts);
     const { model, secrets } = args;
     const access = model.config.access;
     if (!access) {

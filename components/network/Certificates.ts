@@ -1,13 +1,13 @@
+import { posix } from "node:path";
 import { Command } from "@pulumi/command/remote/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderAcmeAlerts } from "../../analysis/acme/alerts";
-import { shellQuote } from "../../analysis/compose/secret-env";
-import { renderEnvFile, renderInstallScript, renderUninstallScript } from "../../analysis/acme/scripts";
-import { ACME_UNIT, acmeSpecFromModel } from "../../analysis/acme/spec";
+import { renderEnvFile, renderRenewScript, renderUnits } from "../../analysis/acme/scripts";
+import { ACME_UNIT, acmeSpecFromModel, type AcmeSpec } from "../../analysis/acme/spec";
 import type { NetworkModel } from "../../model";
 import { commandConnection, type SecretResolver, type SshConnection } from "../context";
-
-export const CERTIFICATES_TYPE = "homelab:network:Certificates";
+import { FACT_TYPES } from "../../model/facts";
+import { jobBundle, rootHelperSteps, type JobFile } from "../hostJob";
 
 export interface CertificatesArgs {
   model: NetworkModel;
@@ -50,7 +50,7 @@ export class Certificates extends pulumi.ComponentResource {
           metricsFile: spec.paths.metricsFile,
         }
       : { mode: "static" };
-    super(CERTIFICATES_TYPE, name, facts, opts);
+    super(FACT_TYPES.certificates, name, facts, opts);
     this.mode = spec ? "acme" : "static";
     if (!spec || !acme) {
       this.alertRules = undefined;
@@ -60,32 +60,60 @@ export class Certificates extends pulumi.ComponentResource {
     }
     this.alertRules = renderAcmeAlerts({ name: spec.name, renewDays: spec.renewDays });
     const credentials = Object.entries(acme.dnsProvider.credentials);
-    const envFile = pulumi.secret(
-      pulumi
-        .all(credentials.map(([, ref]) => secrets(ref)))
-        .apply((values) =>
-          renderEnvFile({ ...spec.env, ...Object.fromEntries(credentials.map(([k], i) => [k, values[i]!])) }),
-        ),
+    // The job's files with lego.env (the credentials) in one bundle on stdin, a secret input; the
+    // command line is plain and reviewable, and carries no secret.
+    const bundle = pulumi.secret(
+      pulumi.all(credentials.map(([, ref]) => secrets(ref))).apply((values) =>
+        jobBundle([
+          ...acmeJobFiles(spec),
+          {
+            path: `${spec.paths.configDir}/lego.env`,
+            mode: "0600",
+            content: renderEnvFile({
+              ...spec.env,
+              ...Object.fromEntries(credentials.map(([k], i) => [k, values[i]!])),
+            }),
+          },
+        ]),
+      ),
     );
-    // The job is system configuration (units, /etc, packages): as root, through sudo for the deploy
-    // user (which needs passwordless sudo on the network node, as for the Borg jobs' zfs calls). The
-    // script is an argument, stdin stays lego.env.
-    const user = args.connection.user;
-    const asRoot = (script: string) => (user === "root" ? script : `sudo -n sh -c ${shellQuote(script)}`);
-    const install = asRoot(renderInstallScript(spec));
+    // System configuration (units, packages) through the root helper's `acme` job; the runtime API's
+    // directory and the certificate's directory inside HAProxy's dataset are made by HAProxy's own uid. The first run issues the first
+    // certificate (HAProxy cannot start without one); later runs renew only when due.
+    const haproxy = `${spec.runtimeOwner.uid}:${spec.runtimeOwner.gid}`;
+    const install = rootHelperSteps(
+      ["dir", spec.paths.runtimeDir, "0700", haproxy],
+      // renew.sh writes the bundle here as root (0640, HAProxy's group); HAProxy must be able to enter.
+      ["dir", posix.dirname(spec.paths.certificate), "0750", haproxy],
+      ["packages", "acme", "lego", "socat", "openssl"],
+      ["install", "acme"],
+      ["start", "acme", `${ACME_UNIT}.service`],
+    );
     this.installer = new Command(
       "acme-renewal",
       {
         connection: commandConnection(args.connection),
-        // Same script for create and update: it rewrites the job in place and issues only when no
-        // certificate exists yet. stdin carries lego.env (the credentials), never the command line.
+        // Same steps for create and update: the job is rewritten in place.
         create: install,
         update: install,
-        delete: asRoot(renderUninstallScript(spec)),
-        stdin: envFile,
+        // Timer stopped, units, renew.sh and lego.env removed; the issued certificate stays for HAProxy.
+        delete: rootHelperSteps(["uninstall", "acme"]),
+        stdin: bundle,
       },
-      { parent: this },
+      // Into HAProxy's dataset: only once it exists with its owner (a directory made before the dataset
+      // would be hidden by its mount).
+      { parent: this, ...(opts?.dependsOn ? { dependsOn: opts.dependsOn } : {}) },
     );
     this.registerOutputs({ mode: this.mode, alertRules: this.alertRules });
   }
+}
+
+/** renew.sh (root-only: it reads lego.env) and the systemd units of the renewal job. */
+export function acmeJobFiles(spec: AcmeSpec): JobFile[] {
+  const units = renderUnits(spec);
+  return [
+    { path: `${spec.paths.configDir}/renew.sh`, mode: "0700", content: renderRenewScript(spec) },
+    { path: `${spec.paths.unitDir}/${ACME_UNIT}.service`, mode: "0644", content: units.service },
+    { path: `${spec.paths.unitDir}/${ACME_UNIT}.timer`, mode: "0644", content: units.timer },
+  ];
 }

@@ -1,4 +1,5 @@
 import { FACT_TYPES, type FirewallFacts } from "../../model/facts";
+import { networkFacts } from "../../model/network-facts";
 import * as pulumi from "@pulumi/pulumi";
 import {
   aliasBody,
@@ -16,8 +17,10 @@ import {
 } from "../../analysis/firewall";
 import type { NetworkModel } from "../../model";
 import type { OpnsenseConnection } from "../opnsense/connection";
-import { OpnsenseGateway, type SegmentBinding } from "../opnsense/OpnsenseGateway";
-import { OpnsenseObject, type OpnsenseKind } from "../opnsense/OpnsenseObject";
+import type { OpnsenseKind } from "../opnsense/endpoints";
+import type { SegmentBinding } from "../opnsense/gateway";
+import { OpnsenseGateway } from "../opnsense/OpnsenseGateway";
+import { OpnsenseObject } from "../opnsense/OpnsenseObject";
 
 export interface FirewallArgs {
   model: NetworkModel;
@@ -61,8 +64,8 @@ export class Firewall extends pulumi.ComponentResource {
   constructor(name: string, args: FirewallArgs, opts?: pulumi.ComponentResourceOptions) {
     const compiled = compileFirewall(args.model);
     // Facts for the default-deny policy (model/facts.ts): the compiled rule set as deployed, and the
-    // intents it must honour. The config holds secret references only, never values.
-    const facts: FirewallFacts = { config: args.model.config, compiled };
+    // resolved network whose intents it must honour. No secrets: names, addresses and ports.
+    const facts: FirewallFacts = { network: networkFacts(args.model), compiled };
     super(FACT_TYPES.firewall, name, facts, opts);
     const { model, opnsense } = args;
     const wan = model.config.opnsense.wanInterface;

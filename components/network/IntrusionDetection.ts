@@ -1,22 +1,24 @@
 import { Command } from "@pulumi/command/remote/command";
 import * as pulumi from "@pulumi/pulumi";
-import { shellQuote } from "../../analysis/compose/secret-env";
 import { renderIdsAlerts } from "../../analysis/ids/alerts";
+import { caFileOf, renderCurlConfig, renderPollScript, renderUnits } from "../../analysis/ids/job";
 import {
-  caFileOf,
-  renderCurlConfig,
-  renderInstallScript,
-  renderUninstallScript,
-} from "../../analysis/ids/job";
-import { bodyKnownOffline, configKeys, idsBody, idsJobSpec, staleRulesDays } from "../../analysis/ids/spec";
+  bodyKnownOffline,
+  configKeys,
+  IDS_UNIT,
+  idsBody,
+  idsJobSpec,
+  type IdsJobSpec,
+} from "../../analysis/ids/spec";
+import { staleRulesDays } from "../../model/ids";
 import type { NetworkModel } from "../../model";
 import type { ResolvedIds } from "../../model/ids";
 import { commandConnection, type SecretResolver, type SshConnection } from "../context";
+import { jobBundle, rootHelperSteps, type JobFile } from "../hostJob";
 import type { OpnsenseConnection } from "../opnsense/connection";
 import type { OpnsenseGateway } from "../opnsense/OpnsenseGateway";
 import { OpnsenseIds } from "../opnsense/OpnsenseIds";
-
-export const IDS_TYPE = "homelab:network:IntrusionDetection";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface IntrusionDetectionArgs {
   model: NetworkModel;
@@ -48,7 +50,7 @@ export class IntrusionDetection extends pulumi.ComponentResource {
     const exported = ids.alerts !== undefined && ids.enabled;
     // What a reviewer (and the plan) sees: names and settings, never the alert job's key.
     super(
-      IDS_TYPE,
+      FACT_TYPES.intrusionDetection,
       name,
       {
         enabled: ids.enabled,
@@ -82,29 +84,58 @@ export class IntrusionDetection extends pulumi.ComponentResource {
     }
     const spec = idsJobSpec(model);
     this.alertRules = renderIdsAlerts({ staleRulesDays: staleRulesDays(ids.schedule.weekdays) });
-    const curlConfig = pulumi.secret(
+    // The job's files with curl.conf (the key and secret) in one bundle on stdin, a secret input.
+    const bundle = pulumi.secret(
       pulumi
         .all([args.secrets(ids.alerts!.apiKey), args.secrets(ids.alerts!.apiSecret)])
         .apply(([key, secret]) =>
-          renderCurlConfig(key, secret, spec.caCertificate !== undefined ? caFileOf(spec) : undefined),
+          jobBundle([
+            ...idsJobFiles(spec),
+            {
+              path: `${spec.paths.configDir}/curl.conf`,
+              mode: "0600",
+              content: renderCurlConfig(
+                key,
+                secret,
+                spec.caCertificate !== undefined ? caFileOf(spec) : undefined,
+              ),
+            },
+          ]),
         ),
     );
-    const user = args.connection.user;
-    const asRoot = (script: string) => (user === "root" ? script : `sudo -n sh -c ${shellQuote(script)}`);
-    const install = asRoot(renderInstallScript(spec));
+    // Through the root helper's `ids-alerts` job. A first run now: a wrong key, a missing privilege or a
+    // blocked path shows in this deploy.
+    const install = rootHelperSteps(
+      ["packages", "ids-alerts", "curl", "jq"],
+      ["install", "ids-alerts"],
+      ["start", "ids-alerts", `${IDS_UNIT}.service`],
+    );
     this.alertJob = new Command(
       "ids-alerts",
       {
         connection: commandConnection(args.connection),
         create: install,
         update: install,
-        delete: asRoot(renderUninstallScript(spec)),
-        // curl.conf (the key and secret) travels on stdin, never on the command line.
-        stdin: curlConfig,
+        // Timer stopped; poll.sh, curl.conf, the CA, the units and the metrics file removed.
+        delete: rootHelperSteps(["uninstall", "ids-alerts"]),
+        stdin: bundle,
       },
       // The first run reads the gateway: Suricata must be set up by then.
       { parent: this, dependsOn: [this.settings] },
     );
     this.registerOutputs({ alerts: true, alertRules: this.alertRules });
   }
+}
+
+/** poll.sh (root-only), the gateway's CA when configured, and the systemd units of the alert job. */
+export function idsJobFiles(spec: IdsJobSpec): JobFile[] {
+  const units = renderUnits(spec);
+  return [
+    ...(spec.caCertificate !== undefined
+      ? [{ path: caFileOf(spec), mode: "0644" as const, content: spec.caCertificate }]
+      : []),
+    { path: `${spec.paths.configDir}/poll.sh`, mode: "0700", content: renderPollScript(spec) },
+    { path: `${spec.paths.unitDir}/${IDS_UNIT}.service`, mode: "0644", content: units.service },
+    { path: `${spec.paths.unitDir}/${IDS_UNIT}.timer`, mode: "0644", content: units.timer },
+  ];
 }

@@ -11,6 +11,7 @@ import type { NetworkModel } from "../../model";
 import type { SecretResolver } from "../context";
 import { OpnsenseObject } from "../opnsense/OpnsenseObject";
 import type { OpnsenseConnection } from "../opnsense/connection";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface WireGuardArgs {
   model: NetworkModel;
@@ -40,7 +41,7 @@ export class WireGuard extends pulumi.ComponentResource {
   readonly peers: OpnsenseObject[];
 
   constructor(name: string, args: WireGuardArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:network:WireGuard", name, {}, opts);
+    super(FACT_TYPES.wireGuard, name, {}, opts);
     const { model, opnsense, secrets } = args;
     const wg = model.config.wireguard;
     const serverKey = secrets(wg.privateKey);

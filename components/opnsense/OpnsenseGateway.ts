@@ -3,8 +3,7 @@ import type { OpnsenseConnection } from "./connection";
 import type { GatewayExpectation } from "./gateway";
 import { connectionInputs } from "./OpnsenseObject";
 import { GATEWAY_KIND, opnsenseProvider } from "./provider";
-
-export type { GatewayExpectation, SegmentBinding } from "./gateway";
+import { DYNAMIC } from "../../model/facts";
 
 /**
  * The preflight every OPNsense object depends on: the gateway's version (26.1 or later), every segment's
@@ -37,8 +36,8 @@ export class OpnsenseGateway extends pulumi.dynamic.Resource {
         version: undefined,
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "apiKey", "apiSecret"] },
-      "opnsense",
-      "Gateway",
+      DYNAMIC.opnsenseGateway.module,
+      DYNAMIC.opnsenseGateway.type,
     );
   }
 }

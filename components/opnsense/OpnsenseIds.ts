@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { OpnsenseConnection } from "./connection";
-import type { IdsApplied, IdsBody } from "./ids";
+import type { IdsBody } from "../../model/ids";
+import type { IdsApplied } from "./ids";
 import { connectionInputs } from "./OpnsenseObject";
 import { IDS_KIND, opnsenseProvider } from "./provider";
-
-export type { IdsApplied, IdsBody } from "./ids";
+import { DYNAMIC } from "../../model/facts";
 
 /**
  * Suricata on the gateway (Services > Intrusion Detection): the settings, the enabled rulesets and the
@@ -37,8 +37,8 @@ export class OpnsenseIds extends pulumi.dynamic.Resource {
         ipsUnsupported: undefined,
       },
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "apiKey", "apiSecret"] },
-      "opnsense",
-      "Ids",
+      DYNAMIC.opnsenseIds.module,
+      DYNAMIC.opnsenseIds.type,
     );
   }
 }

@@ -2,8 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { OpnsenseConnection } from "./connection";
 import { ENDPOINTS, type OpnsenseKind } from "./endpoints";
 import { opnsenseProvider } from "./provider";
-
-export type { OpnsenseKind } from "./endpoints";
+import { DYNAMIC } from "../../model/facts";
 
 export interface OpnsenseObjectArgs {
   connection: OpnsenseConnection;
@@ -59,8 +58,8 @@ export class OpnsenseObject extends pulumi.dynamic.Resource {
           ...secretBody,
         ],
       },
-      "opnsense",
-      "Object",
+      DYNAMIC.opnsenseObject.module,
+      DYNAMIC.opnsenseObject.type,
     );
   }
 }

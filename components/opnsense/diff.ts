@@ -1,5 +1,6 @@
 import type { OpnsenseKind } from "./endpoints";
 import { toApiFields } from "./requests";
+import { stableJson } from "../../analysis/text/json";
 
 /** What the dynamic resource stores: its inputs plus the object's UUID. */
 export interface ObjectProps {
@@ -22,15 +23,7 @@ export interface ObjectDiff {
 
 /** Deterministic JSON of the body as the API sees it ("1" and true are the same value). */
 export function canonicalBody(body: Record<string, unknown> | undefined): string {
-  const sort = (v: unknown): unknown =>
-    typeof v === "object" && v !== null
-      ? Object.fromEntries(
-          Object.keys(v as Record<string, unknown>)
-            .sort()
-            .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
-        )
-      : v;
-  return JSON.stringify(sort(toApiFields(body ?? {})));
+  return stableJson(toApiFields(body ?? {}));
 }
 
 /**

@@ -1,7 +1,8 @@
-import type { CronSchedule, IdsBody, IdsSegment } from "../../model/ids";
+import type { IdsBody } from "../../model/ids";
 import type { OpnsenseClient } from "./client";
 import { interfacesInfoRequest, type ApiRequest } from "./requests";
 import { parseApplied } from "./responses";
+import { stableJson } from "../../analysis/text/json";
 
 /**
  * Intrusion detection (Suricata) on the gateway, read from opnsense/core at 26.1.11 and 26.7.2 (paths
@@ -32,8 +33,6 @@ import { parseApplied } from "./responses";
  * ACL: every `api/ids/*` endpoint needs Services: Intrusion Detection (page-services-ids); `api/cron/*`
  * needs System: Settings: Cron (page-system-cron).
  */
-
-export type { CronSchedule, IdsBody, IdsSegment };
 
 /** What the gateway has (read back) or should have: all lists sorted, booleans as "0"/"1". */
 export interface IdsApplied {
@@ -418,26 +417,8 @@ export function targetOf(body: IdsBody, r: Resolution): IdsApplied {
   };
 }
 
-/**
- * JSON with object keys sorted: the engine hands state back with its keys in its own order (gRPC
- * structs), so two equal values must not differ by the order their keys were written in.
- */
-export function canonical(v: unknown): string {
-  const sort = (x: unknown): unknown =>
-    Array.isArray(x)
-      ? x.map(sort)
-      : typeof x === "object" && x !== null
-        ? Object.fromEntries(
-            Object.keys(x)
-              .sort()
-              .map((k) => [k, sort((x as Record<string, unknown>)[k])]),
-          )
-        : x;
-  return JSON.stringify(sort(v));
-}
-
 /** Whether what the gateway has differs from the target (the resource's diff after a refresh). */
-export const idsDiffers = (a: IdsApplied, b: IdsApplied): boolean => canonical(a) !== canonical(b);
+export const idsDiffers = (a: IdsApplied, b: IdsApplied): boolean => stableJson(a) !== stableJson(b);
 
 /** Writes the settings and the ruleset switches; true when anything was written. */
 export async function writeIdsSettings(

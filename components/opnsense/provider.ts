@@ -8,7 +8,6 @@ import { checkVersion, ensure, inspect, type GatewayExpectation, type GatewayFac
 import { lockRegistry } from "./lock";
 import {
   appliedOf,
-  canonical,
   disableIdsSettings,
   disableUpdateJob,
   ensureUpdateJob,
@@ -20,15 +19,16 @@ import {
   startRuleUpdate,
   writeIdsSettings,
   type IdsApplied,
-  type IdsBody,
   type IdsFacts,
 } from "./ids";
+import type { IdsBody } from "../../model/ids";
 import { createOrAdopt, deleteObject, readObject, updateObject } from "./operations";
-import { redactor } from "./redact";
+import { redactor } from "../../analysis/text/redact";
 import { project } from "./responses";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry";
 import { applyChange, applyGuarded, type ChangeOp } from "./safeApply";
 import type { GatewayVersion } from "./version";
+import { stableJson } from "../../analysis/text/json";
 
 /**
  * The dynamic provider behind OpnsenseObject and OpnsenseGateway. Pulumi serializes this object's
@@ -362,7 +362,7 @@ export function makeOpnsenseProvider(
     async diff(_id, olds, news) {
       if (isIds(news)) {
         const n = asIds(news);
-        if (canonical(olds["body"]) !== canonical(n.body) || olds["url"] !== n.url)
+        if (stableJson(olds["body"]) !== stableJson(n.body) || olds["url"] !== n.url)
           return { changes: true, replaces: [], deleteBeforeReplace: false };
         // Same intent: compare what the gateway has (read back by a refresh) with what it should have
         // now (the NIC facts can change the mode); a hand edit or a new NIC shows as a change.

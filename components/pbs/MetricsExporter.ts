@@ -3,14 +3,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderPbsAlerts } from "../../analysis/pbs/alerts";
 import {
   EXPORTER_PATHS,
-  EXPORTER_UNIT,
   headerLine,
   renderExporterUnits,
   type RenderedFile,
 } from "../../analysis/pbs/exporter";
 import type { StorageModel } from "../../model";
 import { commandConnection, type SshConnection } from "../context";
+import { jobBundle, rootHelperSteps } from "../hostJob";
 import type { BackupServer } from "./BackupServer";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface MetricsExporterArgs {
   model: StorageModel;
@@ -22,39 +23,8 @@ export interface MetricsExporterArgs {
 /** Where the PBS alert rules land on the node, beside the Borg ones, for the monitoring stack. */
 export const PBS_ALERTS_PATH = "/etc/homelab-backup/prometheus/homelab-pbs.rules.yml";
 
-const shq = (s: string): string => `'${s.replace(/'/g, `'"'"'`)}'`;
-const asRoot = (script: string): string =>
-  `if [ "$(id -u)" -eq 0 ]; then sh -c ${shq(script)}; else sudo -n sh -c ${shq(script)}; fi`;
-
-/** `<mode> <path> <base64>` per line, as the install script reads them. */
-export const bundle = (files: RenderedFile[]): string =>
-  files.map((f) => `${f.mode} ${f.path} ${Buffer.from(f.content).toString("base64")}\n`).join("");
-
-/** Installs every file atomically, then reloads systemd and (re)starts the timer. */
-export const installScript = (): string => `set -eu
-umask 022
-while read -r mode path b64; do
-  install -d -m 0755 "$(dirname "$path")"
-  tmp=$(mktemp "$path.XXXXXX")
-  printf '%s' "$b64" | base64 -d >"$tmp"
-  chmod "$mode" "$tmp"
-  chown root:root "$tmp"
-  mv -f "$tmp" "$path"
-done
-command -v jq >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -q --no-install-recommends jq curl >/dev/null; }
-systemctl daemon-reload
-systemctl enable --now ${EXPORTER_UNIT}.timer
-`;
-
-/** Writes the token header (from stdin) root-only, atomically. */
-const headerScript = (path: string): string => `set -eu
-umask 077
-install -d -m 0700 ${shq(path.replace(/\/[^/]*$/, ""))}
-tmp=$(mktemp ${shq(`${path}.XXXXXX`)})
-cat >"$tmp"
-chmod 0600 "$tmp"
-mv -f "$tmp" ${shq(path)}
-`;
+/** `<mode> <path> <base64>` per line, as the root helper's `install` reads them. */
+export const bundle = (files: RenderedFile[]): string => jobBundle(files);
 
 /**
  * The PBS metrics job on the storage node (analysis/pbs/exporter.ts) and the PBS alert rules
@@ -66,7 +36,7 @@ export class MetricsExporter extends pulumi.ComponentResource {
   readonly alertRules: string;
 
   constructor(name: string, args: MetricsExporterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:pbs:MetricsExporter", name, {}, opts);
+    super(FACT_TYPES.pbsMetricsExporter, name, {}, opts);
     const { server } = args;
     const conn = commandConnection(args.connection);
     this.alertRules = renderPbsAlerts(args.model.config);
@@ -79,10 +49,21 @@ export class MetricsExporter extends pulumi.ComponentResource {
       `${name}-token`,
       {
         connection: conn,
-        create: asRoot(headerScript(EXPORTER_PATHS.headerFile)),
-        update: asRoot(headerScript(EXPORTER_PATHS.headerFile)),
-        stdin: pulumi.secret(server.metricsTokenSecret.apply((s) => headerLine(server.metricsTokenId, s))),
-        delete: asRoot(`rm -f ${shq(EXPORTER_PATHS.headerFile)}`),
+        // The header file (root-only, 0600) through the root helper's `pbs-metrics-token` job.
+        create: rootHelperSteps(["install", "pbs-metrics-token"]),
+        update: rootHelperSteps(["install", "pbs-metrics-token"]),
+        stdin: pulumi.secret(
+          server.metricsTokenSecret.apply((s) =>
+            jobBundle([
+              {
+                path: EXPORTER_PATHS.headerFile,
+                mode: "0600",
+                content: headerLine(server.metricsTokenId, s),
+              },
+            ]),
+          ),
+        ),
+        delete: rootHelperSteps(["uninstall", "pbs-metrics-token"]),
       },
       quiet,
     );
@@ -94,10 +75,12 @@ export class MetricsExporter extends pulumi.ComponentResource {
       `${name}-install`,
       {
         connection: conn,
-        create: asRoot(installScript()),
-        update: asRoot(installScript()),
+        // Script, units and rules through the root helper's `pbs-metrics` job, which enables the timer.
+        create: rootHelperSteps(["packages", "pbs-metrics", "jq", "curl"], ["install", "pbs-metrics"]),
+        update: rootHelperSteps(["packages", "pbs-metrics", "jq", "curl"], ["install", "pbs-metrics"]),
         stdin: files.apply(bundle),
-        delete: asRoot(`systemctl disable --now ${EXPORTER_UNIT}.timer 2>/dev/null || true`),
+        // Timer stopped, script, units and rules removed.
+        delete: rootHelperSteps(["uninstall", "pbs-metrics"]),
       },
       { ...quiet, dependsOn: [header] },
     );

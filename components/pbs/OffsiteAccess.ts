@@ -1,5 +1,6 @@
 import * as iam from "@pulumi/aws/iam";
 import * as pulumi from "@pulumi/pulumi";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface OffsiteAccessArgs {
   /** Vault bucket name (IAM user name prefix) and region. */
@@ -62,7 +63,7 @@ export class OffsiteAccess extends pulumi.ComponentResource {
   readonly secretAccessKey: pulumi.Output<string>;
 
   constructor(name: string, args: OffsiteAccessArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:pbs:OffsiteAccess", name, {}, opts);
+    super(FACT_TYPES.pbsOffsiteAccess, name, {}, opts);
     const parent = { parent: this };
     const user = new iam.User(`${name}-user`, { name: `${args.vaultName}-pbs`, path: "/homelab/" }, parent);
     new iam.UserPolicy(

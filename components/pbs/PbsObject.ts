@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PbsConnection } from "./connection";
 import { pbsProvider, type ObjectKind } from "./provider";
+import { DYNAMIC } from "../../model/facts";
 
 export interface PbsObjectArgs {
   connection: PbsConnection;
@@ -55,8 +56,8 @@ export class PbsObject extends pulumi.dynamic.Resource {
           "tokenValue",
         ],
       },
-      "pbs",
-      "Object",
+      DYNAMIC.pbsObject.module,
+      DYNAMIC.pbsObject.type,
     );
   }
 }

@@ -178,15 +178,3 @@ export function createClient(o: ClientOptions): PbsClient {
   };
   return client;
 }
-
-/** Replaces every secret (raw, URL-encoded, and the header form) in text before it leaves the provider. */
-export function redactor(secrets: ReadonlyArray<string | undefined>): (text: string) => string {
-  const values = new Set<string>();
-  for (const s of secrets)
-    if (typeof s === "string" && s.length >= 4) {
-      values.add(s);
-      values.add(encodeURIComponent(s));
-    }
-  const ordered = [...values].sort((a, b) => b.length - a.length);
-  return (text) => ordered.reduce((t, v) => t.split(v).join("[secret]"), text);
-}

@@ -6,7 +6,8 @@
 import { createHash, X509Certificate } from "node:crypto";
 import type { PbsKind } from "../../analysis/pbs/objects";
 import { isApiError, type PbsClient } from "./client";
-import { aclBody, KINDS, splitAcl } from "./kinds";
+import { aclBody, KINDS } from "./kinds";
+import { stableJson } from "../../analysis/text/json";
 
 type Obj = Record<string, unknown>;
 
@@ -23,16 +24,7 @@ export async function find(client: PbsClient, kind: PbsKind, key: string): Promi
   return item ? { item, ...(typeof res.digest === "string" ? { digest: res.digest } : {}) } : undefined;
 }
 
-const canon = (v: unknown): string => {
-  if (Array.isArray(v)) return `[${v.map(canon).join(",")}]`;
-  if (v && typeof v === "object")
-    return `{${Object.keys(v as Obj)
-      .sort()
-      .map((k) => `${k}:${canon((v as Obj)[k])}`)
-      .join(",")}}`;
-  return JSON.stringify(v);
-};
-export const sameValue = (a: unknown, b: unknown): boolean => canon(a) === canon(b);
+export const sameValue = (a: unknown, b: unknown): boolean => stableJson(a) === stableJson(b);
 
 /** The server's view of the fields we manage, with defaults for fields PBS leaves out. */
 export function project(kind: PbsKind, item: Obj, body: Obj): Obj {
@@ -224,5 +216,3 @@ export async function version(client: PbsClient): Promise<PbsVersion> {
 
 export const atLeast = (v: PbsVersion, m: { major: number; minor: number; release: number }): boolean =>
   v.major !== m.major ? v.major > m.major : v.minor !== m.minor ? v.minor > m.minor : v.release >= m.release;
-
-export { splitAcl };

@@ -4,7 +4,6 @@ import {
   createClient,
   DEFAULT_RETRY,
   isTransient,
-  redactor,
   withRetry,
   type PbsClient,
   type RetryPolicy,
@@ -21,6 +20,7 @@ import {
   type CertificateFacts,
   type PbsVersion,
 } from "./operations";
+import { redactor } from "../../analysis/text/redact";
 
 /**
  * The dynamic provider behind PbsObject. Pulumi serializes this closure into the state, so it reaches

@@ -5,6 +5,7 @@ import { renderDatasetCommand, renderDatasetDestroyCommand } from "../../analysi
 import { ConfigError, type ComposeStackConfig, type Dataset } from "../../model";
 import type { DatasetFacts } from "../../model/facts";
 import { commandConnection, remoteCommandDefaults, type SshConnection } from "../context";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface DatasetsArgs {
   datasets: Dataset[];
@@ -41,12 +42,7 @@ export class Datasets extends pulumi.ComponentResource {
     // The storage node's datasets are the graph facts the backup-coverage policy reads in this stack. The
     // network node's are checked in the storage stack, whose Borg jobs pull them (through the contract),
     // so they carry their own type here and are not mistaken for local datasets without a job.
-    super(
-      facts.node === "network" ? "homelab:network:Datasets" : "homelab:storage:Datasets",
-      name,
-      facts,
-      opts,
-    );
+    super(facts.node === "network" ? FACT_TYPES.networkDatasets : FACT_TYPES.datasets, name, facts, opts);
     const connection = commandConnection(args.connection);
     const { access, issues } = datasetAccess(args.datasets, args.stacks);
     if (issues.length > 0) throw new ConfigError(facts.node, issues);

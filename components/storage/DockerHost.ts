@@ -2,9 +2,10 @@ import { Command } from "@pulumi/command/remote/command";
 import * as pulumi from "@pulumi/pulumi";
 import { renderDaemonJson } from "../../analysis/docker/daemon";
 import { rootHelper } from "../../analysis/storage/zfs";
-import { checkSocketProxies } from "../../analysis/docker/socket-proxy";
+import { checkSocketProxies } from "../../analysis/compose/socket-proxy";
 import type { StorageModel } from "../../model";
 import { commandConnection, remoteCommandDefaults, type SshConnection } from "../context";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface DockerHostArgs {
   model: StorageModel;
@@ -18,7 +19,7 @@ export class DockerHost extends pulumi.ComponentResource {
   readonly daemonConfig: Command;
 
   constructor(name: string, args: DockerHostArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:storage:DockerHost", name, {}, opts);
+    super(FACT_TYPES.dockerHost, name, {}, opts);
     const c = args.model.config;
     // Both checks throw ConfigError before any resource of this component exists.
     this.daemonJson = renderDaemonJson(c.dockerHost.daemon);

@@ -7,6 +7,7 @@ import { DEFAULT_SCHEDULES } from "../../model/monitoring";
 import type { SecretResolver, SshConnection } from "../context";
 import { DASHBOARDS } from "./dashboards";
 import { HostMonitoring } from "./HostMonitoring";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface MonitoringArgs {
   model: StorageModel;
@@ -47,7 +48,7 @@ export class Monitoring extends pulumi.ComponentResource {
   readonly host: HostMonitoring;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:storage:Monitoring", name, monitoringFacts(args.model), opts);
+    super(FACT_TYPES.monitoring, name, monitoringFacts(args.model), opts);
     const { model, secrets } = args;
     this.stackFiles = (stack) => {
       const m: MonitoringFiles = monitoringFiles(model, stack.name, DASHBOARDS);

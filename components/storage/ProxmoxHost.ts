@@ -8,6 +8,7 @@ import { backupJobSpec, PBS_STORAGE_ID, VM_REBOOT_FIELDS, vmNetwork } from "../.
 import type { StorageModel } from "../../model";
 import type { SecretResolver } from "../context";
 import { BackupServer, type BackupServerArgs } from "../pbs/BackupServer";
+import { FACT_TYPES } from "../../model/facts";
 
 export interface ProxmoxHostArgs {
   model: StorageModel;
@@ -26,7 +27,7 @@ export class ProxmoxHost extends pulumi.ComponentResource {
   readonly backupJob: BackupJob;
 
   constructor(name: string, args: ProxmoxHostArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("homelab:storage:ProxmoxHost", name, {}, opts);
+    super(FACT_TYPES.proxmoxHost, name, {}, opts);
     const { model, secrets } = args;
     const px = model.config.proxmox;
     const pbs = px.backupServer;

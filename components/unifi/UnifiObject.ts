@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Body, UnifiKind } from "./kinds";
 import { unifiProvider } from "./provider";
-
-export type { UnifiKind } from "./kinds";
+import { DYNAMIC } from "../../model/facts";
 
 /** How to reach the network controller; the password is a Pulumi secret. */
 export interface UnifiConnection {
@@ -57,8 +56,8 @@ export class UnifiObject extends pulumi.dynamic.Resource {
         ...opts,
         additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "password", "passphrase"],
       },
-      "unifi",
-      "Object",
+      DYNAMIC.unifiObject.module,
+      DYNAMIC.unifiObject.type,
     );
   }
 }

@@ -2,6 +2,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { checkBody, isKind, KINDS, keyOf, type Body, type UnifiKind } from "./kinds";
 import { createOrAdopt, deleteObject, readObject, updateObject } from "./operations";
 import { DEFAULT_RETRY, openSession, type RetryPolicy, type UnifiSession } from "./session";
+import { stableJson } from "../../analysis/text/json";
+import { redactor } from "../../analysis/text/redact";
 
 /**
  * The dynamic provider behind UnifiObject. Pulumi serializes this closure into the state, so it reaches
@@ -38,36 +40,6 @@ const DEFAULTS: ProviderSettings = {
   log: (line) => void process.stderr.write(`${line}\n`),
 };
 
-export const REDACTED = "[secret]";
-
-/** Replaces each secret (raw, URL-encoded and JSON-escaped) in text, longest first. */
-export function redactor(secrets: ReadonlyArray<string | undefined>): (text: string) => string {
-  const values = new Set<string>();
-  for (const s of secrets) {
-    if (typeof s !== "string" || s.length < 4) continue;
-    values.add(s);
-    values.add(encodeURIComponent(s));
-    values.add(JSON.stringify(s).slice(1, -1));
-  }
-  const ordered = [...values].sort((a, b) => b.length - a.length);
-  return (text) => ordered.reduce((t, v) => t.split(v).join(REDACTED), text);
-}
-
-/** Deterministic JSON (sorted keys) for comparing bodies. */
-export function canonical(v: unknown): string {
-  const sort = (x: unknown): unknown =>
-    Array.isArray(x)
-      ? x.map(sort)
-      : typeof x === "object" && x !== null
-        ? Object.fromEntries(
-            Object.keys(x as Record<string, unknown>)
-              .sort()
-              .map((k) => [k, sort((x as Record<string, unknown>)[k])]),
-          )
-        : x;
-  return JSON.stringify(sort(v));
-}
-
 export interface ObjectDiff {
   changes: boolean;
   replaces: string[];
@@ -87,7 +59,7 @@ export function diffProps(o: Partial<ObjectProps>, n: ObjectProps): ObjectDiff {
   if (n.kind === "switchPorts" && o.key !== undefined && o.key !== n.key) replaces.push("key");
   const remote: string[] = [];
   if (o.key !== n.key) remote.push("key");
-  if (canonical(o.body) !== canonical(n.body)) remote.push("body");
+  if (stableJson(o.body) !== stableJson(n.body)) remote.push("body");
   if ((o.passphrase ?? "") !== (n.passphrase ?? "")) remote.push("passphrase");
   if (o.url !== n.url) remote.push("url");
   const local =

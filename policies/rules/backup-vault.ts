@@ -1,9 +1,9 @@
 import type { StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
-import { validateLifecycle } from "../../analysis/backup/lifecycle";
+import { validateLifecycle } from "../../model/s3-lifecycle";
 import { lifecycleFromInputs } from "../../analysis/backup/cost-report";
 import { detectionDays, historyFindings, type ObjectLockState } from "../../analysis/backup/history";
 import { parsePolicy, PolicyError } from "../../analysis/backup/iam-policy";
-import { ARCHIVE_PREFIX, HOT_PREFIX } from "../../analysis/backup/lifecycle-rules";
+import { ARCHIVE_PREFIX, HOT_PREFIX } from "../../model/vault-lifecycle";
 import { FACT_TYPES, type BorgJobFacts, type PbsFacts, type VaultFacts } from "../../model/facts";
 import type { HomelabPolicy } from "../types";
 import { bucketLabel, bucketViews, iamPrincipals, kmsKeyOf, S3, type BucketView } from "./s3-graph";

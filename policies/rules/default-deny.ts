@@ -2,27 +2,24 @@ import type { StackValidationPolicy } from "@pulumi/policy";
 import type { CompiledFirewall } from "../../analysis/firewall/types";
 import { sharedReachability } from "../../analysis/reachability/shared";
 import { reachabilityViolations } from "../../analysis/reachability/violations";
-import { resolveNetwork } from "../../model";
 import { FACT_TYPES, type FirewallFacts } from "../../model/facts";
 import type { HomelabPolicy } from "../types";
 
 /**
  * Runs the reachability analyzer over the rule set the Firewall component deploys, against the intents
- * in the same config. Findings split by weight: what fails the deploy, and intents the rules drop.
- * Both policies here and the plan's reachability section share one analysis, keyed by the content of
- * the config and the compiled rules (analysis/reachability/shared.ts).
+ * of the network the model resolved (both published as the Firewall's facts). Findings split by weight:
+ * what fails the deploy, and intents the rules drop. Both policies here and the plan's reachability
+ * section share one analysis, keyed by the content of the network and the compiled rules
+ * (analysis/reachability/shared.ts).
  */
 function findings(args: Parameters<StackValidationPolicy["validateStack"]>[0]) {
   const fws = args.resources.filter(
-    (r) => r.type === FACT_TYPES.firewall && r.props["compiled"] && r.props["config"],
+    (r) => r.type === FACT_TYPES.firewall && r.props["compiled"] && r.props["network"],
   );
   if (fws.length === 0) args.notApplicable("no firewall in this stack");
   return fws.map((r) => {
     const facts = r.props as FirewallFacts;
-    const report = sharedReachability(facts.config, facts.compiled as CompiledFirewall, () =>
-      // Secrets were checked when the program ran; here only the intents matter.
-      resolveNetwork(facts.config as Record<string, unknown>, { has: () => true, isSecret: () => true }),
-    );
+    const report = sharedReachability(facts.network, facts.compiled as CompiledFirewall);
     let violations = memo.get(report);
     if (!violations) memo.set(report, (violations = reachabilityViolations(report)));
     return { urn: r.urn, violations };

@@ -12,7 +12,10 @@ import type { HomelabPolicy } from "../types";
 function findings(args: Parameters<StackValidationPolicy["validateStack"]>[0]) {
   const nodes = args.resources.filter((r) => r.type === FACT_TYPES.hostBaseline && r.props["firewall"]);
   if (nodes.length === 0) args.notApplicable("no host baseline in this stack");
-  return nodes.map((r) => ({ urn: r.urn, findings: hostFindings(analyzeBaseline(r.props as HostBaselineFactsOf)) }));
+  return nodes.map((r) => ({
+    urn: r.urn,
+    findings: hostFindings(analyzeBaseline(r.props as HostBaselineFactsOf)),
+  }));
 }
 
 export const hostFirewall: HomelabPolicy = {

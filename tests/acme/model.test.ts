@@ -84,6 +84,25 @@ describe("ingress.tls: ACME by default, a static certificate as the explicit opt
     ]);
   });
 
+  it("accepts lego's own CA variables with any provider (a private or test CA), as settings", () => {
+    // go-acme/lego v4.9.1 lego/client_config.go reads these whatever the DNS provider.
+    const raw = ref();
+    acmeOf(raw).dnsProvider = {
+      name: "exec",
+      settings: {
+        EXEC_PATH: "/usr/local/lib/dns-provider.sh",
+        LEGO_CA_CERTIFICATES: "/etc/ssl/private-ca.pem",
+        LEGO_CA_SERVER_NAME: "ca.lab",
+      },
+    };
+    delete raw["acmeDnsApiToken"];
+    expect(problems(raw)).toEqual([]);
+    acmeOf(raw).dnsProvider = { name: "exec", settings: { EXEC_PATH: "/x", LEGO_CA_CERT: "/y" } };
+    expect(problems(raw)).toEqual([
+      expect.stringMatching(/settings\.LEGO_CA_CERT: lego's exec provider does not read LEGO_CA_CERT/),
+    ]);
+  });
+
   it("refuses a certificate that does not cover a route", () => {
     const raw = ref();
     acmeOf(raw)["domains"] = ["home.example.net", "photos.home.example.net"];

@@ -1,3 +1,4 @@
+import { helperSteps, parseBundle } from "../support/bundle";
 import { evaluateProgram, type Evaluation } from "../../tools/plan/evaluate";
 import { networkFile } from "../fixtures/reference";
 
@@ -29,12 +30,29 @@ describe("Certificates under Pulumi mocks (the reference: ACME)", () => {
     expect(cmd.secretPaths).toEqual(expect.arrayContaining(["stdin", "connection"]));
     expect(typeof cmd.inputs["create"]).toBe("string");
     expect(JSON.stringify(cmd.inputs)).not.toContain("marker-");
-    const stdin = String(ev.policyInputs.get(cmd.urn)!["stdin"]);
-    expect(stdin).toContain("export CF_DNS_API_TOKEN='marker-acmeDnsApiToken'");
-    expect(String(cmd.inputs["create"])).toContain("systemctl enable --now homelab-acme.timer");
-    // The reference deploy user is not root: the installer runs through sudo, stdin untouched.
-    expect(String(cmd.inputs["create"])).toMatch(/^sudo -n sh -c '#!\/bin\/sh\n/);
-    expect(String(cmd.inputs["delete"])).toContain("systemctl disable --now homelab-acme.timer");
+    const files = parseBundle(String(ev.policyInputs.get(cmd.urn)!["stdin"]));
+    expect(files["/etc/homelab-acme/lego.env"]!.mode).toBe("0600");
+    expect(files["/etc/homelab-acme/lego.env"]!.content).toContain(
+      "export CF_DNS_API_TOKEN='marker-acmeDnsApiToken'",
+    );
+    expect(files["/etc/homelab-acme/renew.sh"]!.mode).toBe("0700");
+    expect(files["/etc/systemd/system/homelab-acme.timer"]!.content).toContain(
+      "OnCalendar=*-*-* 03,15:00:00",
+    );
+    // The reference deploy user is not root: narrow operations of the root helper, no root shell.
+    expect(helperSteps(String(cmd.inputs["create"]))).toEqual([
+      ["dir", "/fast/apps/haproxy/run", "0700", "99:99"],
+      ["dir", "/fast/apps/haproxy/certs", "0750", "99:99"],
+      ["packages", "acme", "lego", "socat", "openssl"],
+      ["install", "acme"],
+      ["start", "acme", "homelab-acme.service"],
+    ]);
+    expect(String(cmd.inputs["create"])).not.toContain("sh -c");
+    expect(helperSteps(String(cmd.inputs["delete"]))).toEqual([["uninstall", "acme"]]);
+  });
+
+  it("installs the job only after HAProxy's dataset exists (the certificate and the socket live in it)", () => {
+    expect(byName("acme-renewal").dependencies).toContain(byName("dataset-fast-apps-haproxy").urn);
   });
 
   it("starts the compose stacks only after the job is installed (the first certificate exists)", () => {

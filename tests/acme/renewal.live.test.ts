@@ -8,7 +8,8 @@ import { parseTextfile, METRIC_EXPIRY, METRIC_LAST_SUCCESS, METRIC_OK } from "..
 import { renderEnvFile, renderRenewScript } from "../../analysis/acme/scripts";
 import type { AcmeSpec } from "../../analysis/acme/spec";
 import { FORWARD_AUTH_LUA, renderHaproxyConfig, type IngressSpec } from "../../analysis/ingress";
-import { closeServer, freePort, HAPROXY, listen, tempDir } from "../ingress/support";
+import { closeServer, HAPROXY, listen, tempDir } from "../ingress/support";
+import { freePort } from "../support/net";
 import { run, waitFor } from "../support/proc";
 import {
   dnsQuestions,

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { legoGlobalArgs } from "../../analysis/acme/lego";
-import { shellQuote } from "../../analysis/compose/secret-env";
+import { shellQuote } from "../../analysis/text/shell";
 import {
   renderEnvFile,
   renderInstallScript,

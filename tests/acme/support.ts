@@ -3,7 +3,7 @@ import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { join } from "node:path";
-import { freePort } from "../ingress/support";
+import { freePort } from "../support/net";
 import { waitFor } from "../support/proc";
 
 /**

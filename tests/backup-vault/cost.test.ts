@@ -12,7 +12,7 @@ import {
   type UsageProfile,
 } from "../../analysis/backup/cost";
 import { change, costJson, costSection, renderCostMarkdown } from "../../analysis/backup/cost-report";
-import { vaultLifecycle, type VaultLifecycleInput } from "../../analysis/backup/lifecycle-rules";
+import { vaultLifecycle, type VaultLifecycleInput } from "../../model/vault-lifecycle";
 import { ROOT } from "../fixtures/reference";
 
 const vault: VaultLifecycleInput & { name: string } = {

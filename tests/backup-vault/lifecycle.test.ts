@@ -5,12 +5,8 @@ import {
   type LifecycleConfiguration,
   type LifecycleRule,
   type TransitionStorageClass,
-} from "../../analysis/backup/lifecycle";
-import {
-  vaultLifecycle,
-  vaultLifecycleIssues,
-  type VaultLifecycleInput,
-} from "../../analysis/backup/lifecycle-rules";
+} from "../../model/s3-lifecycle";
+import { vaultLifecycle, vaultLifecycleIssues, type VaultLifecycleInput } from "../../model/vault-lifecycle";
 
 /** The vault defaults from the reference stack file. */
 const reference: VaultLifecycleInput = {

@@ -1,7 +1,7 @@
 /** Pure parts: schedules, renderer invariants, manifests, drill arguments. */
 import { spawnSync } from "node:child_process";
 import { datasetSlug, renderBorg, type BorgRenderInput } from "../../analysis/backup/borg";
-import { schedulePeriodSeconds, ScheduleError } from "../../analysis/backup/borg-schedule";
+import { schedulePeriodSeconds, ScheduleError } from "../../model/schedule-period";
 import { compareManifests, formatManifest, parseManifest } from "../../analysis/backup/manifest";
 import { parseDrillArgs, UsageError } from "../../tools/restore-drill/args";
 

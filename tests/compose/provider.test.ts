@@ -7,7 +7,8 @@ import {
   needsDeploy,
   type ComposeProjectInputs,
 } from "../../components/compose/provider";
-import { filePath, layout, parseHealth, redact, wrapperScript } from "../../components/compose/remote";
+import { redact } from "../../analysis/text/redact";
+import { filePath, layout, parseHealth, wrapperScript } from "../../components/compose/remote";
 import { run } from "../support/proc";
 import { serializedComposeProvider } from "./serialized";
 

@@ -7,12 +7,8 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  renderSocketProxyHaproxy,
-  socketProxyDecision,
-  socketProxyEnv,
-  type SocketProxySection,
-} from "../../analysis/compose/socket-proxy";
+import { renderSocketProxyHaproxy, socketProxyDecision } from "../../analysis/compose/socket-proxy";
+import { socketProxyEnv, type SocketProxySection } from "../../model/socket-proxy";
 import { ensureDocker } from "../support/docker";
 import { must, waitFor } from "../support/proc";
 

@@ -14,16 +14,15 @@ test("names the variables a person fills in, which the rehearsal sets", () => {
   expect(variables).toEqual(["POOL", "DEPLOY_KEY"]);
 });
 
-test("has steps for packages, the user, directories, the helper and sudo, host keys; Borg's rule on the storage node only", () => {
+test("has steps for packages, the user, directories, the helper and sudo, host keys; the same on both nodes", () => {
   expect(steps.map((s) => s.heading)).toEqual([
     "1. Packages",
     "2. The deploy user",
     "3. Directories",
     "4. The root helper and its sudo rule",
-    "Borg jobs (storage node only)",
     "5. Host keys",
   ]);
-  expect(steps.filter((s) => s.only).map((s) => s.only)).toEqual(["storage"]);
+  expect(steps.filter((s) => s.only)).toEqual([]);
   // The last step prints the host key the stack config pins.
   expect(steps.at(-1)!.script).toContain("cat /etc/ssh/ssh_host_ed25519_key.pub");
 });
@@ -33,10 +32,8 @@ test("grants the deploy user exactly the helper, by its full path", () => {
     .map((s) => s.script)
     .join("\n")
     .match(/deploy ALL=\(root\) NOPASSWD: [^']*/g);
-  expect(sudo).toEqual([
-    "deploy ALL=(root) NOPASSWD: /usr/local/sbin/homelab-root",
-    "deploy ALL=(root) NOPASSWD: /bin/sh, /usr/bin/sh",
-  ]);
+  // No root shell for anything (the Borg jobs' `sudo sh` rule is gone): one rule, the helper.
+  expect(sudo).toEqual(["deploy ALL=(root) NOPASSWD: /usr/local/sbin/homelab-root"]);
 });
 
 test.each(steps.map((s) => [s.heading, s.script] as const))("step %s is valid shell", (_h, script) => {

@@ -22,7 +22,11 @@ import { referenceModel } from "./support";
 
 type Outcome = { report: ReachabilityReport } | { error: string };
 
-const outcome = (analyze: typeof analyzeReachability, model: NetworkModel, fw: CompiledFirewall): Outcome => {
+const outcome = (
+  analyze: (model: NetworkModel, fw: CompiledFirewall) => ReachabilityReport,
+  model: NetworkModel,
+  fw: CompiledFirewall,
+): Outcome => {
   try {
     return { report: analyze(model, fw) };
   } catch (e) {

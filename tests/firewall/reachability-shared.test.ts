@@ -1,6 +1,6 @@
 /**
  * One reachability analysis per plan: the default-deny and intents-honoured policies and the report
- * section share it, keyed by the content of the config and the compiled rules (not object identity:
+ * section share it, keyed by the content of the resolved network and the compiled rules (not identity:
  * the policies read the Firewall's recorded inputs, which went through Pulumi's serialization).
  */
 import { compileFirewall } from "../../analysis/firewall";
@@ -11,6 +11,8 @@ import {
   sharedReachability,
 } from "../../analysis/reachability";
 import { readStackFile } from "../../model";
+import { networkFacts, reachabilityModel, type NetworkFacts } from "../../model/network-facts";
+import { analyzeReachability } from "../../analysis/reachability/analyze";
 import { buildPlan } from "../../tools/plan/build";
 import { ROOT } from "../fixtures/reference";
 import { referenceModel } from "./support";
@@ -43,37 +45,36 @@ describe("shared reachability analysis", () => {
 
   it("is keyed by content: equal copies with other key orders reuse it, a changed rule does not", () => {
     clearSharedReachability();
-    const model = referenceModel();
-    const fw = compileFirewall(model);
-    let resolved = 0;
-    const modelOnce = () => {
-      resolved++;
-      return model;
-    };
-    const first = sharedReachability(model.config, fw, modelOnce);
-    const again = sharedReachability(
-      reordered(structuredClone(model.config)),
-      reordered(structuredClone(fw)),
-      modelOnce,
-    );
+    const network = networkFacts(referenceModel());
+    const fw = compileFirewall(referenceModel());
+    const first = sharedReachability(network, fw);
+    const again = sharedReachability(reordered(structuredClone(network)), reordered(structuredClone(fw)));
     expect(again).toBe(first);
-    expect(resolved).toBe(1);
-    expect(reachabilityKey(reordered(model.config), reordered(fw))).toBe(reachabilityKey(model.config, fw));
+    expect(sharedAnalysisStats).toEqual({ analyses: 1, reused: 1 });
+    expect(reachabilityKey(reordered(network), reordered(fw))).toBe(reachabilityKey(network, fw));
 
     const changed = structuredClone(fw);
     const rule = changed.rules.find((r) => r.id === "iot/flow-6")!;
     rule.destinationPort = { kind: "port", port: 8124 };
-    const other = sharedReachability(model.config, changed, modelOnce);
+    const other = sharedReachability(network, changed);
     expect(other).not.toBe(first);
     expect(other.differences.length).toBeGreaterThan(0);
     expect(sharedAnalysisStats).toEqual({ analyses: 2, reused: 1 });
   });
 
-  it("tells configs apart too: the intents come from the config", () => {
+  it("tells networks apart too: the intents come from the resolved network", () => {
     const model = referenceModel();
     const fw = compileFirewall(model);
-    const config = structuredClone(model.config);
-    config.flows[0]!.reason = "another reason";
-    expect(reachabilityKey(config, fw)).not.toBe(reachabilityKey(model.config, fw));
+    const network = structuredClone(networkFacts(model));
+    network.flows[0]!.reason = "another reason";
+    expect(reachabilityKey(network, fw)).not.toBe(reachabilityKey(networkFacts(model), fw));
+  });
+
+  it("the policies read the network the model resolved: the published facts give the same report", () => {
+    const model = referenceModel();
+    const fw = compileFirewall(model);
+    // What the Firewall publishes, after a serialization round trip as the policies receive it.
+    const published = JSON.parse(JSON.stringify(networkFacts(model))) as NetworkFacts;
+    expect(analyzeReachability(reachabilityModel(published), fw)).toEqual(analyzeReachability(model, fw));
   });
 });

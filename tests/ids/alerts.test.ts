@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { idsAlertRules, renderIdsAlerts } from "../../analysis/ids/alerts";
-import { staleRulesDays } from "../../analysis/ids/spec";
+import { staleRulesDays } from "../../model/ids";
 import { requireTool } from "../borg/helpers";
 import { run } from "../support/proc";
 

@@ -1,3 +1,4 @@
+import { helperSteps, parseBundle } from "../support/bundle";
 import { ruleFiles } from "../../analysis/monitoring/files";
 import { resolveStorage } from "../../model";
 import { evaluateProgram, type Evaluation } from "../../tools/plan/evaluate";
@@ -57,12 +58,23 @@ describe("IntrusionDetection under Pulumi mocks (the reference)", () => {
     expect(cmd.type).toBe("command:remote:Command");
     expect(cmd.secretPaths).toEqual(expect.arrayContaining(["stdin", "connection"]));
     expect(JSON.stringify(cmd.inputs)).not.toContain("marker-");
-    expect(String(ev.policyInputs.get(cmd.urn)!["stdin"])).toBe(
-      'user = "marker-idsAlertsApiKey:marker-idsAlertsApiSecret"\n',
-    );
-    expect(String(cmd.inputs["create"])).toMatch(/^sudo -n sh -c '#!\/bin\/sh\n/);
-    expect(String(cmd.inputs["create"])).toContain("systemctl enable --now homelab-ids-alerts.timer");
-    expect(String(cmd.inputs["delete"])).toContain("systemctl disable --now homelab-ids-alerts.timer");
+    const files = parseBundle(String(ev.policyInputs.get(cmd.urn)!["stdin"]));
+    expect(files["/etc/homelab-ids/curl.conf"]).toEqual({
+      mode: "0600",
+      content: 'user = "marker-idsAlertsApiKey:marker-idsAlertsApiSecret"\n',
+    });
+    expect(Object.keys(files).sort()).toEqual([
+      "/etc/homelab-ids/curl.conf",
+      "/etc/homelab-ids/poll.sh",
+      "/etc/systemd/system/homelab-ids-alerts.service",
+      "/etc/systemd/system/homelab-ids-alerts.timer",
+    ]);
+    expect(helperSteps(String(cmd.inputs["create"]))).toEqual([
+      ["packages", "ids-alerts", "curl", "jq"],
+      ["install", "ids-alerts"],
+      ["start", "ids-alerts", "homelab-ids-alerts.service"],
+    ]);
+    expect(helperSteps(String(cmd.inputs["delete"]))).toEqual([["uninstall", "ids-alerts"]]);
     // Its first run reads the gateway: after Suricata is set up.
     const s = ev.resources.find((r) => r.type === "pulumi-nodejs:dynamic/opnsense:Ids")!;
     expect(cmd.dependencies).toContain(s.urn);

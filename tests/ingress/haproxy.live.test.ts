@@ -20,7 +20,6 @@ import {
   closeServer,
   fakeAuthelia,
   FORBIDDEN_SESSION,
-  freePort,
   HAPROXY,
   haproxyAvailable,
   httpGet,
@@ -32,6 +31,7 @@ import {
   type Req,
   type Seen,
 } from "./support";
+import { freePort } from "../support/net";
 
 const available = haproxyAvailable();
 // On a workstation without haproxy the suite is skipped; in CI a missing haproxy is a failure.

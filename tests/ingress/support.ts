@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { request as httpRequest } from "node:http";
-import { createServer as createNetServer, type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -62,15 +62,6 @@ export function makeCertificates(dir: string, domain: string): { ca: string; cer
   );
   const read = (f: string) => readFileSync(join(dir, f), "utf8");
   return { ca: read("ca.crt"), cert: read("leaf.crt"), key: read("leaf.key") };
-}
-
-/** A port that was free a moment ago on loopback (HAProxy binds it itself, so we cannot pass it 0). */
-export async function freePort(): Promise<number> {
-  const srv = createNetServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
 }
 
 export async function listen(server: Server): Promise<number> {

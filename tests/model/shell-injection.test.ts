@@ -8,7 +8,7 @@ import { borgInputFromModel } from "../../analysis/backup/borg-model";
 import { renderApplyDaemonJson, renderDaemonJson } from "../../analysis/docker/daemon";
 import { preflight } from "../../analysis/preflight";
 import { renderEnsureDataset } from "../../analysis/storage/zfs";
-import { installScript, repositoryScript } from "../../components/backup/BorgJobs";
+import { repositoryScript } from "../../components/backup/BorgJobs";
 import {
   composeCommand,
   DEFAULT_BASE_DIR,
@@ -123,7 +123,6 @@ function shellArtifacts(model: StorageModel): { scripts: string[]; units: string
     ...c.datasets.map(renderEnsureDataset),
     ...borg.files.filter((f) => f.path.endsWith(".sh")).map((f) => f.content),
     ...borg.repositories.map((r) => repositoryScript(r, c.storageNode.pool, `${borg.paths.stateDir}/borg`)),
-    installScript(borg.timers),
     renderApplyDaemonJson(renderDaemonJson(c.dockerHost.daemon)),
     ...c.stacks.flatMap((s) => {
       const l = layout(DEFAULT_BASE_DIR, s.name);

@@ -1,4 +1,4 @@
-import type { IdsBody } from "../../components/opnsense/ids";
+import type { IdsBody } from "../../model/ids";
 import { startDouble, type OpnsenseDouble } from "./double";
 import { bootstrapped, callsTo, testProvider } from "./helpers";
 

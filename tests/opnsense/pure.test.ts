@@ -3,7 +3,7 @@ import { ENDPOINTS, KINDS, MIN_SERIES, SYSTEM } from "../../components/opnsense/
 import { createWriteLock } from "../../components/opnsense/lock";
 import { urlProblem } from "../../components/opnsense/provider";
 import { atLeast, parseFirmwareStatus } from "../../components/opnsense/version";
-import { redactor } from "../../components/opnsense/redact";
+import { redactor } from "../../analysis/text/redact";
 import {
   addRequest,
   apiUrl,

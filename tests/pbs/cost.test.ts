@@ -1,7 +1,7 @@
 /** The offsite PBS datastore in the vault's cost model (analysis/pbs/cost.ts through the plan's cost section). */
 import { PRICES, vaultCost } from "../../analysis/backup/cost";
 import { costSection } from "../../analysis/backup/cost-report";
-import { vaultLifecycle } from "../../analysis/backup/lifecycle-rules";
+import { vaultLifecycle } from "../../model/vault-lifecycle";
 import { pbsOffsiteCost } from "../../analysis/pbs/cost";
 import { referenceModel } from "./helpers";
 

@@ -1,17 +1,19 @@
 /**
  * The offsite copy's presence and integrity, read from S3: the datastore formats against upstream's
  * literal magic numbers, the checker against a datastore written in those formats, and the CLI through
- * Debian's aws CLI against an S3 stand-in on loopback.
+ * Debian's aws CLI: against a real S3 API server (moto from Debian trixie, tests/support/moto.ts) and
+ * against a recording stand-in that shows the check only ever reads.
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseDocument } from "yaml";
 import { checkChunk, MAGIC, parseBlob, parseIndex, parseManifest } from "../../analysis/pbs/datastore-format";
 import { checkOffsite, type ObjectStore } from "../../analysis/pbs/offsite-check";
 import { ROOT } from "../fixtures/reference";
 import { blob, datastoreObjects, sha256, UPSTREAM_MAGIC } from "./datastore-fixture";
+import { startMoto } from "../support/moto";
 import { startS3StandIn } from "./s3-standin";
 
 const P = "pbs-offsite/";
@@ -146,7 +148,7 @@ describe("offsite check (a datastore written in the upstream formats, in memory)
   });
 });
 
-describe("npm run pbs-offsite-check (aws CLI against an S3 stand-in)", () => {
+describe("npm run pbs-offsite-check (aws CLI against moto and a recording S3 stand-in)", () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "pbs-offsite-cli-"));
@@ -202,7 +204,63 @@ describe("npm run pbs-offsite-check (aws CLI against an S3 stand-in)", () => {
       c.on("close", (code) => resolve({ code, out, err }));
     });
 
-  it("exits 0 for an intact copy and 1 naming the problem when a chunk is gone (S3 stand-in)", async () => {
+  it("exits 0 for an intact copy and 1 naming the problem when a chunk is gone (real S3 API: moto)", async () => {
+    const objects = fixture();
+    const moto = await startMoto(dir);
+    const aws = (...args: string[]) => {
+      const r = spawnSync("aws", ["--endpoint-url", moto.endpoint, ...args], {
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          AWS_CONFIG_FILE: join(dir, "aws-config"),
+          AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"),
+          AWS_ACCESS_KEY_ID: "testing",
+          AWS_SECRET_ACCESS_KEY: "testing",
+          AWS_EC2_METADATA_DISABLED: "true",
+        },
+      });
+      if (r.status !== 0) throw new Error(`aws ${args.join(" ")}: ${r.stderr}`);
+      return r.stdout;
+    };
+    try {
+      // The datastore as PBS leaves it in the bucket, uploaded with the real aws CLI.
+      const tree = join(dir, "upload");
+      for (const [key, body] of objects) {
+        mkdirSync(dirname(join(tree, key)), { recursive: true });
+        writeFileSync(join(tree, key), body);
+      }
+      aws(
+        "s3api",
+        "create-bucket",
+        "--bucket",
+        "homelab-backups",
+        "--create-bucket-configuration",
+        "LocationConstraint=eu-central-1",
+      );
+      aws("s3", "sync", "--only-show-errors", tree, "s3://homelab-backups/");
+      const ok = await cli(moto.endpoint);
+      expect(ok.err).toBe("");
+      expect(ok.out).toContain("chunks present: 8\n");
+      expect(ok.out).toMatch(/intact\n$/);
+      expect(ok.code).toBe(0);
+      const idx = parseIndex(
+        objects.get([...objects.keys()].find((k) => k.includes("vm/102/") && k.endsWith(".fidx"))!)!,
+      );
+      aws(
+        "s3",
+        "rm",
+        "--only-show-errors",
+        `s3://homelab-backups/${P}.chunks/${idx.digests[0]!.slice(0, 4)}/${idx.digests[0]}`,
+      );
+      const bad = await cli(moto.endpoint);
+      expect(bad.out).toMatch(/PROBLEM: vm\/102\/.*references 1 chunk\(s\) missing/);
+      expect(bad.code).toBe(1);
+    } finally {
+      await moto.stop();
+    }
+  }, 180_000);
+
+  it("exits 0 for an intact copy and 1 naming the problem when a chunk is gone, reading only (recording S3 stand-in)", async () => {
     const objects = fixture();
     const s3 = await startS3StandIn("homelab-backups", objects);
     try {

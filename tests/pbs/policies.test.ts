@@ -2,8 +2,8 @@
  * The policies that judge the PBS side: backup-coverage fails a VM without a verified offsite copy,
  * and vault-lifecycle knows the offsite datastore's prefix is live (never archived, never expired).
  */
-import { validateLifecycle } from "../../analysis/backup/lifecycle";
-import { vaultLifecycle, vaultLifecycleIssues } from "../../analysis/backup/lifecycle-rules";
+import { validateLifecycle } from "../../model/s3-lifecycle";
+import { vaultLifecycle, vaultLifecycleIssues } from "../../model/vault-lifecycle";
 import { vmCoverageProblems } from "../../analysis/pbs/coverage";
 import { pbsFacts } from "../../analysis/pbs/facts";
 import { FACT_TYPES, type PbsFacts } from "../../model/facts";

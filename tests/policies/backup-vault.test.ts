@@ -1,6 +1,6 @@
 import { backupVaultPolicies, deniesInsecureTransport, S3 } from "../../policies/rules/backup-vault";
 import { runPolicies, type GraphResource } from "../../policies/run";
-import { vaultLifecycle } from "../../analysis/backup/lifecycle-rules";
+import { vaultLifecycle } from "../../model/vault-lifecycle";
 
 /** The lifecycle the BackupVault component generates for the reference vault. */
 const lifecycle = () =>

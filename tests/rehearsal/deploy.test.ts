@@ -9,9 +9,9 @@
 import { parse } from "yaml";
 import { METRIC_OK } from "../../analysis/backup/borg";
 import { datasetAccess, serviceOwner } from "../../analysis/storage/ownership";
-import type { GraphResource, Op, RecordedGraph } from "../../tools/rehearse/engine";
+import { applyOrder, type GraphResource, type Op, type RecordedGraph } from "../../tools/rehearse/engine";
 import { Rehearsal, type Container, type NodeName } from "../../tools/rehearse/rehearsal";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 
 jest.setTimeout(1_800_000);
 
@@ -34,11 +34,16 @@ function up(node: NodeName) {
   return rep;
 }
 
+/** The first apply of each stack: every host resource the graph has, and what the engine did with it. */
+const firstApply: Partial<Record<NodeName, Op[]>> = {};
+
 beforeAll(async () => {
   r = await Rehearsal.start(log);
   for (const node of NODES) {
     evaluate(node);
     const rep = up(node);
+    firstApply[node] = rep.ops;
+    if (!rep.ok) log(`world:\n${r.world.logs()}`);
     expect(failures(rep.ops)).toEqual([]);
     expect(rep.ok).toBe(true);
   }
@@ -66,29 +71,96 @@ afterAll(async () => {
 }, 300_000);
 
 test("the hosts are prepared by the runbook's commands: the deploy user has exactly its documented rights", () => {
-  const network = r.hosts.network.run("sudo -l -U deploy");
-  const storage = r.hosts.storage.run("sudo -l -U deploy");
-  expect(network).toMatch(/\(root\) NOPASSWD: \/usr\/local\/sbin\/homelab-root\n/);
-  expect(network).not.toMatch(/\/bin\/sh|ALL\s*$/m);
-  // Storage node only: the documented, root-equivalent rule the Borg scripts still need.
-  expect(storage).toMatch(/\(root\) NOPASSWD: \/bin\/sh, \/usr\/bin\/sh/);
   for (const node of NODES) {
     const h = r.hosts[node];
+    // One rule on both nodes, the helper by its full path; no shell, no ALL (the Borg jobs' `sudo sh` is gone).
+    const rules = h
+      .run("sudo -l -U deploy")
+      .split("\n")
+      .filter((l) => /^\s+\(/.test(l))
+      .map((l) => l.trim());
+    expect([node, rules]).toEqual([node, ["(root) NOPASSWD: /usr/local/sbin/homelab-root"]]);
     // Debian bookworm's adduser also puts every new user into "users" (ADD_EXTRA_GROUPS default).
     expect(h.run("id -nG deploy").trim().split(" ").sort()).toEqual(["deploy", "docker", "users"]);
-    // Not root: no other sudo, no write to /etc, the helper refuses what it is not for.
+    // Not root: no other sudo, no write to /etc.
     expect(h.exec(["sudo", "-n", "id"], { user: "deploy" }).code).not.toBe(0);
+    expect(h.exec(["sudo", "-n", "/bin/sh", "-c", "id"], { user: "deploy" }).code).not.toBe(0);
     expect(h.exec(["touch", "/etc/homelab-probe"], { user: "deploy" }).code).not.toBe(0);
-    const refused = h.exec(
-      ["sudo", "-n", "/usr/local/sbin/homelab-root", "file", "/etc/shadow", "0644", "0:0"],
-      {
-        user: "deploy",
-        input: "x",
-      },
-    );
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain("is not below /etc/homelab/ or a homelab dataset");
   }
+});
+
+test("the root helper refuses paths, units, packages and scripts outside its allow-lists", () => {
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  const unit = "[Service]\nType=oneshot\nExecStart=/bin/true\n";
+  const helper = (node: NodeName, args: string[], input = "") =>
+    r.hosts[node].exec(["sudo", "-n", "/usr/local/sbin/homelab-root", ...args], { user: "deploy", input });
+  const refusals: [NodeName, string[], string, RegExp][] = [
+    [
+      "network",
+      ["file", "/etc/shadow", "0644", "0:0"],
+      "x",
+      /is not below \/etc\/homelab\/ or a homelab dataset/,
+    ],
+    [
+      "network",
+      ["install", "acme"],
+      `0644 /etc/cron.d/homelab ${b64("* * * * * root id\n")}\n`,
+      /\/etc\/cron\.d\/homelab \(mode 0644\) is not a file of job acme/,
+    ],
+    [
+      "network",
+      ["install", "acme"],
+      `0644 /etc/systemd/system/ssh.service ${b64(unit)}\n`,
+      /ssh\.service \(mode 0644\) is not a file of job acme/,
+    ],
+    // A unit of another job, a script with a mode the job does not have, a path that climbs out.
+    [
+      "network",
+      ["install", "ids-alerts"],
+      `0644 /etc/systemd/system/homelab-acme.service ${b64(unit)}\n`,
+      /is not a file of job ids-alerts/,
+    ],
+    [
+      "network",
+      ["install", "acme"],
+      `0755 /etc/homelab-acme/renew.sh ${b64("#!/bin/sh\n")}\n`,
+      /renew\.sh \(mode 0755\) is not a file of job acme/,
+    ],
+    [
+      "storage",
+      ["install", "borg"],
+      `0755 /usr/local/lib/homelab-backup/../../sbin/x.sh ${b64("x")}\n`,
+      /is not a clean absolute path/,
+    ],
+    [
+      "storage",
+      ["install", "borg"],
+      `0644 /etc/systemd/system/homelab-borg-x.timer ${b64("[Timer]\nOnCalendar=bogus\n")}\n`,
+      /OnCalendar=bogus does not parse/,
+    ],
+    ["storage", ["packages", "borg", "netcat-openbsd"], "", /may not install package "netcat-openbsd"/],
+    ["storage", ["start", "borg", "ssh.service"], "", /ssh\.service is not a unit of job borg/],
+    ["storage", ["run", "borg-setup", "../../../bin/sh", "0".repeat(64)], "", /not a script name/],
+    ["storage", ["run", "borg-setup", "repository-critical", "0".repeat(64)], "", /not the expected script/],
+    ["storage", ["dir", "/etc/ssh", "0700", "99:99"], "", /is not below a homelab dataset/],
+    ["storage", ["dir", "/tank/apps/grafana/x", "0700", "0:0"], "", /not root/],
+    ["storage", ["uninstall", "ssh"], "", /unknown job "ssh"/],
+  ];
+  for (const [node, args, input, message] of refusals) {
+    const res = helper(node, args, input);
+    expect([args.join(" "), res.code, res.stderr]).toEqual([
+      args.join(" "),
+      2,
+      expect.stringMatching(message),
+    ]);
+  }
+  // Nothing of the refused bundles reached the disk.
+  expect(
+    r.hosts.network
+      .run("ls /etc/cron.d/homelab /etc/homelab-acme/renew.sh 2>&1 | grep -c 'No such' || true")
+      .trim(),
+  ).toBe("1");
+  expect(r.hosts.network.run("stat -c %a /etc/homelab-acme/renew.sh").trim()).toBe("700");
 });
 
 test("every SSH session of both stacks verified the node's pinned host key", () => {
@@ -181,13 +253,18 @@ test("every service can write its datasets, and a non-root service nothing of an
   }
 });
 
-test("files holding keys are 0600 and owned by the service that reads them", () => {
+test("files holding keys are 0600/0640, owned by the service that reads them or root", () => {
   const net = r.hosts.network;
+  // The ACME bundle (chain + key): root-owned, readable by HAProxy's group only (renew.sh), in a
+  // directory HAProxy's uid owns.
   const pem = net.run("find /fast -name '*.pem'").trim().split("\n");
-  expect(pem).toHaveLength(1);
-  expect(net.run(`stat -c '%a %u:%g' ${pem[0]}`).trim()).toBe("600 99:99");
+  expect(pem).toEqual(["/fast/apps/haproxy/certs/acme.pem"]);
+  expect(net.run(`stat -c '%a %u:%g' ${pem[0]}`).trim()).toBe("640 0:99");
+  expect(net.run("stat -c '%a %u:%g' /fast/apps/haproxy/certs /fast/apps/haproxy/run").trim()).toBe(
+    "750 99:99\n700 99:99",
+  );
   const proxy = byService(r.containers("network"))["ingress/haproxy"]!;
-  const inContainer = pem[0]!.replace(/^\/fast\/apps\/haproxy/, "/usr/local/etc/haproxy");
+  const inContainer = "/usr/local/etc/haproxy/certs/acme.pem";
   expect(net.exec(["docker", "exec", proxy.id, "head", "-c", "10", inContainer]).code).toBe(0);
   expect(
     net.exec(["docker", "exec", "--user", "65534", proxy.id, "head", "-c", "10", inContainer]).code,
@@ -201,10 +278,24 @@ test("files holding keys are 0600 and owned by the service that reads them", () 
     expect(envs.length).toBe(r.model(node).config.stacks.length);
     for (const e of envs) expect(e).toBe("600 deploy");
   }
+  // The host jobs' credentials: root-only, in root-only directories outside the deploy user's /etc/homelab.
+  const rootOnly: [NodeName, string][] = [
+    ["network", "/etc/homelab-acme/lego.env"],
+    ["network", "/etc/homelab-ids/curl.conf"],
+    ["storage", "/etc/homelab-pbs/metrics-token.header"],
+    ["storage", "/etc/homelab-backup/credentials/aws-credentials"],
+    ["storage", "/etc/homelab-backup/credentials/critical.passphrase"],
+    ["storage", "/etc/homelab-backup/credentials/standard.passphrase"],
+  ];
+  for (const [node, f] of rootOnly) {
+    expect([f, r.hosts[node].run(`stat -c '%a %u' ${f}`).trim()]).toEqual([f, "600 0"]);
+    expect([f, r.hosts[node].exec(["cat", f], { user: "deploy" }).code]).toEqual([f, 1]);
+  }
+  expect(
+    r.hosts.network.run("stat -c '%a %U' /etc/homelab-acme /etc/homelab-ids /var/lib/homelab/acme").trim(),
+  ).toBe("700 root\n700 root\n700 root");
   const sto = r.hosts.storage;
   expect(sto.run("stat -c '%a %u:%g' /etc/homelab/prometheus/prometheus.yml").trim()).toBe("644 0:0");
-  for (const f of sto.run("find /etc/homelab-backup/credentials -type f").trim().split("\n"))
-    expect(sto.run(`stat -c '%a %u' ${f}`).trim()).toBe("600 0");
 });
 
 test("a backup metric reaches node-exporter: the textfile directory is readable by its uid", () => {
@@ -273,6 +364,251 @@ test("every published port answers from the segment it is meant for, and loopbac
     }
   }
   expect(routed).toBeGreaterThan(0);
+});
+
+test("every resource that touches a host was applied, as the engine would, and nothing else was", () => {
+  const applied: Record<string, string[]> = {};
+  for (const node of NODES) {
+    const graph = graphOf(node);
+    const want = applyOrder(graph).map((x) => x.name);
+    const ops = firstApply[node]!;
+    expect(ops.map((o) => o.name)).toEqual(want);
+    expect(ops.every((o) => o.op === "create")).toBe(true);
+    applied[node] = ops.map((o) => o.name);
+  }
+  // The whole merged homelab: datasets, the Docker baseline, host monitoring on both nodes, the ACME job,
+  // the IDS alert job, the PBS metrics job, the Borg jobs and every compose project.
+  const names = (node: NodeName, re: RegExp) => applied[node]!.filter((n) => re.test(n));
+  expect(names("network", /^(acme-renewal|ids-alerts|network-node-monitoring-install)$/).sort()).toEqual([
+    "acme-renewal",
+    "ids-alerts",
+    "network-node-monitoring-install",
+  ]);
+  expect(
+    names("storage", /^(daemon-json|storage-node-monitoring-install|pbs-metrics-.*|borg-.*)$/).sort(),
+  ).toEqual([
+    "borg-aws-credentials",
+    "borg-install",
+    "borg-packages",
+    "borg-repo-critical",
+    "borg-repo-standard",
+    "borg-setup",
+    "daemon-json",
+    "pbs-metrics-install",
+    "pbs-metrics-token",
+    "storage-node-monitoring-install",
+  ]);
+  for (const node of NODES) {
+    expect(names(node, /^dataset-/)).toHaveLength(r.model(node).config.datasets.length);
+    for (const st of r.model(node).config.stacks) expect(applied[node]).toContain(st.name);
+  }
+  log(`applied: ${NODES.map((n) => `${n} ${applied[n]!.length}`).join(", ")} host resources`);
+});
+
+test("every unit the host jobs installed passes systemd-analyze verify, and every timer is enabled", () => {
+  const expected: Record<NodeName, RegExp[]> = {
+    network: [/^homelab-acme\.timer$/, /^homelab-ids-alerts\.timer$/, /^homelab-health\.timer$/],
+    storage: [/^homelab-pbs-metrics\.timer$/, /^homelab-borg-backup-.*\.timer$/, /^homelab-health\.timer$/],
+  };
+  for (const node of NODES) {
+    const h = r.hosts[node];
+    const units = h.run("cd /etc/systemd/system && ls homelab-*.service homelab-*.timer").trim().split("\n");
+    const verify = h.exec([
+      "sh",
+      "-c",
+      `cd /etc/systemd/system && systemd-analyze verify ${units.join(" ")}`,
+    ]);
+    expect([node, verify.code, verify.stderr]).toEqual([node, 0, ""]);
+    const timers = units.filter((u) => u.endsWith(".timer"));
+    for (const re of expected[node]) expect([node, timers.some((t) => re.test(t))]).toEqual([node, true]);
+    const enabled = h
+      .run(`systemctl is-enabled ${timers.join(" ")}`)
+      .trim()
+      .split("\n");
+    expect(enabled.every((e) => e === "enabled")).toBe(true);
+  }
+});
+
+/** What a client on `segment` is served at host:443 for `name`: verified against `ca`, and the leaf. */
+function served(segment: string, host: string, name: string, ca: string) {
+  const ns = r.clients[segment]!;
+  const s = r.topology.exec(
+    ns,
+    [
+      "sh",
+      "-c",
+      `openssl s_client -connect ${host}:443 -servername ${name} -CAfile ${ca} -verify_return_error </dev/null 2>&1`,
+    ],
+    { timeoutMs: 20_000 },
+  );
+  const leaf = r.topology.exec(
+    ns,
+    ["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-issuer", "-ext", "subjectAltName"],
+    {
+      input: s.stdout,
+    },
+  );
+  return {
+    verified: s.code === 0 && /Verify return code: 0 \(ok\)/.test(s.stdout),
+    text: s.stdout,
+    leaf: leaf.stdout,
+  };
+}
+
+test("ACME: a client on the trusted segment gets the certificate the CA issued, and a forced renewal is served without restarting HAProxy", () => {
+  const net = r.hosts.network;
+  const caFile = `${r.work}/acme-root.pem`;
+  writeFileSync(caFile, r.acmeRoot());
+  const address = r.model("network").hosts.get("network-node")!.address;
+  const fileFingerprint = () =>
+    net.run("openssl x509 -noout -fingerprint -sha256 -in /fast/apps/haproxy/certs/acme.pem").trim();
+  const first = served("trusted", address, "photos.home.example.net", caFile);
+  expect(first.verified).toBe(true);
+  expect(first.leaf).toContain(fileFingerprint());
+  expect(first.leaf).toMatch(/issuer=.*Pebble Intermediate CA/);
+  expect(first.leaf).toMatch(/DNS:\*\.home\.example\.net/);
+  const proxy = () =>
+    JSON.parse(
+      net.run(
+        "docker inspect --format '{{json .State}}' $(docker ps -q --filter label=com.docker.compose.service=haproxy)",
+      ),
+    ) as {
+      Pid: number;
+      StartedAt: string;
+    };
+  const before = proxy();
+  // What an operator runs to renew now (docs/certificates.md), and what the timer runs when due.
+  const renew = net.exec(["/etc/homelab-acme/renew.sh", "--force"], { timeoutMs: 120_000 });
+  expect([renew.code, renew.stderr]).toEqual([0, expect.stringContaining("HAProxy now serves certificate")]);
+  const second = served("trusted", address, "photos.home.example.net", caFile);
+  expect(second.verified).toBe(true);
+  expect(second.leaf).toContain(fileFingerprint());
+  expect(second.leaf).not.toEqual(first.leaf);
+  expect(proxy()).toEqual(before);
+  // The renewal's metrics, through the textfile collector.
+  expect(net.run("cat /var/lib/prometheus/node-exporter/homelab_certificates.prom")).toMatch(
+    /^homelab_certificate_renewal_ok\{certificate="ingress"\} 1$/m,
+  );
+  // The CA never saw the DNS provider's credentials: none exist in the test stack, and lego.env has none.
+  expect(net.run("cat /etc/homelab-acme/lego.env")).not.toMatch(/TOKEN|SECRET|PASSWORD/);
+});
+
+const prometheus = (expr: string): { metric: Record<string, string>; value: [number, string] }[] => {
+  const res = r.topology.exec(r.clients["servers"]!, [
+    "curl",
+    "-fsS",
+    "--get",
+    "--data-urlencode",
+    `query=${expr}`,
+    `http://${r.model("storage").nodeAddress}:9090/api/v1/query`,
+  ]);
+  if (res.code !== 0) throw new Error(`Prometheus query failed: ${res.stderr}`);
+  return (
+    JSON.parse(res.stdout) as {
+      data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    }
+  ).data.result;
+};
+async function eventually<T>(what: string, fn: () => T | undefined, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+
+test("IDS: the alert job reads the gateway's API (double of opnsense/core 26.7) with the pinned CA, and a new alert reaches Prometheus", async () => {
+  const servers = r.clients["servers"]!;
+  const netAddress = r.model("network").hosts.get("network-node")!.address;
+  const metrics = () =>
+    r.topology.exec(servers, ["curl", "-fsS", `http://${netAddress}:9100/metrics`]).stdout;
+  // The deploy's first run (homelab-root start) read status, alerts and rulesets.
+  expect(metrics()).toMatch(/^homelab_ids_poll_ok 1$/m);
+  const now = new Date().toISOString().replace("Z", "000+0000");
+  r.gatewayAlert({
+    timestamp: now,
+    flow_id: 4242,
+    in_iface: "igc1",
+    event_type: "alert",
+    src_ip: "10.0.40.23",
+    src_port: 51515,
+    dest_ip: "203.0.113.9",
+    dest_port: 443,
+    proto: "TCP",
+    alert: {
+      action: "allowed",
+      gid: 1,
+      signature_id: 2010001,
+      rev: 3,
+      signature: "ET MALWARE rehearsal",
+      category: "A Network Trojan was detected",
+      severity: 1,
+    },
+  });
+  r.hosts.network.run("systemctl start homelab-ids-alerts.service");
+  expect(metrics()).toMatch(/^homelab_ids_alerts_total\{action="allowed"\} 1$/m);
+  const seen = await eventually("the IDS alert count in Prometheus", () => {
+    const res = prometheus('homelab_ids_alerts_total{action="allowed"}');
+    return res.length > 0 && res[0]!.value[1] === "1" ? res[0]! : undefined;
+  });
+  expect(seen.metric["node"]).toBe("network-node");
+});
+
+test("alerts: a backup's metrics reach the real Prometheus through the textfile collector, and a stale backup notifies the webhook through the real Alertmanager", async () => {
+  const sto = r.hosts.storage;
+  // A backup that succeeded now: the installed jobs' own hb_metric.
+  const ok = sto.exec([
+    "bash",
+    "-c",
+    ". /usr/local/lib/homelab-backup/common.sh; HB_CLASS=standard; hb_metric backup tank/apps/grafana 1",
+  ]);
+  expect([ok.code, ok.stderr]).toEqual([0, ""]);
+  const fresh = await eventually("the backup metric in Prometheus", () => {
+    const res = prometheus(
+      'homelab_backup_last_success_timestamp_seconds{dataset="tank/apps/grafana",task="backup"}',
+    );
+    return res[0];
+  });
+  expect(Math.abs(Number(fresh.value[1]) - Date.now() / 1000)).toBeLessThan(120);
+  // A backup whose last success was ten days ago: the same function, its clock set back by a `date` shim.
+  sto.run(
+    "mkdir -p /run/rehearsal-clock && printf '%s\\n' '#!/bin/sh' 'exec /bin/date -d @$(( $(/bin/date +%s) - 864000 )) \"$@\"' > /run/rehearsal-clock/date && chmod 0755 /run/rehearsal-clock/date",
+  );
+  const stale = sto.exec([
+    "bash",
+    "-c",
+    "export PATH=/run/rehearsal-clock:$PATH; . /usr/local/lib/homelab-backup/common.sh; HB_CLASS=critical; hb_metric backup tank/apps/immich-postgres 1",
+  ]);
+  expect([stale.code, stale.stderr]).toEqual([0, ""]);
+  const note = await eventually(
+    "a BorgBackupStale notification at the webhook",
+    () =>
+      r
+        .notifications()
+        .find((n) =>
+          (n.body.alerts ?? []).some(
+            (a) =>
+              a.labels["alertname"] === "BorgBackupStale" &&
+              a.labels["dataset"] === "tank/apps/immich-postgres",
+          ),
+        ),
+    120_000,
+  );
+  // Alertmanager sent it with the receiver's bearer token (a secret file in its container).
+  expect(note.authorization).toBe(`Bearer ${r.secret("ntfyToken")}`);
+  expect(note.path).toBe("/hook");
+  const alert = note.body.alerts!.find((a) => a.labels["alertname"] === "BorgBackupStale")!;
+  expect(alert.labels).toMatchObject({
+    severity: "critical",
+    class: "critical",
+    task: "backup",
+    node: "storage-node",
+  });
+  log(
+    `alert notification after ${Math.round((Date.now() - started) / 1000)}s: ${JSON.stringify(alert.labels)}`,
+  );
 });
 
 test("a second apply changes nothing and restarts no container", () => {
@@ -419,14 +755,26 @@ test("destroy leaves no container, network, secret file or unit behind; datasets
     ]);
     expect(h.run("ls -A /opt/homelab/stacks").trim()).toBe("");
     const pool = node === "network" ? "/fast" : "/tank";
+    // The ACME bundle stays in HAProxy's retained dataset, with the rest of the datasets' data.
     expect(
       h
         .run(
-          `find /opt/homelab /etc/homelab ${pool} \\( -name secrets.env -o -name '*.pem' -o -name compose.sh \\) 2>/dev/null; true`,
+          `find /opt/homelab /etc/homelab ${pool} \\( -name secrets.env -o -name '*.pem' -o -name compose.sh \\) ! -path /fast/apps/haproxy/certs/acme.pem 2>/dev/null; true`,
         )
         .trim(),
     ).toBe("");
     expect(h.run("ls /etc/systemd/system | grep homelab; true").trim()).toBe("");
+    // Every host job uninstalled: no script, unit or credential of theirs is left, nothing in the helper's records.
+    expect(
+      h
+        .run(
+          "ls /etc/homelab-acme/* /etc/homelab-ids/* /etc/homelab-pbs/* /usr/local/lib/homelab-monitoring/* /usr/local/lib/homelab-pbs/* /usr/local/lib/homelab-backup/*.sh 2>/dev/null; true",
+        )
+        .trim(),
+    ).toBe("");
+    expect(h.run("ls /var/lib/homelab-root").trim().split("\n").filter(Boolean)).toEqual(
+      node === "storage" ? ["borg-credentials.files"] : [],
+    );
     expect(h.run("systemctl list-timers --all --no-legend | grep homelab; true").trim()).toBe("");
   }
   // What must survive a destroy: the data, the Borg repositories and the passphrases that open them.
@@ -435,6 +783,10 @@ test("destroy leaves no container, network, secret file or unit behind; datasets
   expect(sto.run("test -f /tank/apps/immich-postgres/PG_VERSION && echo kept").trim()).toBe("kept");
   expect(sto.run("ls /etc/homelab-backup/credentials").trim().split("\n")).toEqual(
     expect.arrayContaining(["critical.passphrase"]),
+  );
+  // And the ACME account with the issued certificate: a redeploy reuses them instead of ordering anew.
+  expect(r.hosts.network.run("ls /var/lib/homelab/acme").trim().split("\n")).toEqual(
+    expect.arrayContaining(["accounts", "certificates"]),
   );
   void parse;
   void ({} as GraphResource);

@@ -1,5 +1,5 @@
 import { failureDomains, failureInput } from "../../analysis/failure/domains";
-import { ALWAYS_ON_POLICY, failureDomainsAnalysis } from "../../analysis/failure/plan-section";
+import { ALWAYS_ON_POLICY, failureDomainsAnalysis } from "../../tools/plan/sections/failure-domains";
 import { resolveStorage, type NetworkContract, type StorageModel } from "../../model";
 import { analyses } from "../../tools/plan/analyses";
 import type { PlanResource } from "../../tools/plan/graph";

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ALWAYS_ON_POLICY } from "../../analysis/failure/plan-section";
+import { ALWAYS_ON_POLICY } from "../../tools/plan/sections/failure-domains";
 import { ROOT } from "../fixtures/reference";
 
 /** The reference storage stack file with one textual edit, written to a temp dir. */

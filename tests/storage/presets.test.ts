@@ -2,7 +2,7 @@
  * The catalog against the facts read from each image's source (cited in model/presets.ts): the health
  * checks the images really have, the companions and environment they need, who owns what they write.
  */
-import { checkSocketProxies } from "../../analysis/docker/socket-proxy";
+import { checkSocketProxies } from "../../analysis/compose/socket-proxy";
 import {
   ConfigError,
   resolveNetwork,

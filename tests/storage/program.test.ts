@@ -1,3 +1,4 @@
+import { helperSteps, parseBundle } from "../support/bundle";
 import { renderDaemonJson } from "../../analysis/docker/daemon";
 import { VM_REBOOT_FIELDS } from "../../analysis/storage/proxmox";
 import { datasetAccess } from "../../analysis/storage/ownership";
@@ -221,7 +222,15 @@ describe("storage node resources (Pulumi mocks)", () => {
       (c) => c.name === "storage-node-monitoring-install",
     )!;
     expect(install).toBeDefined();
-    expect(String(install.inputs["create"])).toContain("systemctl enable --now homelab-health.timer");
+    expect(helperSteps(String(install.inputs["create"]))).toEqual([
+      ["packages", "host-monitoring", "prometheus-node-exporter", "smartmontools", "openssl"],
+      ["install", "host-monitoring"],
+    ]);
+    const files = parseBundle(String(install.inputs["stdin"]));
+    expect(files["/etc/systemd/system/homelab-health.timer"]!.mode).toBe("0644");
+    expect(files["/etc/default/prometheus-node-exporter"]!.content).toContain(
+      "--web.listen-address=10.0.20.10:9100",
+    );
     const monitoring = one("homelab:storage:Monitoring");
     expect(monitoring.inputs["alertmanagers"]).toEqual(["alertmanager:9093"]);
     expect(monitoring.inputs["ruleFiles"]).toEqual(["/etc/prometheus/rules/*.yml"]);

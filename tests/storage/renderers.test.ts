@@ -8,7 +8,8 @@ import {
   renderDaemonConfig,
   renderDaemonJson,
 } from "../../analysis/docker/daemon";
-import { checkSocketProxies, socketProxyEnv } from "../../analysis/docker/socket-proxy";
+import { checkSocketProxies } from "../../analysis/compose/socket-proxy";
+import { socketProxyEnv } from "../../model/socket-proxy";
 import { scrapePlan } from "../../analysis/monitoring/prometheus";
 import { backupJobSpec, vmNetwork, VM_REBOOT_FIELDS } from "../../analysis/storage/proxmox";
 import {

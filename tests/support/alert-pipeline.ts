@@ -11,7 +11,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderAlertmanagerConfig } from "../../analysis/monitoring/alertmanager";
@@ -19,6 +18,7 @@ import { renderPrometheusConfig, type ScrapePlan } from "../../analysis/monitori
 import type { StorageModel } from "../../model";
 import { alerting as alertingSchema } from "../../model/monitoring";
 import { waitFor } from "./proc";
+import { freePort } from "./net";
 
 export const PIPELINE_TOOLS = {
   prometheus: "prometheus",
@@ -63,18 +63,6 @@ export interface AlertPipeline {
   /** Waits for a notification whose alerts include `alertname`. */
   waitForAlert(alertname: string, timeoutMs?: number): Promise<Notification>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function ready(url: string, what: string, timeoutMs = 30_000): Promise<void> {

@@ -4,9 +4,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { run } from "./proc";
+import { freePort } from "./net";
 
 export const MOTO_CHROOT = process.env["HOMELAB_MOTO_CHROOT"] ?? "/var/cache/homelab-ci/moto-trixie";
 
@@ -15,17 +15,6 @@ export interface Moto {
   /** Turns moto's IAM check on (every later request must be signed by an IAM user's key and allowed). */
   enforceIam(on: boolean): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitFor(url: string, child: ChildProcess, log: string, timeoutMs: number): Promise<void> {

@@ -1,14 +1,14 @@
 import type { NetworkModel, StorageModel } from "../../model";
-import { reachabilityAnalysis } from "../../analysis/reachability/plan-section";
-import { failureDomainsAnalysis } from "../../analysis/failure/plan-section";
 import type { Violation } from "../../policies/run";
 import type { PlanResource } from "./graph";
-import { backupCostAnalysis } from "../../analysis/backup/cost-plan";
-import { monitoringAnalysis } from "../../analysis/monitoring/plan-section";
-import { interfaceBindingAnalysis } from "../../analysis/firewall/plan-section";
-import { accessNetworkAnalysis } from "../../analysis/access/plan-section";
-import { intrusionDetectionAnalysis } from "../../analysis/ids/plan-section";
-import { hostBaselineAnalysis } from "../../analysis/host/plan-section";
+import { accessNetworkAnalysis } from "./sections/access-network";
+import { backupCostAnalysis } from "./sections/cost";
+import { failureDomainsAnalysis } from "./sections/failure-domains";
+import { interfaceBindingAnalysis } from "./sections/interfaces";
+import { intrusionDetectionAnalysis } from "./sections/intrusion-detection";
+import { monitoringAnalysis } from "./sections/monitoring";
+import { reachabilityAnalysis } from "./sections/reachability";
+import { hostBaselineAnalysis } from "./sections/host-baseline";
 
 export interface AnalysisContext {
   stack: "network" | "storage";
@@ -34,7 +34,7 @@ export interface PlanAnalysis {
 
 /**
  * Analyses the plan runs after evaluating the program. Each is a pure function from the typed model and
- * the recorded graph (see analysis/); add one line here to put a new section in every report.
+ * the recorded graph (sections/, over analysis/); add one line here to put a new section in every report.
  */
 export const analyses: PlanAnalysis[] = [
   reachabilityAnalysis,

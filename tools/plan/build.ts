@@ -3,7 +3,7 @@ import { assertPreflight } from "../../analysis/preflight";
 import {
   resolveNetwork,
   resolveStorage,
-  stackFileSecrets,
+  presenceOnlySecrets,
   toContract,
   type NetworkModel,
   type StackFile,
@@ -34,8 +34,8 @@ export interface PlanOptions {
 export function resolveModel(opts: PlanOptions): NetworkModel | StorageModel {
   const model =
     opts.stack === "network"
-      ? resolveNetwork(opts.file.raw, presenceOnly(opts.file))
-      : resolveStorage(opts.file.raw, presenceOnly(opts.file), networkContract(opts.networkFile!));
+      ? resolveNetwork(opts.file.raw, presenceOnlySecrets(opts.file))
+      : resolveStorage(opts.file.raw, presenceOnlySecrets(opts.file), networkContract(opts.networkFile!));
   // What the program checks before its first resource: the renderers' refusals, with config paths.
   assertPreflight(model);
   return model;
@@ -43,17 +43,10 @@ export function resolveModel(opts: PlanOptions): NetworkModel | StorageModel {
 
 /** The contract the network stack file would publish; its own errors name the network stack. */
 function networkContract(net: StackFile) {
-  const model = resolveNetwork(net.raw, presenceOnly(net));
+  const model = resolveNetwork(net.raw, presenceOnlySecrets(net));
   assertPreflight(model);
   return toContract(model);
 }
-
-/**
- * The deployed program refuses a referenced secret stored in plain text outright. The plan instead lets
- * the encrypted-secrets rule report it (exit 1, naming rule and key), so a PR shows every finding of
- * that kind in one report; a missing secret is still a config error (exit 2).
- */
-const presenceOnly = (file: StackFile) => ({ has: stackFileSecrets(file).has, isSecret: () => true });
 
 const declared = (model: NetworkModel | StorageModel): DeclaredParts => ({
   stack: model.stack,

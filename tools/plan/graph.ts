@@ -1,3 +1,5 @@
+import { FACT_TYPES } from "../../model/facts";
+
 /** One resource as the engine would see it at preview, with secret inputs redacted. */
 export interface PlanResource {
   urn: string;
@@ -84,8 +86,8 @@ export function missingFromGraph(
   const missing: string[] = [];
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   declared.stacks.forEach((s, i) => {
-    const component = ofType("homelab:compose:ComposeStack").find((r) => r.name === s.name);
-    const project = ofType("pulumi-nodejs:dynamic/compose:Project").find(
+    const component = ofType(FACT_TYPES.composeStack).find((r) => r.name === s.name);
+    const project = ofType(FACT_TYPES.composeProject).find(
       (r) => r.name === s.name && component !== undefined && r.parent === component.urn,
     );
     if (!project)
@@ -94,7 +96,7 @@ export function missingFromGraph(
       );
   });
   if (declared.stack === "storage") {
-    const parent = ofType("homelab:storage:Datasets")[0];
+    const parent = ofType(FACT_TYPES.datasets)[0];
     declared.datasets.forEach((d, i) => {
       const name = `dataset-${d.name.replace(/\//g, "-")}`;
       if (!resources.some((r) => r.name === name && parent !== undefined && r.parent === parent.urn))
@@ -108,7 +110,7 @@ export function missingFromGraph(
       if (!published.has(d.name))
         missing.push(`homelab:datasets[${i}] (dataset "${d.name}"): it is missing from the contract output`);
     });
-    const ingress = ofType("homelab:network:Ingress")[0];
+    const ingress = ofType(FACT_TYPES.ingress)[0];
     const routed = new Set(
       ((ingress?.inputs["routes"] ?? []) as { host?: unknown }[]).map((r) => String(r.host)),
     );

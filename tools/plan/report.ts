@@ -2,6 +2,7 @@ import type { PolicyRunResult, Violation } from "../../policies/run";
 import type { AnalysisResult, PlanAnalysis } from "./analyses";
 import { renderChangeSections, renderResourceChanges, resourceCounts, type PlanDiff } from "./diff";
 import { shortName, type PlanResource } from "./graph";
+import { markdownCell } from "../../analysis/text/markdown";
 
 export interface PlanReport {
   stack: string;
@@ -75,8 +76,6 @@ export function renderText(report: PlanReport): string {
   return out.join("\n") + "\n";
 }
 
-const mdEscape = (s: string): string => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
-
 /** Code-unit order: unlike localeCompare, the same on every machine. */
 const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -113,7 +112,7 @@ export function renderMarkdown(report: PlanReport, opts: MarkdownOptions = {}): 
     out.push("#### Violations", "", "| level | policy | resource | message |", "|---|---|---|---|");
     for (const v of sorted.slice(0, MAX_VIOLATION_ROWS))
       out.push(
-        `| ${v.level === "mandatory" ? "❌ mandatory" : "⚠️ advisory"} | \`${v.policy}\` | \`${mdEscape(nameOf(report, v.resource))}\` | ${mdEscape(clip(v.message))} |`,
+        `| ${v.level === "mandatory" ? "❌ mandatory" : "⚠️ advisory"} | \`${v.policy}\` | \`${markdownCell(nameOf(report, v.resource))}\` | ${markdownCell(clip(v.message))} |`,
       );
     if (sorted.length > MAX_VIOLATION_ROWS)
       out.push(

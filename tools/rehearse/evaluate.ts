@@ -1,9 +1,12 @@
 // node tools/run.js tools/rehearse/evaluate.ts --stack <network|storage> --config <file>
-//   [--network-config <file>] --secrets <file.json> --out <graph.json>
+//   [--network-config <file>] --secrets <file.json> --out <graph.json> [--rewrites <file.json>]
 // The deploy rehearsal's first step: evaluates the real program offline (as `npm run plan` does) with
 // the test-only stack file and its secrets, dynamic providers serialized as the engine serializes
 // them, and writes the recorded graph with real input values (secrets included, so mode 0600) for
 // tools/rehearse/engine.ts to apply. One stack per process: Pulumi's runtime is process-global.
+// --rewrites: TEST-ONLY edits of the files a compose project delivers ([{file: path suffix, from: regex,
+// to: replacement}]), e.g. shorter Prometheus intervals for the alert proof; each must match, so a
+// renderer that changes its output fails the rehearsal instead of silently skipping the edit.
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { assertStackName, readStackFile, resolveNetwork, resolveStorage, toContract } from "../../model";
@@ -18,8 +21,12 @@ async function main(): Promise<void> {
       "network-config": { type: "string" },
       secrets: { type: "string" },
       out: { type: "string" },
+      rewrites: { type: "string" },
     },
   });
+  const rewrites = values.rewrites
+    ? (JSON.parse(readFileSync(values.rewrites, "utf8")) as { file: string; from: string; to: string }[])
+    : [];
   const stack = assertStackName(values.stack ?? "");
   const file = readStackFile(values.config!);
   const secrets = JSON.parse(readFileSync(values.secrets!, "utf8")) as Record<string, string>;
@@ -53,6 +60,7 @@ async function main(): Promise<void> {
       },
     }),
   });
+  const used = new Set<number>();
   const graph: RecordedGraph = {
     stack,
     resources: evaluation.resources.map((r) => {
@@ -64,13 +72,37 @@ async function main(): Promise<void> {
         parent: r.parent,
         custom: r.custom,
         dependencies: r.dependencies,
-        inputs: evaluation.policyInputs.get(r.urn) ?? {},
+        inputs: rewrite(r.type, evaluation.policyInputs.get(r.urn) ?? {}, rewrites, used),
         retainOnDelete: engine?.retainOnDelete ?? false,
         ...(engine?.provider !== undefined ? { provider: engine.provider } : {}),
       };
     }),
   };
+  const unused = rewrites.filter((_, i) => !used.has(i));
+  if (stack === "storage" && unused.length > 0)
+    throw new Error(`test-only rewrites that matched no rendered file: ${JSON.stringify(unused)}`);
   writeFileSync(values.out!, JSON.stringify(graph), { mode: 0o600 });
+}
+
+/** Applies the rewrites to the `files` input of a compose project (a copy); records which matched. */
+function rewrite(
+  type: string,
+  inputs: Record<string, unknown>,
+  rewrites: { file: string; from: string; to: string }[],
+  used: Set<number>,
+): Record<string, unknown> {
+  const files = inputs["files"] as Record<string, string> | undefined;
+  if (!type.includes("dynamic/compose") || !files || rewrites.length === 0) return inputs;
+  const out: Record<string, string> = { ...files };
+  for (const [path, content] of Object.entries(files))
+    rewrites.forEach((w, i) => {
+      if (!path.endsWith(w.file)) return;
+      const re = new RegExp(w.from, "g");
+      if (!re.test(content)) return;
+      used.add(i);
+      out[path] = out[path]!.replace(new RegExp(w.from, "g"), w.to);
+    });
+  return { ...inputs, files: out };
 }
 
 main().then(

@@ -57,7 +57,12 @@ export interface Interface {
   address: string;
 }
 
-/** Units a freshly installed node does not run; masked in each host (this machine has them enabled). */
+/**
+ * Units a freshly installed node does not run. Each host disables them (removes the `.wants` link),
+ * never masks them: the packages are already on this machine's root, so the program's own install
+ * (the root helper's `install`, which enables and starts the job's services) must still be able to
+ * start them, as it does on a node where apt just installed the package.
+ */
 const KEEP_UNITS = new Set(["ssh.service", "docker.service", "docker.socket", "containerd.service"]);
 
 export class Topology {
@@ -181,7 +186,7 @@ export class Host {
 
   /**
    * Boots a host: overlay root (this machine's files, private writes), Docker's data on a real
-   * directory (overlay2 cannot sit on overlayfs), units a fresh node does not run masked, fresh SSH
+   * directory (overlay2 cannot sit on overlayfs), units a fresh node does not run disabled, fresh SSH
    * host keys, the zfs stand-in with the node's pool, then systemd. Waits until systemd is running.
    */
   static async start(
@@ -226,11 +231,11 @@ ${mountCgroups}
 mount --rbind /dev "$M/dev"
 mount -t tmpfs -o mode=1777 tmpfs "$M/tmp"
 mount -t tmpfs -o mode=0755 tmpfs "$M/run"
-# A fresh node: only sshd and Docker enabled, no daemon.json, its own host keys and machine id, an
+# A fresh node: only sshd and Docker enabled (the rest disabled, not masked), no daemon.json, its own host keys and machine id, an
 # empty sudoers.d, no leftovers of this machine's own state in /etc/homelab* or /opt/homelab.
 for f in "$M"/etc/systemd/system/*.wants/*; do
   u=$(basename "$f")
-  case " ${[...KEEP_UNITS].join(" ")} " in *" $u "*) ;; *) ln -sf /dev/null "$M/etc/systemd/system/$u" ;; esac
+  case " ${[...KEEP_UNITS].join(" ")} " in *" $u "*) ;; *) rm -f "$f" ;; esac
 done
 rm -rf "$M/var/lib/prometheus" "$M/etc/docker/daemon.json" "$M/etc/homelab" "$M/etc/homelab-root.conf" "$M/etc/homelab-backup" "$M/opt/homelab" "$M/usr/local/sbin/homelab-root"
 find "$M/etc/sudoers.d" -mindepth 1 ! -name README -exec rm -f {} +

@@ -14,6 +14,10 @@
  *   quay.io/prometheus/busybox base (its healthcheck uses busybox wget).
  * - node-exporter: Debian's prometheus-node-exporter as prometheus/node_exporter Dockerfile lays it
  *   out (/bin/node_exporter, ENTRYPOINT /bin/node_exporter, USER nobody, busybox base).
+ * - alertmanager: Debian's prometheus-alertmanager (0.25 in bookworm) laid out like prometheus/alertmanager
+ *   v0.34.0 Dockerfile (busybox base; /bin/alertmanager and /bin/amtool; /etc/alertmanager and
+ *   /alertmanager owned by nobody; USER nobody, EXPOSE 9093, WORKDIR /alertmanager, ENTRYPOINT
+ *   /bin/alertmanager, CMD --config.file=/etc/alertmanager/alertmanager.yml --storage.path=/alertmanager).
  * - immich-postgres: Debian's PostgreSQL 15 server binaries with a STAND-IN entrypoint that does what
  *   docker-library/postgres's does for this service (initdb as POSTGRES_USER with POSTGRES_PASSWORD
  *   and POSTGRES_INITDB_ARGS into PGDATA=/var/lib/postgresql/data, create POSTGRES_DB, run postgres
@@ -186,6 +190,27 @@ const nodeExporter: ImageRecipe = {
   },
 };
 
+const alertmanager: ImageRecipe = {
+  kind: "real alertmanager (Debian)",
+  build(root) {
+    need("/usr/bin/prometheus-alertmanager", "prometheus-alertmanager");
+    base(root, []);
+    copyWithLibs(root, "/usr/bin/prometheus-alertmanager", "/bin/alertmanager");
+    if (existsSync("/usr/bin/amtool")) copyWithLibs(root, "/usr/bin/amtool", "/bin/amtool");
+    for (const d of ["etc/alertmanager", "alertmanager"]) mkdirSync(join(root, d), { recursive: true });
+    sh("chown", ["65534:65534", join(root, "etc/alertmanager"), join(root, "alertmanager")]);
+    return {
+      changes: [
+        "USER nobody",
+        "EXPOSE 9093",
+        "WORKDIR /alertmanager",
+        'ENTRYPOINT ["/bin/alertmanager"]',
+        'CMD ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]',
+      ],
+    };
+  },
+};
+
 const PG = "/usr/lib/postgresql/15";
 const postgres: ImageRecipe = {
   kind: "real postgresql 15 (Debian), stand-in entrypoint",
@@ -337,6 +362,8 @@ export function recipeFor(svc: ComposeService): ImageRecipe {
       return prometheus;
     case "node-exporter":
       return nodeExporter;
+    case "alertmanager":
+      return alertmanager;
     case "immich-postgres":
       return postgres;
     default:

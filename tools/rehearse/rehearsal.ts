@@ -9,14 +9,16 @@
  * 2. Each host prepared by the runbook's own commands (tools/rehearse/runbook.ts), as root.
  * 3. Images for every reference service built and imported into the host that runs it (images.ts).
  * 4. Test-only stack files: the reference ones with the hosts' pinned host keys, the local image IDs,
- *    no hardware devices; secrets generated into a test-only secrets file (mode 0600).
+ *    no hardware devices; secrets generated into a test-only secrets file (mode 0600). What the homelab
+ *    talks to outside its nodes is local (world.ts): ACME from pebble on the router, the OPNsense API
+ *    from its double on the gateway's address (with the CA pinned), alerts to a local webhook receiver.
  * 5. Each stack evaluated offline into its recorded graph (evaluate.ts), then applied by the engine
  *    (engine.ts, apply.ts) from the admin namespace.
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseDocument, type Document } from "yaml";
 import {
   resolveNetwork,
@@ -33,6 +35,7 @@ import type { Op } from "./engine";
 import { Host, Topology, must, sh, type SegmentSpec } from "./hosts";
 import { buildImage } from "./images";
 import { readRunbook } from "./runbook";
+import { ACME_PORTS, GATEWAY_CONTROL_PORT, WEBHOOK_PORT, World, selfSigned } from "./world";
 
 export type NodeName = "network" | "storage";
 
@@ -53,6 +56,9 @@ export interface Container {
 }
 
 const ROOT = process.env["HOMELAB_ROOT"] ?? join(__dirname, "..", "..");
+/** Fixtures the rehearsal puts on the network node (as root): what lego's exec provider runs, pebble's CA. */
+const REHEARSAL_DNS_PROVIDER = "/usr/local/lib/homelab-rehearsal/dns-provider.sh";
+const REHEARSAL_ACME_CA = "/usr/local/share/homelab-rehearsal/pebble-api.pem";
 
 const keyPair = (dir: string, name: string): { privateKey: string; publicKey: string } => {
   must("ssh-keygen", [
@@ -118,6 +124,13 @@ export class Rehearsal {
   readonly files: Record<NodeName, string>;
   readonly hostKeys: Record<NodeName, string> = { network: "", storage: "" };
   readonly secretsFile: string;
+  /** Test-only rewrites of rendered files (shorter intervals for the alert proof), see evaluate.ts. */
+  readonly rewritesFile: string;
+  readonly world: World;
+  /** Where the webhook receiver records Alertmanager's notifications (JSON lines). */
+  notificationsFile = "";
+  /** The ACME test CA's issuing root (pebble regenerates it at every start). */
+  acmeRoot: () => string = () => "";
   private secrets: Record<string, string> = {};
 
   private constructor(
@@ -130,6 +143,8 @@ export class Rehearsal {
     this.admin = `hl${id}-admin`;
     this.files = { network: join(work, "Pulumi.network.yaml"), storage: join(work, "Pulumi.storage.yaml") };
     this.secretsFile = join(work, "secrets.json");
+    this.rewritesFile = join(work, "rewrites.json");
+    this.world = new World(work);
   }
 
   /** Brings up hosts, prepares them by the runbook, builds images, writes the test stack files. */
@@ -228,7 +243,12 @@ export class Rehearsal {
       topology.addNamespace(r.admin);
       const mgmt = seg("management").cidr.split("/")[0]!.split(".");
       topology.attach(r.admin, [{ segment: "management", address: `${mgmt[0]}.${mgmt[1]}.${mgmt[2]}.60` }]);
-      await r.prepare(net, sto);
+      try {
+        await r.prepare(net, sto);
+      } catch (e) {
+        await r.world.stop();
+        throw e;
+      }
       return r;
     } catch (e) {
       if (hosts) for (const h of Object.values(hosts)) await h.stop();
@@ -279,13 +299,113 @@ export class Rehearsal {
     };
     docs.network.setIn(["config", "homelab:networkNode", "ssh", "hostKey"], this.hostKeys.network);
     docs.storage.setIn(["config", "homelab:storageNode", "ssh", "hostKey"], this.hostKeys.storage);
+    const router = (segment: string) => this.topology.segments.find((x) => x.name === segment)!.gateway;
+    const acmeAddress = router("servers");
+    const gatewayAddress = router("management");
+    // ACME from pebble on the router (the reference asks Let's Encrypt through Cloudflare): lego's exec
+    // provider against challtestsrv, challtestsrv as the resolver, pebble's API CA trusted by lego.
+    const acme = docs.network.getIn(["config", "homelab:ingress", "tls", "acme"]) as Document["contents"] & {
+      set(k: string, v: unknown): void;
+    };
+    acme.set("server", `https://${acmeAddress}:${ACME_PORTS.api}/dir`);
+    acme.set(
+      "dnsProvider",
+      docs.network.createNode({
+        name: "exec",
+        settings: {
+          EXEC_PATH: REHEARSAL_DNS_PROVIDER,
+          EXEC_PROPAGATION_TIMEOUT: "30",
+          EXEC_POLLING_INTERVAL: "1",
+          EXEC_SEQUENCE_INTERVAL: "1",
+          LEGO_CA_CERTIFICATES: REHEARSAL_ACME_CA,
+        },
+      }),
+    );
+    acme.set("resolvers", docs.network.createNode([`${acmeAddress}:${ACME_PORTS.dns}`]));
+    // challtestsrv answers every name itself; there are no authoritative servers to ask.
+    acme.set("disableCompletePropagation", true);
+    docs.network.deleteIn(["config", "homelab:acmeDnsApiToken"]);
+    // The gateway's API is the double behind a certificate of its own: pinned as the stack's CA.
+    const gatewayTls = selfSigned(this.work, "gateway", gatewayAddress);
+    docs.network.setIn(["config", "homelab:opnsense", "caCertificate"], gatewayTls.pem);
+    // Alerts to the local receiver on the servers segment, grouped without waiting.
+    const webhookAddress = this.clientAddress("servers");
+    docs.storage.setIn(
+      ["config", "homelab:monitoring", "alerting"],
+      docs.storage.createNode({
+        receiver: "rehearsal",
+        groupWait: "1s",
+        groupInterval: "1s",
+        repeatInterval: "1h",
+        receivers: [
+          {
+            name: "rehearsal",
+            webhook: {
+              url: `http://${webhookAddress}:${WEBHOOK_PORT}/hook`,
+              bearerToken: { secret: "ntfyToken" },
+            },
+          },
+        ],
+      }),
+    );
+    docs.storage.deleteIn(["config", "homelab:alertSmtpPassword"]);
+    for (const node of ["network", "storage"] as const) this.writeStackFile(node, docs[node]);
     this.secrets = {
-      ...generateSecrets(net, this.work, { networkNodeSshKey: deploy.network.privateKey }),
-      ...generateSecrets(sto, this.work, { storageNodeSshKey: deploy.storage.privateKey }),
+      ...generateSecrets(readStackFile(this.files.network), this.work, {
+        networkNodeSshKey: deploy.network.privateKey,
+      }),
+      ...generateSecrets(readStackFile(this.files.storage), this.work, {
+        storageNodeSshKey: deploy.storage.privateKey,
+      }),
     };
     writeFileSync(this.secretsFile, JSON.stringify(this.secrets), { mode: 0o600 });
     rmSync(keysDir, { recursive: true, force: true });
-    for (const node of ["network", "storage"] as const) this.writeStackFile(node, docs[node]);
+    // Rendered files the alert proof needs faster than production: 2 s scrapes and evaluations instead of
+    // 30 s, 5 s instead of 10 minutes before a stale backup alerts. Applied to the graph (evaluate.ts), so
+    // every apply sees the same files.
+    writeFileSync(
+      this.rewritesFile,
+      JSON.stringify([
+        { file: "/prometheus.yml", from: "(scrape_interval|evaluation_interval): 30s", to: "$1: 2s" },
+        { file: "/prometheus.yml", from: "scrape_timeout: 10s", to: "scrape_timeout: 2s" },
+        { file: "/homelab-borg.rules.yml", from: "for: 10m", to: "for: 5s" },
+      ]),
+    );
+
+    // The world outside the nodes.
+    const t1 = Date.now();
+    const ca = await this.world.startAcme(this.topology.router, acmeAddress);
+    this.acmeRoot = ca.root;
+    await this.world.startGateway(this.topology.router, gatewayAddress, gatewayTls, {
+      apiKey: this.secrets["idsAlertsApiKey"]!,
+      apiSecret: this.secrets["idsAlertsApiSecret"]!,
+    });
+    this.notificationsFile = await this.world.startWebhook(this.clients["servers"]!, webhookAddress);
+    // On the network node, what lego's exec provider runs (a STAND-IN for the DNS provider's API: it sets
+    // the TXT record at challtestsrv) and the CA of pebble's API.
+    this.hosts.network.run(
+      `install -d -m 0755 ${dirname(REHEARSAL_DNS_PROVIDER)} ${dirname(REHEARSAL_ACME_CA)}`,
+    );
+    this.hosts.network.run(`cat > ${REHEARSAL_ACME_CA} && chmod 0644 ${REHEARSAL_ACME_CA}`, {
+      input: ca.apiCa,
+    });
+    this.hosts.network.run(`cat > ${REHEARSAL_DNS_PROVIDER} && chmod 0755 ${REHEARSAL_DNS_PROVIDER}`, {
+      input: [
+        "#!/bin/sh",
+        "# STAND-IN for a DNS provider's API (homelab deploy rehearsal): lego's exec provider runs",
+        "# `<this> present|cleanup <fqdn> <value>` (go-acme/lego v4.9.1 providers/dns/exec/exec.go); the TXT",
+        "# record goes to pebble-challtestsrv's management API (cmd/pebble-challtestsrv dnsone.go).",
+        "set -eu",
+        'case "$1" in',
+        `present) curl -fsS -d "{\\"host\\":\\"$2\\",\\"value\\":\\"$3\\"}" http://${acmeAddress}:${ACME_PORTS.challenge}/set-txt ;;`,
+        `cleanup) curl -fsS -d "{\\"host\\":\\"$2\\"}" http://${acmeAddress}:${ACME_PORTS.challenge}/clear-txt ;;`,
+        "esac",
+        "",
+      ].join("\n"),
+    });
+    this.log(
+      `world in ${Date.now() - t1} ms: pebble ${acmeAddress}:${ACME_PORTS.api}, gateway double ${gatewayAddress}:443, webhook ${webhookAddress}:${WEBHOOK_PORT}`,
+    );
 
     // Images: each service's image built and imported into the host that runs it.
     const t0 = Date.now();
@@ -324,6 +444,44 @@ export class Rehearsal {
         .map(([n, i]) => `${n} (${i.kind})`)
         .join(", ")}`,
     );
+  }
+
+  /** The address of the client namespace on `segment` (x.y.z.50). */
+  clientAddress(segment: string): string {
+    const gw = this.topology.segments.find((x) => x.name === segment)!.gateway.split(".");
+    return `${gw[0]}.${gw[1]}.${gw[2]}.50`;
+  }
+
+  /** Appends a Suricata alert to the gateway double's eve.json (through its control port on the router). */
+  gatewayAlert(alert: Record<string, unknown>): void {
+    must("ip", [
+      "netns",
+      "exec",
+      this.topology.router,
+      "curl",
+      "-fsS",
+      "-d",
+      JSON.stringify(alert),
+      `http://127.0.0.1:${GATEWAY_CONTROL_PORT}/alert`,
+    ]);
+  }
+
+  /** Alertmanager's notifications the webhook receiver recorded so far. */
+  notifications(): {
+    path: string;
+    authorization: string | null;
+    body: { alerts?: { labels: Record<string, string> }[] };
+  }[] {
+    return readFileSync(this.notificationsFile, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ReturnType<Rehearsal["notifications"]>[number]);
+  }
+
+  secret(key: string): string {
+    const v = this.secrets[key];
+    if (v === undefined) throw new Error(`no rehearsal secret ${key}`);
+    return v;
   }
 
   /** A stand-in image for a service the test adds (serving `ports`, writing nothing); its image ID. */
@@ -394,6 +552,8 @@ export class Rehearsal {
       this.secretsFile,
       "--out",
       out,
+      "--rewrites",
+      this.rewritesFile,
     ];
     if (node === "storage") args.push("--network-config", this.files.network);
     const r = spawnSync(process.execPath, args, {
@@ -455,6 +615,7 @@ export class Rehearsal {
 
   /** Tears everything down: hosts (with their containers), namespaces, the work dir with the secrets. */
   async stop(): Promise<void> {
+    await this.world.stop();
     for (const h of Object.values(this.hosts)) await h.stop();
     this.topology.destroy();
     rmSync(this.work, { recursive: true, force: true });

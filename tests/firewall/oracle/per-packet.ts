@@ -11,7 +11,8 @@
 import type { NetworkModel } from "../../../model/resolve-network";
 import { flowTraffic, type PortRange } from "../../../analysis/firewall/traffic";
 import { interfaceKey, type CompiledFirewall, type InterfaceRef } from "../../../analysis/firewall/types";
-import { intToIp, ipToInt, type Packet, type PacketProtocol } from "../../../analysis/reachability/packet";
+import { ipToInt, type Packet, type PacketProtocol } from "../../../analysis/reachability/packet";
+import { intToIp } from "../../../model/net";
 import {
   destProbes,
   serviceProbes,

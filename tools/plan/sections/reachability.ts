@@ -1,8 +1,9 @@
-import type { NetworkModel } from "../../model/resolve-network";
-import type { PlanAnalysis } from "../../tools/plan/analyses";
-import { compileFirewall } from "../firewall/compile";
-import { renderMarkdown, renderText, toJson } from "./render";
-import { sharedReachability } from "./shared";
+import { networkFacts } from "../../../model/network-facts";
+import type { NetworkModel } from "../../../model/resolve-network";
+import type { PlanAnalysis } from "../analyses";
+import { compileFirewall } from "../../../analysis/firewall/compile";
+import { renderMarkdown, renderText, toJson } from "../../../analysis/reachability/render";
+import { sharedReachability } from "../../../analysis/reachability/shared";
 
 /** The plan report's reachability section: the same compiler the Firewall component deploys from. */
 export const reachabilityAnalysis: PlanAnalysis = {
@@ -13,7 +14,7 @@ export const reachabilityAnalysis: PlanAnalysis = {
     const model = ctx.model as NetworkModel;
     const firewall = compileFirewall(model);
     // The default-deny policies ran first over the same config and rules: this reuses their analysis.
-    const report = sharedReachability(model.config, firewall, () => model);
+    const report = sharedReachability(networkFacts(model), firewall);
     const header = `  ${firewall.rules.length} filter rules on ${firewall.interfaces.length} interfaces, ${firewall.aliases.length} aliases`;
     return {
       json: toJson(report),

@@ -1,7 +1,7 @@
-import type { StorageModel } from "../../model";
-import type { PlanAnalysis } from "../../tools/plan/analyses";
-import { ruleFiles } from "./files";
-import { scrapePlan } from "./prometheus";
+import type { StorageModel } from "../../../model";
+import type { PlanAnalysis } from "../analyses";
+import { ruleFiles } from "../../../analysis/monitoring/files";
+import { scrapePlan } from "../../../analysis/monitoring/prometheus";
 
 /** Plan report section: what Prometheus scrapes, what it cannot, where alerts go and which rules load. */
 export const monitoringAnalysis: PlanAnalysis = {

@@ -1,7 +1,13 @@
-import type { StorageModel } from "../../model";
-import type { Violation } from "../../policies/run";
-import type { PlanAnalysis } from "../../tools/plan/analyses";
-import { failureDomains, failureInput, renderFailureMarkdown, renderFailureText } from "./domains";
+import type { StorageModel } from "../../../model";
+import { FACT_TYPES } from "../../../model/facts";
+import type { Violation } from "../../../policies/run";
+import type { PlanAnalysis } from "../analyses";
+import {
+  failureDomains,
+  failureInput,
+  renderFailureMarkdown,
+  renderFailureText,
+} from "../../../analysis/failure/domains";
 
 export const ALWAYS_ON_POLICY = "always-on-independent";
 
@@ -13,7 +19,7 @@ export const failureDomainsAnalysis: PlanAnalysis = {
   run(ctx) {
     const fd = failureDomains(failureInput(ctx.model as StorageModel));
     const stackUrn = (name: string): string | null =>
-      ctx.resources.find((r) => r.type === "homelab:compose:ComposeStack" && r.name === name)?.urn ?? null;
+      ctx.resources.find((r) => r.type === FACT_TYPES.composeStack && r.name === name)?.urn ?? null;
     const violations: Violation[] = fd.findings.map((f) => ({
       policy: ALWAYS_ON_POLICY,
       level: "mandatory",

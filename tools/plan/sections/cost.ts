@@ -1,14 +1,14 @@
 /**
  * The plan's "cost" section: the vault's FinOps model and lifecycle findings for the storage stack.
- * Registered in tools/plan/analyses.ts; type-only imports keep this module free of Pulumi.
+ * Registered in tools/plan/analyses.ts.
  */
-import type { StorageModel } from "../../model";
-import type { AnalysisContext, PlanAnalysis } from "../../tools/plan/analyses";
-import { pbsOffsiteCost } from "../pbs/cost";
-import { costSection } from "./cost-report";
+import type { StorageModel } from "../../../model";
+import { FACT_TYPES } from "../../../model/facts";
+import type { AnalysisContext, PlanAnalysis } from "../analyses";
+import { pbsOffsiteCost } from "../../../analysis/pbs/cost";
+import { costSection } from "../../../analysis/backup/cost-report";
 
 const LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration";
-const VAULT = "homelab:backup:BackupVault";
 
 export const backupCostAnalysis: PlanAnalysis = {
   id: "cost",
@@ -16,7 +16,7 @@ export const backupCostAnalysis: PlanAnalysis = {
   stacks: ["storage"],
   run(ctx: AnalysisContext) {
     const model = ctx.model as StorageModel;
-    const vault = ctx.resources.find((r) => r.type === VAULT);
+    const vault = ctx.resources.find((r) => r.type === FACT_TYPES.backupVault);
     // Only the vault's own lifecycle configurations: other buckets (e.g. access logs) have other rules.
     const lifecycles = ctx.resources
       .filter((r) => r.type === LIFECYCLE && vault !== undefined && r.parent === vault.urn)

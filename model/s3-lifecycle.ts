@@ -149,7 +149,7 @@ export const MAX_RULES = 1000;
 export const MAX_ID_LENGTH = 255;
 /**
  * Below this object size a Deep Archive transition does not pay back within its 180-day minimum
- * (transition request + 40 KiB overhead vs storage saved); see cost.ts `deepArchiveBreakEvenBytes`,
+ * (transition request + 40 KiB overhead vs storage saved); see analysis/backup/cost.ts `deepArchiveBreakEvenBytes`,
  * which derives it from the price file. Kept here as a constant so the validator stays data-free.
  */
 export const DEEP_ARCHIVE_MIN_SENSIBLE_BYTES = 0.4 * 1024 * 1024;

@@ -1,6 +1,6 @@
-import type { NetworkModel } from "../../model/resolve-network";
-import type { PlanAnalysis } from "../../tools/plan/analyses";
-import { accessPlan, renderAccessMarkdown, renderAccessText } from "./plan";
+import type { NetworkModel } from "../../../model/resolve-network";
+import type { PlanAnalysis } from "../analyses";
+import { accessPlan, renderAccessMarkdown, renderAccessText } from "../../../analysis/access/plan";
 
 /**
  * Plan report section: which SSID and which switch port lands in which segment. Findings are reported

@@ -1,11 +1,13 @@
 import type { NetworkModel } from "../../model/resolve-network";
-import type { PlanAnalysis } from "../../tools/plan/analyses";
 import { idsAlertRules } from "./alerts";
-import { configKeys, IDS_UNIT, POLL_SCHEDULE, staleRulesDays } from "./spec";
+import { staleRulesDays } from "../../model/ids";
+import { configKeys, IDS_UNIT, POLL_SCHEDULE } from "./spec";
+import { markdownCell } from "../text/markdown";
 
 /**
- * Plan report section: what Suricata on the gateway inspects and how. The capture mode of `ips` is only
- * decided at apply (the provider reads the trunk's netmap support), so both outcomes are shown.
+ * What Suricata on the gateway inspects and how, for the plan report (tools/plan/sections). The capture
+ * mode of `ips` is only decided at apply (the provider reads the trunk's netmap support), so both
+ * outcomes are described.
  */
 export interface IdsPlan {
   enabled: boolean;
@@ -101,19 +103,5 @@ export function renderIdsText(p: IdsPlan | null): string {
 
 export function renderIdsMarkdown(p: IdsPlan | null): string {
   if (!p) return "_Not configured (`homelab:ids`)._";
-  return [
-    "| | |",
-    "| --- | --- |",
-    ...lines(p).map(([k, v]) => `| ${k} | ${v.replace(/\|/g, "\\|")} |`),
-  ].join("\n");
+  return ["| | |", "| --- | --- |", ...lines(p).map(([k, v]) => `| ${k} | ${markdownCell(v)} |`)].join("\n");
 }
-
-export const intrusionDetectionAnalysis: PlanAnalysis = {
-  id: "intrusionDetection",
-  title: "Intrusion detection (Suricata on the gateway)",
-  stacks: ["network"],
-  run(ctx) {
-    const plan = idsPlan(ctx.model as NetworkModel);
-    return { json: plan, text: renderIdsText(plan), markdown: renderIdsMarkdown(plan) };
-  },
-};

@@ -11,7 +11,7 @@ import {
   type LifecycleRule,
   type Transition,
   type TransitionDefaultMinimumObjectSize,
-} from "./lifecycle";
+} from "./s3-lifecycle";
 
 /** The vault fields the rules depend on (structurally a subset of model/backup.ts VaultConfig). */
 export interface VaultLifecycleInput {

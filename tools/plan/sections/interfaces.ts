@@ -1,7 +1,11 @@
-import type { NetworkModel } from "../../model";
-import type { PlanAnalysis } from "../../tools/plan/analyses";
-import { compileFirewall } from "./compile";
-import { interfaceBindings, renderBindingsMarkdown, renderBindingsText } from "./interfaces";
+import type { NetworkModel } from "../../../model";
+import type { PlanAnalysis } from "../analyses";
+import { compileFirewall } from "../../../analysis/firewall/compile";
+import {
+  interfaceBindings,
+  renderBindingsMarkdown,
+  renderBindingsText,
+} from "../../../analysis/firewall/interfaces";
 
 /** Plan report section: which OPNsense interface each segment's rules are written on. */
 export const interfaceBindingAnalysis: PlanAnalysis = {

@@ -1,13 +1,10 @@
-import type { NetworkModel, StorageModel } from "../../model";
-import type { PlanAnalysis } from "../../tools/plan/analyses";
+import { markdownCell as esc } from "../text/markdown";
 import { updateAlertRules } from "./alerts";
-import { analyzeBaseline, hostFindings, networkNodeBaseline, storageNodeBaseline, type NodeBaseline } from "./baseline";
+import { analyzeBaseline, hostFindings, type NodeBaseline } from "./baseline";
 import { HOST_TABLE } from "./firewall";
 import { HOST_RULESET_PATH } from "./nft";
 import type { HostReachability } from "./reachability";
-
-/** The security origins unattended-upgrades may install from (tools/node/homelab-updates apt-config). */
-export const SECURITY_ORIGINS = ["origin=Debian,codename=<codename>-security,label=Debian-Security"];
+import { SECURITY_ORIGINS } from "./updates";
 
 export interface HostBaselinePlan {
   node: string;
@@ -58,18 +55,20 @@ export function hostBaselinePlan(b: NodeBaseline): HostBaselinePlan {
     updates: {
       time: b.facts.updates.time,
       reboot: b.facts.updates.reboot,
-      origins: SECURITY_ORIGINS,
+      origins: [...SECURITY_ORIGINS],
       alerts: updateAlertRules({ nodes: [fw.host] }).map((a) => a.alert),
     },
   };
 }
 
 const who = (list: string[]): string => (list.length === 0 ? "nobody" : list.join(", "));
-const esc = (s: string): string => s.replace(/\|/g, "\\|");
 
 export function renderHostBaselineText(p: HostBaselinePlan): string {
   const f = p.firewall;
-  const reboot = p.updates.reboot === "never" ? "never reboots by itself" : `reboots at ${p.updates.reboot} when an update needs it`;
+  const reboot =
+    p.updates.reboot === "never"
+      ? "never reboots by itself"
+      : `reboots at ${p.updates.reboot} when an update needs it`;
   return [
     `  ${p.node} (${p.addresses.join(", ")}): nft table ${f.table} in ${f.file}, ${f.rules.length} rules, rolled back unless a new SSH session confirms it within ${f.confirmSeconds} s`,
     ...f.ports.map(
@@ -77,7 +76,9 @@ export function renderHostBaselineText(p: HostBaselinePlan): string {
         `    ${`${x.address} ${x.protocol} ${x.port}`.padEnd(20)} ${x.what.padEnd(16)} host admits: ${who(x.host)}; through gateway and host: ${who(x.effective)}`,
     ),
     `    from its own containers: ${f.containerPorts.join(", ") || "nothing"}`,
-    ...f.paths.map((x) => `    ${x.admitted ? "ok  " : "DROP"} ${x.what}: ${x.connection}${x.rule ? ` (${x.rule})` : ""}`),
+    ...f.paths.map(
+      (x) => `    ${x.admitted ? "ok  " : "DROP"} ${x.what}: ${x.connection}${x.rule ? ` (${x.rule})` : ""}`,
+    ),
     ...f.findings.map((x) => `    ${x.level}: ${x.message}`),
     `  updates: daily at ${p.updates.time} from the security archive only, ${reboot}; alerts ${p.updates.alerts.join(", ")}`,
   ].join("\n");
@@ -86,14 +87,17 @@ export function renderHostBaselineText(p: HostBaselinePlan): string {
 export function renderHostBaselineMarkdown(p: HostBaselinePlan): string {
   const f = p.firewall;
   const reboot =
-    p.updates.reboot === "never" ? "never reboots by itself" : `reboots at ${p.updates.reboot} when an update needs it`;
+    p.updates.reboot === "never"
+      ? "never reboots by itself"
+      : `reboots at ${p.updates.reboot} when an update needs it`;
   return [
     `**${p.node}** (${p.addresses.join(", ")}): nft table \`${f.table}\` (\`${f.file}\`), ${f.rules.length} rules; a new rule set is rolled back unless a new SSH session confirms it within ${f.confirmSeconds} s.`,
     "",
     "| port | what | host firewall admits | through gateway and host |",
     "|---|---|---|---|",
     ...f.ports.map(
-      (x) => `| ${x.address} ${x.protocol} ${x.port} | ${esc(x.what)} | ${esc(who(x.host))} | ${esc(who(x.effective))} |`,
+      (x) =>
+        `| ${x.address} ${x.protocol} ${x.port} | ${esc(x.what)} | ${esc(who(x.host))} | ${esc(who(x.effective))} |`,
     ),
     "",
     `From its own containers: ${f.containerPorts.join(", ") || "nothing"}.`,
@@ -102,7 +106,10 @@ export function renderHostBaselineMarkdown(p: HostBaselinePlan): string {
           "",
           "Connections this program opens across host firewalls:",
           "",
-          ...f.paths.map((x) => `- ${x.admitted ? "✅" : "❌"} ${esc(x.what)}: ${x.connection}${x.rule ? ` (${x.rule})` : ""}`),
+          ...f.paths.map(
+            (x) =>
+              `- ${x.admitted ? "✅" : "❌"} ${esc(x.what)}: ${x.connection}${x.rule ? ` (${x.rule})` : ""}`,
+          ),
         ]
       : []),
     ...(f.findings.length > 0 ? ["", ...f.findings.map((x) => `- **${x.level}**: ${esc(x.message)}`)] : []),
@@ -110,19 +117,3 @@ export function renderHostBaselineMarkdown(p: HostBaselinePlan): string {
     `Updates: daily at ${p.updates.time}, security archive only (\`${p.updates.origins.join("`, `")}\`), ${reboot}. Alerts: ${p.updates.alerts.join(", ")}.`,
   ].join("\n");
 }
-
-/** Plan report section: each stack's node, its host firewall and its update policy. */
-export const hostBaselineAnalysis: PlanAnalysis = {
-  id: "hostBaseline",
-  title: "Host baseline (host firewall, security updates)",
-  stacks: ["network", "storage"],
-  run(ctx) {
-    const b =
-      ctx.stack === "network"
-        ? networkNodeBaseline(ctx.model as NetworkModel)
-        : storageNodeBaseline(ctx.model as StorageModel);
-    const plan = hostBaselinePlan(b);
-    // Findings reach the report through the host-firewall policy (same analysis over the facts).
-    return { json: plan, text: renderHostBaselineText(plan), markdown: renderHostBaselineMarkdown(plan) };
-  },
-};
