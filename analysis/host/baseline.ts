@@ -133,6 +133,11 @@ export function hostFindings(r: HostReachability): HostFinding[] {
       level: "mandatory",
       message: `host firewall of ${r.host} drops the management path: ${l}; the next deploy could not log in`,
     });
+  for (const u of r.unusedPublished)
+    out.push({
+      level: "mandatory",
+      message: `${u}, but no flow names it and nothing on ${r.host} uses it: add a flow to the network stack's homelab:flows naming who may reach it, or publish it on 127.0.0.1`,
+    });
   for (const p of r.paths.filter((x) => !x.admitted))
     out.push({
       level: "mandatory",

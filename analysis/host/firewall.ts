@@ -42,6 +42,11 @@ export interface HostFirewallInput {
   published: PublishedPort[];
   /** The node's own ports worth naming in the report (node-exporter, dockerd metrics). */
   nodePorts: NodePort[];
+  /**
+   * Published ports the node's own containers use through its address (the ingress proxy's backends on
+   * the same node, Prometheus scraping the node's own services): published for a reason no flow names.
+   */
+  localUses: NodePort[];
   logDropped: boolean;
 }
 
@@ -71,6 +76,7 @@ export interface HostFirewall {
   containerPorts: NodePort[];
   published: PublishedPort[];
   nodePorts: NodePort[];
+  localUses: NodePort[];
   management: NodePort[];
   logDropped: boolean;
 }
@@ -153,6 +159,7 @@ export function compileHostFirewall(input: HostFirewallInput): HostFirewall {
     containerPorts,
     published: input.published,
     nodePorts: input.nodePorts,
+    localUses: input.localUses,
     management: input.management,
     logDropped: input.logDropped,
   };

@@ -36,10 +36,32 @@ export function publishedPorts(stacks: ComposeStackConfig[]): PublishedPort[] {
 const nodeExporter: NodePort = { what: "node-exporter", port: NODE_EXPORTER_PORT, protocol: "tcp" };
 const sshd = (port: number): NodePort => ({ what: "sshd", port, protocol: "tcp" });
 
+/** The ingress proxy's backends on the ingress host itself: it reaches them on the host's address. */
+function ingressLocalUses(
+  routes: { host: string; service: string }[],
+  services: { name: string; host: string; port: number; protocol: "tcp" | "udp" }[],
+  ingressHost: string,
+  node: string,
+): NodePort[] {
+  if (ingressHost !== node) return [];
+  return routes.flatMap((r) => {
+    const svc = services.find((s) => s.name === r.service && s.host === node);
+    return svc
+      ? [{ what: `the ingress proxy's backend for ${r.host}`, port: svc.port, protocol: svc.protocol }]
+      : [];
+  });
+}
+
 /** The network node's firewall input, from the network stack's model. */
 export function networkNodeFirewallInput(model: NetworkModel): HostFirewallInput {
   const c = model.config;
   const node = model.hosts.get(c.networkNode.host)!;
+  const services = [...model.services.values()].map((s) => ({
+    name: s.name,
+    host: s.host,
+    port: s.port,
+    protocol: s.protocol,
+  }));
   return {
     host: node.name,
     addresses: [node.address],
@@ -48,6 +70,7 @@ export function networkNodeFirewallInput(model: NetworkModel): HostFirewallInput
     containerPorts: [],
     published: publishedPorts(c.stacks),
     nodePorts: [nodeExporter],
+    localUses: ingressLocalUses(c.ingress.routes, services, c.ingress.host, node.name),
     logDropped: c.hostBaseline.firewall.logDropped,
   };
 }
@@ -83,6 +106,22 @@ export function storageNodeFirewallInput(model: StorageModel): HostFirewallInput
     containerPorts,
     published: publishedPorts(c.stacks),
     nodePorts: [nodeExporter, ...docker],
+    localUses: [
+      // Prometheus on this node scrapes the node's own published metrics ports through its address.
+      ...scrapePlan(model).targets.flatMap((t): NodePort[] => {
+        const colon = t.address.lastIndexOf(":");
+        const [host, port] = [t.address.slice(0, colon), Number(t.address.slice(colon + 1))];
+        return host === model.nodeAddress || host === model.managementAddress
+          ? [{ what: `Prometheus scrapes ${t.job}`, port, protocol: "tcp" }]
+          : [];
+      }),
+      ...ingressLocalUses(
+        model.network.routes,
+        model.network.services,
+        model.network.intents.ingress.host,
+        c.storageNode.host,
+      ),
+    ],
     logDropped: c.hostBaseline.firewall.logDropped,
   };
 }
@@ -101,6 +140,7 @@ export function networkNodeFirewallFromContract(contract: NetworkContract): Host
     containerPorts: [],
     published: [],
     nodePorts: [],
+    localUses: [],
     logDropped: true,
   });
 }

@@ -184,6 +184,8 @@ export interface HostReachability {
   denied: HostDifference[];
   /** Management sources the management path does not admit (the deploy would lock itself out). */
   lockout: string[];
+  /** Published ports no flow names and nothing on the node uses: open on the host for nobody. */
+  unusedPublished: string[];
   paths: PathCheck[];
   /** Connections decided (host rules and intents each); depends only on the config. */
   evaluations: number;
@@ -320,6 +322,15 @@ export function analyzeHost(input: HostAnalysisInput): HostReachability {
     ),
   ];
 
+  const unusedPublished = ports
+    .filter(
+      (p) =>
+        p.kind === "published" &&
+        p.host.length === 0 &&
+        !fw.localUses.some((u) => u.protocol === p.protocol && u.port === p.port),
+    )
+    .map((p) => `${p.what} publishes ${p.address} ${p.protocol} ${p.port}`);
+
   const paths: PathCheck[] = input.paths.map((p) => {
     const target =
       p.firewall === "self" ? host : input.networkNode ? new HostEvaluator(input.networkNode) : null;
@@ -342,6 +353,7 @@ export function analyzeHost(input: HostAnalysisInput): HostReachability {
     unintended,
     denied,
     lockout,
+    unusedPublished,
     paths,
     evaluations,
   };
