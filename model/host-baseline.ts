@@ -50,7 +50,13 @@ export const HOST_BASELINE_DEFAULTS = {
 };
 
 export const hostBaseline = z.strictObject({
+  /**
+   * The node's nftables host firewall. Its rules are not configured here: they are rendered from
+   * homelab:flows (the same intents as the gateway's rules) and the management path; these keys only set
+   * how it is applied.
+   */
   firewall: hostFirewall.default({ ...FIREWALL_DEFAULTS }),
+  /** Automatic security updates (Debian unattended-upgrades, the security archive only). */
   updates: hostUpdates.default({ time: UPDATES_DEFAULTS.time, reboot: { ...UPDATES_DEFAULTS.reboot } }),
 });
 
