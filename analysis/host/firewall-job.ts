@@ -11,6 +11,7 @@
  *    the rule set on trial still admits the deploy, and only then is the rule set kept;
  * 3. homelab-firewall.service loads the confirmed rule set at boot, before Docker starts.
  */
+import { posix } from "node:path";
 import { HOST_TABLE } from "./firewall";
 import { HOST_RULESET_PATH } from "./nft";
 
@@ -43,11 +44,12 @@ export function firewallScript(): string {
 #   firewall.sh rollback                   back to the last confirmed rule set (or none)
 #   firewall.sh boot                       load the confirmed rule set (homelab-firewall.service)
 set -eu
-PATH=/usr/sbin:/usr/bin:/sbin:/bin
+# Overridable for tests only (stand-ins for systemd's tools, private directories): the units set none.
+PATH=\${HOMELAB_FIREWALL_STUBS:+$HOMELAB_FIREWALL_STUBS:}/usr/sbin:/usr/bin:/sbin:/bin
 TABLE=${HOST_TABLE}
-CANDIDATE=${FIREWALL_CANDIDATE_PATH}
-TRIAL=${FIREWALL_TRIAL_PATH}
-CONFIRMED=${HOST_RULESET_PATH}
+CANDIDATE=\${HOMELAB_FIREWALL_ETC:-${posix.dirname(FIREWALL_CANDIDATE_PATH)}}/${posix.basename(FIREWALL_CANDIDATE_PATH)}
+TRIAL=\${HOMELAB_FIREWALL_STATE:-${posix.dirname(FIREWALL_TRIAL_PATH)}}/${posix.basename(FIREWALL_TRIAL_PATH)}
+CONFIRMED=\${HOMELAB_FIREWALL_STATE:-${posix.dirname(HOST_RULESET_PATH)}}/${posix.basename(HOST_RULESET_PATH)}
 ROLLBACK=${FIREWALL_UNITS.rollback}
 SELF=${FIREWALL_SCRIPT_PATH}
 
