@@ -10,7 +10,11 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { renderUpdateAlerts, UPDATE_METRICS as M, updateAlertRules } from "../../analysis/host/alerts";
 import { aptConfig, renderUpdatesJob, updatesScript, updateUnits } from "../../analysis/host/updates";
+import { ruleFiles } from "../../analysis/monitoring/files";
+import { scrapePlan } from "../../analysis/monitoring/prometheus";
+import { resolveStorage } from "../../model";
 import { requireTool } from "../borg/helpers";
+import { allSecretsSet, rawOf, referenceContract, storageFile } from "../fixtures/reference";
 import { run } from "../support/proc";
 
 let dir: string;
@@ -135,6 +139,16 @@ describe("update alerts (real promtool)", () => {
         .replace("{{ $value | humanizeDuration }}", value);
     return { summary: expand(a["summary"]!), description: expand(a["description"]!) };
   };
+
+  test("Prometheus loads the rule file, and the `node` label it names is the one its scrape of each node-exporter sets", () => {
+    const model = resolveStorage(rawOf(storageFile()), allSecretsSet, referenceContract());
+    const file = ruleFiles(model)["homelab-updates.rules.yml"];
+    expect(file).toBe(renderUpdateAlerts({ nodes: ["storage-node", "network-node"] }));
+    const nodes = scrapePlan(model)
+      .targets.filter((t) => t.job === "node")
+      .map((t) => t.labels["node"]);
+    expect(nodes).toEqual(expect.arrayContaining(["storage-node", "network-node"]));
+  });
 
   test("promtool accepts the rule file", () => {
     const c = run("promtool", ["check", "rules", rules()]);
