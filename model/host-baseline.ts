@@ -4,7 +4,7 @@ import type { IssueList } from "./errors";
 /**
  * One baseline per Docker host (`homelab:hostBaseline` of each stack configures its own node): the host
  * firewall, rendered from the same flows as the gateway's rules (analysis/host/), and automatic
- * security updates with a reboot window (tools/node/homelab-updates). docs/host-baseline.md.
+ * security updates with a reboot window (analysis/host/updates.ts), both root-helper jobs. docs/host-baseline.md.
  */
 
 const timeOfDay = z

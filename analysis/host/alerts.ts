@@ -3,7 +3,7 @@ import type { AlertRule } from "../backup/alerts";
 
 /**
  * Alerts on the security-update metrics each node writes for node-exporter's textfile collector
- * (tools/node/homelab-updates `metrics`, hourly and after every run; names below). The update run is
+ * (analysis/host/updates.ts, the script's `metrics`, hourly and after every run; names below). The update run is
  * daily, so "late" means more than two days: one failed night (a mirror down) is not worth a page.
  */
 export const UPDATE_METRICS = {
@@ -94,7 +94,7 @@ export function updateAlertRules(o: UpdateAlertOptions): AlertRule[] {
       annotations: {
         summary: `No security update metrics from ${node}`,
         description:
-          "The host baseline is not installed there (homelab-root security-updates), or node-exporter's textfile collector does not read /var/lib/prometheus/node-exporter.",
+          "The host baseline is not installed there (the security-updates job of homelab-root), or node-exporter's textfile collector does not read /var/lib/prometheus/node-exporter.",
       },
     })),
   ];
