@@ -35,11 +35,14 @@ async function main(): Promise<number> {
     }
     if (keep) {
       log(
-        `\nkept running (work dir ${r.work}; enter a host with: nsenter -t ${r.hosts.storage.pid} -a). Press Enter to tear down.`,
+        `\nkept running (work dir ${r.work}; enter a host with: nsenter -t <pid> -a, network node ${r.hosts.network.pid}, storage node ${r.hosts.storage.pid}). Press Enter (or close stdin) to tear down.`,
       );
-      await new Promise<void>((resolve) =>
-        createInterface({ input: process.stdin }).once("line", () => resolve()),
-      );
+      // A closed stdin (the terminal gone, a script's pipe ended) tears down too: never hosts left behind.
+      await new Promise<void>((resolve) => {
+        const rl = createInterface({ input: process.stdin });
+        rl.once("line", () => resolve());
+        rl.once("close", () => resolve());
+      });
     }
     for (const node of ["storage", "network"] as NodeName[]) {
       const rep = r.apply(node, "destroy");

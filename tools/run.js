@@ -88,4 +88,5 @@ enableCompileCache?.(join(root, ".cache", "v8"));
 // The bundle runs from .cache/run: entry points find the project through this, not __dirname.
 process.env.HOMELAB_ROOT = root;
 process.argv.splice(1, 2, outfile);
-require(outfile);
+// As the main module (not a require from here), so an entry point's `require.main === module` holds.
+require("node:module").runMain();

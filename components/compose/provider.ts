@@ -14,6 +14,7 @@ import {
   observeCommand,
   parseFlavor,
   parseHealth,
+  keepFailedLogCommand,
   removeCommand,
   rootRemoveCommand,
   rootWriteCommand,
@@ -225,6 +226,7 @@ export function deploy(
         await d.run(ensureNetworkCommand(i.ingressNetwork), "creating the ingress network");
       await d.compose(UP_ARGS, (i.healthTimeoutSeconds + 600) * 1000);
       await d.waitHealthy();
+      await d.run(`rm -f -- ${q(d.l.failedLog)}`, "removing the log of an earlier failed create");
       return { ...i, flavor };
     }),
   );
@@ -235,7 +237,11 @@ export function destroy(o: ComposeProjectOutputs): Promise<void> {
   return guarded(o, () => withSession(o, (d) => tearDown(d, o)));
 }
 
-async function tearDown(d: Deployer, o: ComposeProjectInputs): Promise<void> {
+async function tearDown(
+  d: Deployer,
+  o: ComposeProjectInputs,
+  opts: { keepFailedLog?: boolean } = {},
+): Promise<void> {
   const present = await d.ssh.exec(`test -x ${q(d.l.wrapper)} && test -f ${q(d.l.secretsFile)}`);
   if (present.code === 0) await d.compose(DOWN_ARGS, 600_000);
   else
@@ -248,7 +254,7 @@ async function tearDown(d: Deployer, o: ComposeProjectInputs): Promise<void> {
   const outside = Object.keys(o.files ?? {}).filter((k) => !filePath(d.l, k).startsWith(`${d.l.dir}/`));
   const owned = outside.filter((k) => o.fileModes?.[k]).map((k) => filePath(d.l, k));
   const own = outside.filter((k) => !o.fileModes?.[k]).map((k) => filePath(d.l, k));
-  await d.run(removeCommand(d.l, own), "removing the project files");
+  await d.run(removeCommand(d.l, own, opts), "removing the project files");
   if (owned.length > 0) await d.run(rootRemoveCommand(owned), "removing the project's host files");
   // The shared ingress network goes with the last project on it: Docker refuses while a container of
   // another stack is still attached, which is the answer wanted here.
@@ -296,8 +302,17 @@ export const composeProvider: pulumi.dynamic.ResourceProvider = {
       return { id: `${inputs.project}@${inputs.host}`, outs };
     } catch (e) {
       // A failed create leaves no state, so nothing would ever remove what it started: tear it down now
-      // (containers, networks, secrets.env, files), then report the original failure.
-      await guarded(inputs, () => withSession(inputs, (d) => tearDown(d, inputs))).catch(() => undefined);
+      // (containers, networks, secrets.env, files), then report the original failure. Compose's output
+      // outlives the project directory, at the path the error names instead of the removed one.
+      const l = layout(inputs.baseDir, inputs.project);
+      const kept = await guarded(inputs, () =>
+        withSession(inputs, async (d) => {
+          const moved = await d.ssh.exec(keepFailedLogCommand(d.l));
+          await tearDown(d, inputs, { keepFailedLog: true });
+          return moved.code === 0;
+        }),
+      ).catch(() => false);
+      if (kept && e instanceof Error) e.message = e.message.replace(l.log, l.failedLog);
       throw e;
     }
   },

@@ -18,6 +18,11 @@ export interface Layout {
   wrapper: string;
   /** Compose's own output stays on the host (mode 0600), never in Pulumi's logs or errors. */
   log: string;
+  /**
+   * Where the log of a create that failed is kept: beside the project directory, which the failed
+   * create removes with everything else it started. Removed by the next deploy or delete.
+   */
+  failedLog: string;
 }
 
 export function layout(baseDir: string, project: string): Layout {
@@ -31,6 +36,7 @@ export function layout(baseDir: string, project: string): Layout {
     secretsFile: `${dir}/secrets.env`,
     wrapper: `${dir}/compose.sh`,
     log: `${dir}/last-run.log`,
+    failedLog: `${dir}.failed-create.log`,
   };
 }
 
@@ -158,7 +164,15 @@ export function parseHealth(out: string, services: string[], healthchecked: stri
   return { ready: pending.length === 0, pending };
 }
 
-export function removeCommand(l: Layout, extraFiles: string[]): string {
-  const files = extraFiles.map(q).join(" ");
+export function removeCommand(
+  l: Layout,
+  extraFiles: string[],
+  opts: { keepFailedLog?: boolean } = {},
+): string {
+  const files = [...(opts.keepFailedLog ? [] : [l.failedLog]), ...extraFiles].map(q).join(" ");
   return `rm -rf -- ${q(l.dir)}${files ? ` && rm -f -- ${files}` : ""}`;
 }
+
+/** Keeps compose's output of a failed create where the error message says it is (see Layout.failedLog). */
+export const keepFailedLogCommand = (l: Layout): string =>
+  `if [ -f ${q(l.log)} ]; then mv -f -- ${q(l.log)} ${q(l.failedLog)}; fi`;

@@ -36,6 +36,7 @@ import { repositoryScript } from "../../components/backup/BorgJobs";
 import { startMoto, type Moto } from "../support/moto";
 import { run as runProc } from "../support/proc";
 import { fakeZfs, requireTool, run, writeRendered } from "./helpers";
+import { tsRunner } from "../support/ts-runner";
 
 // Real borg, gpg and one python process per aws call on a shared CI machine.
 jest.setTimeout(300_000);
@@ -112,8 +113,7 @@ const script = (path: string) => run("bash", [path], { env: { ...env, CREDENTIAL
 function drill(extra: string[], who: Keys = keys.reader) {
   const base = mkdtempSync(join(tmp, "drill-borg-"));
   return runProc(
-    join(ROOT, "node_modules/.bin/tsx"),
-    [
+    ...tsRunner(
       "tools/restore-drill.ts",
       DATASET,
       "--offsite",
@@ -134,7 +134,7 @@ function drill(extra: string[], who: Keys = keys.reader) {
       "--scratch",
       join(tmp, "drill-scratch"),
       ...extra,
-    ],
+    ),
     {
       cwd: ROOT,
       env: {

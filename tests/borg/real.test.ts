@@ -23,6 +23,7 @@ import { renderBorg, type BorgRender } from "../../analysis/backup/borg";
 import { repositoryScript } from "../../components/backup/BorgJobs";
 import { checkRestore } from "../../tools/restore-drill/drill";
 import { fakeZfs, requireTool, run, writeRendered } from "./helpers";
+import { tsRunner } from "../support/ts-runner";
 
 // Real borg under a loaded CI machine: one step can take several seconds.
 jest.setTimeout(90_000);
@@ -191,8 +192,7 @@ test("restore drill (node script and npm CLI) passes, also after the source is d
   expect(script(r.scripts.drill.get(DATASET)!, [], cred()).code).toBe(0);
 
   const cli = run(
-    join(ROOT, "node_modules/.bin/tsx"),
-    [
+    ...tsRunner(
       "tools/restore-drill.ts",
       DATASET,
       "--repo",
@@ -203,7 +203,7 @@ test("restore drill (node script and npm CLI) passes, also after the source is d
       join(credDir, "borg-passphrase"),
       "--metrics-dir",
       join(tmp, "cli-metrics"),
-    ],
+    ),
     { env: { ...env, BORG_BASE_DIR: `${r.paths.stateDir}/borg` }, cwd: ROOT },
   );
   expect(cli.stdout).toMatch(/ok: all 30 files match the manifest/);

@@ -23,6 +23,7 @@ const suffix = Math.random().toString(36).slice(2, 8);
 const A = `hl${suffix}-a`;
 const B = `hl${suffix}-b`;
 const C = `hl${suffix}-c`;
+const D = `hl${suffix}-d`;
 const INGRESS = `hl${suffix}-ingress`;
 /** A secret that breaks every naive encoding: quotes, dollars, ${...}, '#', spaces and a newline. */
 const TRICKY = `p@ss'w"rd $HOME \${HOME} #x  \\ end\nline2`;
@@ -156,7 +157,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const p of [A, B, C]) removeProject(p);
+  for (const p of [A, B, C, D]) removeProject(p);
   run("docker", ["network", "rm", INGRESS]);
   await ssh?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
@@ -270,6 +271,37 @@ test("a service that never becomes healthy fails the deploy with its name, not i
   expect(message).not.toContain("p@ss");
   await composeProvider.delete!(`${C}@127.0.0.1`, { ...i, flavor: "docker compose" });
   expect(containerIds(C)).toEqual({});
+});
+
+test("a create whose `up` fails leaves nothing running, and keeps compose's output where the error says", async () => {
+  // "second" waits for "first" to be healthy, which it never is: `up` itself fails.
+  const stack = composeStack.parse({
+    name: D,
+    services: [
+      { name: "first", image, user: "1000:1000", command: pid1("sleep 3600"), healthcheck: health(wgetOk) },
+      { name: "second", image, user: "1000:1000", command: pid1("sleep 3600"), dependsOn: ["first"] },
+    ],
+  });
+  const i = inputsFor(stack, { unused: TRICKY }, { healthTimeoutSeconds: 4 });
+  let message = "";
+  try {
+    await composeProvider.create!(i);
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  const m = /compose's output is in (\S+) on the host/.exec(message);
+  expect(message).toMatch(new RegExp(`compose project ${D} on 127.0.0.1: "up -d --remove-orphans" failed`));
+  expect(m).not.toBeNull();
+  const log = m![1]!;
+  // The project is gone (containers, networks, secrets), the log the error names is not.
+  expect(containerIds(D)).toEqual({});
+  expect(existsSync(join(baseDir, D))).toBe(false);
+  expect(readFileSync(log, "utf8")).toMatch(/first/);
+  expect(readFileSync(log, "utf8")).not.toContain("p@ss");
+  expect(statSync(log).mode & 0o777).toBe(0o600);
+  // Deleting the project (or a later successful create) removes the kept log.
+  await composeProvider.delete!(`${D}@127.0.0.1`, { ...i, flavor: "docker compose" });
+  expect(existsSync(log)).toBe(false);
 });
 
 test("delete removes containers, networks and files; dataset data stays", async () => {

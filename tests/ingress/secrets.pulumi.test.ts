@@ -1,14 +1,15 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { ROOT } from "../fixtures/reference";
+import { tsRunner } from "../support/ts-runner";
 
 /** The program runs in its own process: Pulumi's runtime is process-global (see the script's header). */
 function underMocks(): Record<string, unknown> {
-  const r = spawnSync(
-    join(ROOT, "node_modules", ".bin", "tsx"),
-    [join(__dirname, "programs", "secrets-under-mocks.ts")],
-    { cwd: ROOT, encoding: "utf8", timeout: 90_000 },
-  );
+  const r = spawnSync(...tsRunner(join(__dirname, "programs", "secrets-under-mocks.ts")), {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 90_000,
+  });
   if (r.status !== 0) throw new Error(`program under mocks failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }

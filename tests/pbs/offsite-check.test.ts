@@ -15,6 +15,7 @@ import { ROOT } from "../fixtures/reference";
 import { blob, datastoreObjects, sha256, UPSTREAM_MAGIC } from "./datastore-fixture";
 import { startMoto } from "../support/moto";
 import { startS3StandIn } from "./s3-standin";
+import { tsRunner } from "../support/ts-runner";
 
 const P = "pbs-offsite/";
 const NOW = 1_780_000_000;
@@ -174,8 +175,7 @@ describe("npm run pbs-offsite-check (aws CLI against moto and a recording S3 sta
   ): Promise<{ code: number | null; out: string; err: string }> =>
     new Promise((resolve) => {
       const c = spawn(
-        join(ROOT, "node_modules/.bin/tsx"),
-        [
+        ...tsRunner(
           "tools/pbs-offsite-check.ts",
           "--config",
           join(dir, "Pulumi.storage.yaml"),
@@ -184,7 +184,7 @@ describe("npm run pbs-offsite-check (aws CLI against moto and a recording S3 sta
           "--now",
           String(NOW),
           ...args,
-        ],
+        ),
         {
           cwd: ROOT,
           env: {

@@ -3,14 +3,15 @@ import { join } from "node:path";
 import { missingFromGraph } from "../../tools/plan/graph";
 import type { PlanResource } from "../../tools/plan/graph";
 import { ROOT } from "../fixtures/reference";
+import { tsRunner } from "../support/ts-runner";
 
 describe("an error while the program is evaluated fails the plan", () => {
   it("(registry double answering a malformed digest) is not swallowed: exit 3 naming the stack's config path", () => {
-    const r = spawnSync(
-      join(ROOT, "node_modules", ".bin", "tsx"),
-      [join(__dirname, "programs", "evaluation-failure.ts")],
-      { cwd: ROOT, encoding: "utf8", timeout: 90_000 },
-    );
+    const r = spawnSync(...tsRunner(join(__dirname, "programs", "evaluation-failure.ts")), {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 90_000,
+    });
     expect(r.stderr).toBe("");
     const out = JSON.parse(r.stdout) as { code: number; message: string };
     expect(out.code).toBe(3);

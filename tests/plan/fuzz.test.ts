@@ -21,6 +21,7 @@ import {
   storageFile,
 } from "../fixtures/reference";
 import { plausibleEdit, textEdit, wildEdit } from "./mutate";
+import { tsRunner } from "../support/ts-runner";
 
 // Bounded: a few hundred model evaluations in process (a few seconds), a dozen plans per stack in a
 // child process. The seeds change from run to run (printed on failure), so coverage grows over time.
@@ -100,8 +101,7 @@ describe("fuzzing the plan with generated stack files (real program under Pulumi
     (stack) => {
       const seed = Date.now() % 100_000;
       const r = spawnSync(
-        join(ROOT, "node_modules", ".bin", "tsx"),
-        [join(__dirname, "programs", "fuzz-plan.ts"), stack, "12", String(seed)],
+        ...tsRunner(join(__dirname, "programs", "fuzz-plan.ts"), stack, "12", String(seed)),
         { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
       );
       expect({ seed, stderr: r.stderr }).toEqual({ seed, stderr: "" });

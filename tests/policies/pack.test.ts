@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { ROOT } from "../fixtures/reference";
 import { policies } from "../../policies/registry";
+import { tsRunner } from "../support/ts-runner";
 
 describe("policy pack", () => {
   it("every rule has a unique id, a description, a severity and remediation text", () => {
@@ -18,7 +18,7 @@ describe("policy pack", () => {
   // Constructing a PolicyPack starts the analyzer's gRPC server, as under `pulumi preview --policy-pack`:
   // do it in a child process and wait for the port it announces.
   it("builds a PolicyPack that serves (in a child process)", async () => {
-    const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), ["-e", 'require("./policies/index.ts")'], {
+    const child = spawn(...tsRunner("policies/index.ts"), {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -752,6 +752,10 @@ test("a create that fails halfway leaves nothing behind, and the next apply conv
     expect.stringMatching(/^halfway: compose project halfway on .*"up -d --remove-orphans" failed/),
   ]);
   expect(leftovers()).toBe("");
+  // Compose's output stays where the error says, for the operator (deploy-owned, 0600).
+  const kept = "/opt/homelab/stacks/halfway.failed-create.log";
+  expect(failures(failed.ops)[0]).toContain(kept);
+  expect(sto.run(`stat -c '%U %a' ${kept}`).trim()).toBe("deploy 600");
 
   setStack(halfway(8080));
   evaluate("storage");
@@ -762,6 +766,7 @@ test("a create that fails halfway leaves nothing behind, and the next apply conv
   ]);
   const hw = r.containers("storage").filter((c) => c.project === "halfway");
   expect(hw.map((c) => `${c.service} ${c.status}`).sort()).toEqual(["first running", "second running"]);
+  expect(sto.run(`ls ${kept} 2>/dev/null; true`).trim()).toBe("");
 
   setStack(undefined);
   evaluate("storage");

@@ -42,7 +42,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { ComposeService } from "../../model";
 import { must, sh } from "./hosts";
 
@@ -252,6 +252,20 @@ const postgres: ImageRecipe = {
       ].join("\n"),
       { mode: 0o755 },
     );
+    // The check the preset runs (immich-app/base-images postgres/healthcheck.sh): ready, and no page
+    // has failed its checksum.
+    writeFileSync(
+      join(root, "usr/local/bin/healthcheck.sh"),
+      [
+        "#!/bin/sh",
+        "# STAND-IN for immich-app/base-images postgres/healthcheck.sh, with the real pg_isready and psql.",
+        'pg_isready --dbname="${POSTGRES_DB:-postgres}" --username="${POSTGRES_USER:-postgres}" || exit 1',
+        'n=$(psql --dbname="${POSTGRES_DB:-postgres}" --username="${POSTGRES_USER:-postgres}" --tuples-only --no-align --command="SELECT COALESCE(SUM(checksum_failures), 0) FROM pg_stat_database")',
+        '[ "$n" = 0 ]',
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
     return {
       changes: [
         `ENV PATH=${PG}/bin:/usr/local/bin:/bin PGDATA=/var/lib/postgresql/data`,
@@ -265,7 +279,7 @@ const postgres: ImageRecipe = {
 /**
  * Ports a stand-in serves besides the ones the config publishes: the ones its preset's healthcheck or
  * metrics use (upstream defaults: Immich server 2283, machine learning 3003, Ollama 11434, Authelia
- * 9091, Frigate's internal API 5000).
+ * 9091, Frigate's internal API 5000, MongoDB 27017).
  */
 const STANDIN_PORTS: Record<string, number[]> = {
   "immich-server": [2283],
@@ -274,6 +288,7 @@ const STANDIN_PORTS: Record<string, number[]> = {
   authelia: [9091],
   frigate: [5000],
   "immich-redis": [6379],
+  "unifi-db": [27017],
 };
 
 function standinPorts(svc: ComposeService): { tcp: number[]; udp: number[] } {
@@ -311,8 +326,13 @@ const standin: ImageRecipe = {
     );
     const ports = standinPorts(svc);
     const writes = svc.volumes.filter((v) => v.dataset !== undefined && !v.readOnly).map((v) => v.target);
-    for (const f of ["index.html", "health", "status", "manifest.json", "_ping", "metrics", "ping"])
+    for (const f of ["index.html", "health", "manifest.json", "_ping", "metrics", "ping"])
       writeFileSync(join(root, "standin/www", f), `stand-in ${svc.name}\n`);
+    // The UniFi Network Application's /status, which its preset's check greps for "up":true.
+    writeFileSync(
+      join(root, "standin/www/status"),
+      `{"meta":{"rc":"ok","up":true,"server_version":"stand-in"}}\n`,
+    );
     for (const d of ["api", "-"]) mkdirSync(join(root, "standin/www", d), { recursive: true });
     for (const f of ["api/health", "api/version", "-/healthy", "api/prometheus"])
       writeFileSync(join(root, "standin/www", f), `stand-in ${svc.name}\n`);
@@ -335,20 +355,30 @@ const standin: ImageRecipe = {
       { mode: 0o755 },
     );
     const probe = ports.tcp[0];
-    for (const c of STANDIN_HEALTH_COMMANDS)
+    // A preset whose check is the image's own script by absolute path (Authelia's /app/healthcheck.sh)
+    // gets the same probe at that path.
+    // Any other command a CMD check names that the busybox base lacks (mongosh for MongoDB) gets it too.
+    const own = svc.healthcheck?.test[0] === "CMD" ? svc.healthcheck.test[1] : undefined;
+    const paths = STANDIN_HEALTH_COMMANDS.map((c) => join("usr/local/bin", c));
+    if (own?.startsWith("/")) paths.push(own.slice(1));
+    else if (own && !existsSync(join(root, "bin", own)) && !STANDIN_HEALTH_COMMANDS.includes(own))
+      paths.push(join("usr/local/bin", own));
+    for (const c of paths) {
+      mkdirSync(join(root, dirname(c)), { recursive: true });
       writeFileSync(
-        join(root, "usr/local/bin", c),
+        join(root, c),
         [
           "#!/bin/sh",
-          `# STAND-IN for the ${c} the real ${svc.name} image ships: asks the stand-in's own port.`,
+          `# STAND-IN for the ${basename(c)} the real ${svc.name} image ships: asks the stand-in's own port.`,
           'url=""; for a in "$@"; do case "$a" in http://*|https://*) url=$a ;; esac; done',
           `[ -n "$url" ] || url=http://127.0.0.1:${probe ?? 80}/`,
           'url=$(echo "$url" | sed "s|^https://|http://|")',
-          'exec wget -q -O /dev/null "$url"',
+          'exec wget -q -O - "$url"',
           "",
         ].join("\n"),
         { mode: 0o755 },
       );
+    }
     return { changes: ["ENV PATH=/usr/local/bin:/bin", 'ENTRYPOINT ["/standin/run"]'] };
   },
 };

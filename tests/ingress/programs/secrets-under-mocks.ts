@@ -64,7 +64,9 @@ async function run() {
   const laptop = wgKeyPair();
   const phone = wgKeyPair();
   const pki = selfSigned();
-  const file = readStackFile(join(__dirname, "..", "..", "..", "Pulumi.network.yaml"));
+  const file = readStackFile(
+    join(process.env["HOMELAB_ROOT"] ?? join(__dirname, "..", "..", ".."), "Pulumi.network.yaml"),
+  );
   const secretValues: Record<string, string> = {
     ingressTlsCertificate: pki.cert,
     ingressTlsKey: pki.key,

@@ -11,7 +11,8 @@ import { readStackFile } from "../../../model";
 import { buildPlan } from "../../../tools/plan/build";
 import { failure } from "../../../tools/plan/exit";
 
-const ROOT = join(__dirname, "..", "..", "..");
+// Run by tools/run.js from a bundle under .cache/run: the project root comes from HOMELAB_ROOT.
+const ROOT = process.env["HOMELAB_ROOT"] ?? join(__dirname, "..", "..", "..");
 const BAD_IMAGE = "ghcr.io/open-webui/open-webui:v0.6.13";
 
 buildPlan({

@@ -17,7 +17,8 @@ import { failure } from "../../../tools/plan/exit";
 import { mandatoryCount } from "../../../tools/plan/report";
 import { plausibleEdit, wildEdit } from "../mutate";
 
-const ROOT = join(__dirname, "..", "..", "..");
+// Run by tools/run.js from a bundle under .cache/run: the project root comes from HOMELAB_ROOT.
+const ROOT = process.env["HOMELAB_ROOT"] ?? join(__dirname, "..", "..", "..");
 const [stack, samples, seed] = [
   process.argv[2] as "network" | "storage",
   Number(process.argv[3]),
