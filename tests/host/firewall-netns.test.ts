@@ -8,11 +8,13 @@
  *   rules, so every verdict below is the host firewall's own);
  * - the node namespace at the network node's address, with listeners standing in for sshd and
  *   node-exporter on its address, and Docker's published-port plumbing written with the real `iptables`
- *   (iptables-nft 1.8.9) in the shape dockerd 20.10-26 writes it (moby libnetwork
- *   drivers/bridge/setup_ip_tables.go, iptables/iptables.go: nat PREROUTING `-m addrtype --dst-type LOCAL
- *   -j DOCKER`, a DNAT per published port, FORWARD → DOCKER-USER first, FORWARD policy DROP, an ACCEPT
- *   per published port in the filter DOCKER chain): a stand-in for dockerd, its container a namespace
- *   behind a bridge named docker0;
+ *   (iptables-nft 1.8.9) in the shape dockerd's iptables backend writes it (moby/moby
+ *   integration/network/bridge/iptablesdoc/generated/new-daemon.md and usernet-portmap.md: FORWARD →
+ *   DOCKER-USER first, ACCEPT of established traffic to the bridge, `-o docker0 -j DOCKER`, an ACCEPT per
+ *   published port `! -i docker0 -o docker0 -d <container> --dport <port>` in the filter DOCKER chain,
+ *   FORWARD policy DROP when dockerd enabled forwarding itself (setupIPForwarding); nat PREROUTING
+ *   `-m addrtype --dst-type LOCAL -j DOCKER` with a DNAT per published port): a stand-in for dockerd,
+ *   its container a namespace behind a bridge named docker0;
  * - client namespaces: the storage node and another address on the servers segment (switched traffic
  *   the gateway never sees), the admin machine on management, one client on trusted and on iot.
  */
