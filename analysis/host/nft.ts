@@ -2,17 +2,16 @@
  * The host firewall as an nftables script (nft 1.0.6, Debian bookworm's `nftables`), loaded atomically
  * by the host-firewall job's trial step (firewall-job.ts) after a check in an empty network namespace.
  *
- * Where it sits, and why not inside Docker's DOCKER-USER chain: Docker 20.10–26 create DOCKER-USER with
- * the `iptables` binary (moby 26.1 libnetwork/firewall_linux.go setupUserChain; 20.10
- * vendor/github.com/docker/libnetwork/firewall_linux.go arrangeUserFilterRule), and on every start list
- * it first (`iptables -t filter -n -L DOCKER-USER`, libnetwork/iptables/iptables.go NewChain), then keep
- * the FORWARD → DOCKER-USER jump on top (EnsureJumpRule). On Debian that binary is iptables-nft 1.8.9,
- * which refuses to list a chain holding a native nft rule ("chain `DOCKER-USER' in table `filter' is
- * incompatible, use 'nft' tool", checked with a `ct original proto-dst` rule): dockerd's NewChain fails,
- * and the jump is never ensured. So this table is our own, with a forward base chain at priority
- * `filter - 1`, evaluated before iptables' FORWARD (priority 0, where DOCKER-USER hangs): its drop is
- * final, its accept only lets the packet on to Docker's own rules, exactly what DOCKER-USER is for. It
- * also holds under iptables-legacy and under Docker 28's nftables backend, which has no DOCKER-USER.
+ * Where it sits, and why not inside Docker's DOCKER-USER chain: dockerd's iptables backend manages
+ * DOCKER-USER with the `iptables` binary and jumps to it first from FORWARD (moby/moby
+ * integration/network/bridge/iptablesdoc/generated/new-daemon.md). On Debian that binary is iptables-nft
+ * 1.8.9, which refuses to list a chain holding a native nft rule ("chain `DOCKER-USER' in table `filter'
+ * is incompatible, use 'nft' tool"; checked here with a `ct original proto-dst` rule, and `iptables -N`
+ * then says the chain exists): dockerd could no longer manage its own chain. So this table is our own,
+ * with a forward base chain at priority `filter - 1`, evaluated before iptables' FORWARD (priority 0,
+ * where DOCKER-USER hangs): its drop is final, its accept only lets the packet on to Docker's own rules,
+ * exactly what DOCKER-USER is for. Docker 28's nftables backend (moby's nftablesdoc) has no DOCKER-USER
+ * at all; a separate table holds there too. tests/host/firewall-netns.test.ts proves both with packets.
  *
  * After Docker's DNAT (nat PREROUTING, `-m addrtype --dst-type LOCAL -j DOCKER`) a forwarded packet
  * carries the container's address and port; the published address and port survive only in the
