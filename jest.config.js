@@ -1,18 +1,43 @@
 /**
- * Type checking is `npm run typecheck`; jest only transpiles so the suite stays fast. Two tiers:
- * `npm test` runs the unit tier (everything under tests/ but tests/rehearsal/); `npm run test:rehearsal`
- * (HOMELAB_TEST_TIER=rehearsal) runs the deploy rehearsal, minutes long, on local hosts.
+ * Three test tiers, as jest projects (type checking is `npm run typecheck`; jest only transpiles):
+ * - unit: `npm test`. Everything under tests/ that needs nothing but `npm ci`: no daemon, no tool from
+ *   the system (Pulumi's mocks, doubles, pure analysis, the plan CLI). The default while developing.
+ * - integration: `npm run test:integration`, files named `*.integration.test.ts`. Real parts from Debian
+ *   (dockerd, sshd, haproxy, borg, promtool, pebble + lego, moto, PostgreSQL, shellcheck, nft, …), which
+ *   `.ci/run` installs.
+ * - rehearsal: `npm run test:rehearsal`, tests/rehearsal/. The reference homelab deployed on two local
+ *   hosts, about ten minutes, one file at a time.
+ * `npm run test:all` runs the three in that order; `.ci/run` calls it.
  */
-const rehearsal = process.env.HOMELAB_TEST_TIER === "rehearsal";
+const transform = { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] };
+const base = { testEnvironment: "node", transform, rootDir: __dirname };
+
 module.exports = {
-  testEnvironment: "node",
-  roots: [rehearsal ? "<rootDir>/tests/rehearsal" : "<rootDir>/tests"],
-  testMatch: ["**/*.test.ts"],
-  testPathIgnorePatterns: rehearsal ? [] : ["/tests/rehearsal/"],
-  transform: {
-    "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }],
-  },
   // Pulumi's runtime keeps module-level state (config, mocks): one program per worker file.
   maxWorkers: 2,
-  testTimeout: rehearsal ? 1800000 : 30000,
+  projects: [
+    {
+      ...base,
+      displayName: "unit",
+      roots: ["<rootDir>/tests"],
+      testMatch: ["**/*.test.ts"],
+      testPathIgnorePatterns: ["/tests/rehearsal/", "\\.integration\\.test\\.ts$"],
+      testTimeout: 30000,
+    },
+    {
+      ...base,
+      displayName: "integration",
+      roots: ["<rootDir>/tests"],
+      testMatch: ["**/*.integration.test.ts"],
+      testPathIgnorePatterns: ["/tests/rehearsal/"],
+      testTimeout: 60000,
+    },
+    {
+      ...base,
+      displayName: "rehearsal",
+      roots: ["<rootDir>/tests/rehearsal"],
+      testMatch: ["**/*.test.ts"],
+      testTimeout: 1800000,
+    },
+  ],
 };

@@ -17,6 +17,8 @@ import { WireGuard } from "./network/WireGuard";
 import type { OpnsenseConnection } from "./opnsense/connection";
 import { HostMonitoring } from "./storage/HostMonitoring";
 import { DEFAULT_SCHEDULES } from "../model/monitoring";
+import { networkNodeBaseline } from "../analysis/host/baseline";
+import { HostBaseline } from "./host/HostBaseline";
 import { FACT_TYPES } from "../model/facts";
 
 export interface NetworkNodeArgs {
@@ -36,6 +38,8 @@ export class NetworkNode extends pulumi.ComponentResource {
   readonly datasets: Datasets;
   /** Suricata on the gateway, when `homelab:ids` is set. */
   readonly ids: IntrusionDetection | undefined;
+  /** The node's host firewall and security updates (homelab:hostBaseline). */
+  readonly baseline: HostBaseline;
 
   constructor(name: string, args: NetworkNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super(FACT_TYPES.networkNode, name, {}, opts);
@@ -113,6 +117,12 @@ export class NetworkNode extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [this.datasets] },
     );
+    // Before the stacks: a published port never exists without the host firewall in front of it.
+    this.baseline = new HostBaseline(
+      "network-node-baseline",
+      { baseline: networkNodeBaseline(model), connection },
+      parent,
+    );
     this.stacks = c.stacks.map(
       (stack) =>
         new ComposeStack(
@@ -127,7 +137,7 @@ export class NetworkNode extends pulumi.ComponentResource {
             // The TLS bundle holds the private key: 0600, owned by the proxy that reads it.
             sensitiveFiles: [this.ingress.certificatePath],
           },
-          { parent: this, dependsOn: [this.firewall, this.certificates, this.datasets] },
+          { parent: this, dependsOn: [this.firewall, this.certificates, this.datasets, this.baseline] },
         ),
     );
     // node-exporter and the health timers (its pool, the ingress certificate's expiry) on this host too.

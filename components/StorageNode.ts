@@ -10,6 +10,8 @@ import { DockerHost } from "./storage/DockerHost";
 import { Monitoring } from "./storage/Monitoring";
 import { ProxmoxHost } from "./storage/ProxmoxHost";
 import { MetricsExporter } from "./pbs/MetricsExporter";
+import { storageNodeBaseline } from "../analysis/host/baseline";
+import { HostBaseline } from "./host/HostBaseline";
 import { FACT_TYPES } from "../model/facts";
 
 export interface StorageNodeArgs {
@@ -25,6 +27,8 @@ export class StorageNode extends pulumi.ComponentResource {
   readonly stacks: ComposeStack[];
   readonly vault: BackupVault;
   readonly borg: BorgJobs;
+  /** The node's host firewall and security updates (homelab:hostBaseline). */
+  readonly baseline: HostBaseline;
 
   constructor(name: string, args: StorageNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super(FACT_TYPES.storageNode, name, {}, opts);
@@ -70,6 +74,12 @@ export class StorageNode extends pulumi.ComponentResource {
       { dockerHost: c.dockerHost, stacks: c.stacks, connection },
       { parent: this },
     );
+    // Before the stacks: a published port never exists without the host firewall in front of it.
+    this.baseline = new HostBaseline(
+      "storage-node-baseline",
+      { baseline: storageNodeBaseline(model), connection },
+      { parent: this },
+    );
     const monitoring = new Monitoring(
       "monitoring",
       { model, connection, secrets },
@@ -90,7 +100,7 @@ export class StorageNode extends pulumi.ComponentResource {
           files: m.files,
           sensitiveFiles: m.sensitiveFiles,
         },
-        { parent: this, dependsOn: [this.docker, this.datasets] },
+        { parent: this, dependsOn: [this.docker, this.datasets, this.baseline] },
       );
     });
     this.borg = new BorgJobs(

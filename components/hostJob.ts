@@ -16,7 +16,9 @@ export type HostJob =
   | "pbs-metrics-token"
   | "borg"
   | "borg-setup"
-  | "borg-credentials";
+  | "borg-credentials"
+  | "host-firewall"
+  | "security-updates";
 
 export interface JobFile {
   path: string;

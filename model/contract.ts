@@ -4,6 +4,7 @@ import { normalizeHostKey, sshHostKey } from "./ssh";
 import { dataset } from "./storage";
 import { INGRESS_CERTIFICATE_NAME } from "./acme";
 import { staleRulesDays } from "./ids";
+import { flow } from "./network";
 import type { NetworkModel } from "./resolve-network";
 import type { ComposeService } from "./services";
 
@@ -33,6 +34,16 @@ export const networkContract = z.strictObject({
    * alert rules (the job's metrics come through the network node's node-exporter).
    */
   ids: z.strictObject({ staleRulesDays: z.number().int().positive() }).optional(),
+  /**
+   * The intents besides the tables above: the flows as configured, the WireGuard tunnel and the ingress
+   * host's published ports. The storage node's host firewall is rendered from them
+   * (analysis/host/intents.ts), the same intents the gateway's rules are compiled from.
+   */
+  intents: z.strictObject({
+    flows: z.array(flow),
+    tunnelCidr: cidr,
+    ingress: z.strictObject({ host: name, ports: z.array(port) }),
+  }),
   /** Services that run on the network node, for failure-domain and scrape analysis. */
   networkServices: z.array(
     z.strictObject({
@@ -88,6 +99,11 @@ export function toContract(model: NetworkModel): NetworkContract {
     ...(model.ids?.alerts && model.ids.enabled
       ? { ids: { staleRulesDays: staleRulesDays(model.ids.schedule.weekdays) } }
       : {}),
+    intents: {
+      flows: c.flows,
+      tunnelCidr: c.wireguard.tunnelCidr,
+      ingress: { host: c.ingress.host, ports: [...new Set([c.ingress.httpsPort, c.ingress.httpPort])] },
+    },
     networkServices: c.stacks.flatMap((st) =>
       st.services.map((s) => ({
         name: s.name,

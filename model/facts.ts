@@ -49,6 +49,7 @@ export const FACT_TYPES = {
   hostMonitoring: "homelab:monitoring:HostMonitoring",
   pbsMetricsExporter: "homelab:pbs:MetricsExporter",
   pbsOffsiteAccess: "homelab:pbs:OffsiteAccess",
+  hostBaseline: "homelab:host:HostBaseline",
 
   composeProject: dynamicToken("composeProject"),
   opnsenseObject: dynamicToken("opnsenseObject"),
@@ -184,4 +185,20 @@ export interface PbsFacts {
   syncJobs: { id: string; from: string; to: string; schedule: string; verifiedOnly: boolean }[];
   /** The S3-backed datastore of the offsite copy: its bucket and the prefix PBS writes under. */
   offsite?: { datastore: string; bucket: string; prefix: string };
+}
+
+/**
+ * A node's host baseline (analysis/host/baseline.ts): its compiled host firewall as deployed, the
+ * intents and network it is held to, the connections the program opens across host firewalls, and the
+ * update policy. Typed in analysis/host (HostBaselineFactsOf); plain data here.
+ */
+export interface HostBaselineFacts {
+  node: "network" | "storage";
+  firewall: unknown;
+  intents: unknown;
+  topology: unknown;
+  paths: unknown;
+  /** The network node's firewall as the storage stack derives it (paths into the network node). */
+  networkNode?: unknown;
+  updates: { time: string; reboot: string };
 }

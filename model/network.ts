@@ -7,6 +7,7 @@ import { composeStack, urlPath } from "./services";
 import { sshConnection } from "./ssh";
 import { idsConfig } from "./ids";
 import { dataset } from "./storage";
+import { HOST_BASELINE_DEFAULTS, hostBaseline } from "./host-baseline";
 
 /**
  * Trust classifies a segment for the analyses (what counts as unsafe reachability, where admin peers
@@ -204,6 +205,8 @@ export const networkConfig = z.strictObject({
   access: accessConfig.optional(),
   /** Suricata on the gateway (see model/ids.ts, docs/ids.md). */
   ids: idsConfig.optional(),
+  /** The network node's host firewall and security updates (model/host-baseline.ts, docs/host-baseline.md). */
+  hostBaseline: hostBaseline.default(HOST_BASELINE_DEFAULTS),
 });
 
 export type NetworkConfigInput = z.input<typeof networkConfig>;

@@ -16,6 +16,7 @@ import {
 import { parseStackConfig } from "./parse";
 import { bindingOf, checkBindings, checkOpnsenseNames } from "./resolve-opnsense";
 import { checkAlertsFlow, resolveIds, type ResolvedIds } from "./ids";
+import { checkHostBaseline } from "./host-baseline";
 import { checkSecrets, collectSecretRefs, type SecretSource, type SecretUse } from "./secrets";
 
 export interface ResolvedSegment extends Segment {
@@ -294,6 +295,8 @@ export function resolveNetwork(raw: Record<string, unknown>, secrets: SecretSour
   // misspelt flows list or a misplaced API address is the problem to report then, not this.
   if (ids?.alerts && issues.issues.length === 0)
     checkAlertsFlow(config.opnsense.url, nodeHost, segments, flows, issues);
+
+  checkHostBaseline(config.hostBaseline, issues);
 
   const secretUses = collectSecretRefs(config);
   checkSecrets(secretUses, secrets, issues, "network");

@@ -5,6 +5,7 @@ import { contains, parseCidr, parseIpv4 } from "./net";
 import { parseStackConfig } from "./parse";
 import { safeParseConfig } from "./strict";
 import { checkPbs } from "./pbs";
+import { checkHostBaseline } from "./host-baseline";
 import { checkSecrets, collectSecretRefs, type SecretSource, type SecretUse } from "./secrets";
 import { storageConfig, type StorageConfig } from "./storage";
 
@@ -117,6 +118,7 @@ export function resolveStorage(
 
   checkMonitoring(config, network, issues);
   checkPbs(config.pbs, config.proxmox, issues);
+  checkHostBaseline(config.hostBaseline, issues);
 
   const secretUses = collectSecretRefs(config);
   checkSecrets(secretUses, secrets, issues, "storage");

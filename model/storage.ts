@@ -7,6 +7,7 @@ import { composeStack } from "./services";
 import { monitoringConfig } from "./monitoring";
 import { pbs } from "./pbs";
 import { sshConnection } from "./ssh";
+import { HOST_BASELINE_DEFAULTS, hostBaseline } from "./host-baseline";
 import { SOCKET_PROXY_READ_SECTIONS } from "./socket-proxy";
 
 const pveStorageId = z
@@ -188,6 +189,8 @@ export const storageConfig = z.strictObject({
   monitoring: monitoringConfig.optional(),
   /** Proxmox Backup Server: datastores, jobs, the offsite copy, tokens and notifications. */
   pbs,
+  /** The storage node's host firewall and security updates (model/host-baseline.ts, docs/host-baseline.md). */
+  hostBaseline: hostBaseline.default(HOST_BASELINE_DEFAULTS),
 });
 
 export type StorageConfigInput = z.input<typeof storageConfig>;

@@ -3,6 +3,7 @@ import { backupVaultPolicies } from "./rules/backup-vault";
 import { containerPolicies } from "./rules/containers";
 import { defaultDeny, intentsHonoured } from "./rules/default-deny";
 import { graphPolicies } from "./rules/graph";
+import { hostFirewall } from "./rules/host-firewall";
 import type { HomelabPolicy } from "./types";
 
 /**
@@ -16,4 +17,5 @@ export const policies: HomelabPolicy[] = [
   ...containerPolicies,
   ...graphPolicies,
   accessNetwork,
+  hostFirewall,
 ];

@@ -13,6 +13,7 @@ import { renderAcmeAlerts } from "../acme/alerts";
 import { renderBorgAlerts } from "../backup/alerts";
 import { renderPbsAlerts } from "../pbs/alerts";
 import { renderIdsAlerts } from "../ids/alerts";
+import { renderUpdateAlerts } from "../host/alerts";
 import { renderBorg } from "../backup/borg";
 import { borgInputFromModel } from "../backup/borg-model";
 import { renderAlertmanagerConfig } from "./alertmanager";
@@ -83,6 +84,10 @@ export function ruleFiles(model: StorageModel): Record<string, string> {
       : {}),
     // Suricata's alerts on the gateway, read by the network node's alert job.
     ...(model.network.ids ? { "homelab-ids.rules.yml": renderIdsAlerts(model.network.ids) } : {}),
+    // Security updates of both Docker hosts (their host baselines' textfile metrics).
+    "homelab-updates.rules.yml": renderUpdateAlerts({
+      nodes: [model.config.storageNode.host, model.network.networkNode.host],
+    }),
   };
 }
 

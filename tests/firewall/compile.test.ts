@@ -141,6 +141,7 @@ describe("firewall compiler (reference config)", () => {
     expect(rulesOn(fw, "wireguard").map((r) => r.id)).toEqual([
       "wireguard/flow-11",
       "wireguard/flow-12",
+      "wireguard/flow-19",
       "wireguard/default-deny",
     ]);
   });

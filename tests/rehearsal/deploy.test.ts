@@ -9,6 +9,9 @@
 import { parse } from "yaml";
 import { METRIC_OK } from "../../analysis/backup/borg-metrics";
 import { datasetAccess, serviceOwner } from "../../analysis/storage/ownership";
+import { networkNodeBaseline, storageNodeBaseline } from "../../analysis/host/baseline";
+import { HostEvaluator } from "../../analysis/host/evaluate";
+import { parseIpv4 } from "../../model/net";
 import { applyOrder, type GraphResource, type Op, type RecordedGraph } from "../../tools/rehearse/engine";
 import { Rehearsal, type Container, type NodeName } from "../../tools/rehearse/rehearsal";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -308,8 +311,9 @@ test("a backup metric reaches node-exporter: the textfile directory is readable 
   ]);
   expect([job.code, job.stderr]).toEqual([0, ""]);
   expect(sto.run("stat -c '%a' /var/lib/prometheus/node-exporter").trim()).toBe("755");
-  const servers = r.clients["servers"]!;
-  const metrics = r.topology.exec(servers, [
+  // On the node itself: its host firewall admits node-exporter only from its own Prometheus (and the
+  // tunnel on the management address), not from the servers segment.
+  const metrics = sto.exec([
     "busybox",
     "wget",
     "-q",
@@ -321,13 +325,20 @@ test("a backup metric reaches node-exporter: the textfile directory is readable 
   expect(metrics.stdout).toMatch(new RegExp(`^${METRIC_OK}\\{.*task="backup".*\\} 0$`, "m"));
 });
 
-test("every published port answers from the segment it is meant for, and loopback ports only on the node", () => {
+test("host firewall (real nft on both hosts): every published port answers from the segments a flow names and from no other, on the node itself always; loopback ports only on the node", () => {
   const servers = r.clients["servers"]!;
   const probe = (ns: string, addr: string, port: number) =>
     r.topology.exec(ns, ["busybox", "nc", "-w", "3", addr, String(port)], { input: "", timeoutMs: 10_000 })
       .code === 0;
+  const seen = { admitted: 0, dropped: 0 };
   for (const node of NODES) {
     const h = r.hosts[node];
+    expect(h.run("nft list tables")).toContain("table inet homelab_host");
+    const baseline =
+      node === "network" ? networkNodeBaseline(r.model("network")) : storageNodeBaseline(r.model("storage"));
+    // The ruleset on the node is the one the program rendered and the deploy confirmed.
+    expect(h.run("cat /var/lib/homelab-firewall/confirmed.nft")).toBe(baseline.nft);
+    const host = new HostEvaluator(baseline.facts.firewall);
     for (const st of r.model(node).config.stacks)
       for (const svc of st.services)
         for (const p of svc.ports) {
@@ -341,14 +352,38 @@ test("every published port answers from the segment it is meant for, and loopbac
             expect(
               h.exec(["busybox", "nc", "-w", "3", "127.0.0.1", String(p.published)], { input: "" }).code,
             ).toBe(0);
-          } else
-            expect([svc.name, p.published, probe(servers, p.address, p.published)]).toEqual([
+            continue;
+          }
+          // From the node itself the port answers: the service is up, whatever the firewall decides.
+          expect([
+            svc.name,
+            p.published,
+            h.exec(["busybox", "nc", "-w", "3", p.address, String(p.published)], { input: "" }).code,
+          ]).toEqual([svc.name, p.published, 0]);
+          for (const [segment, ns] of Object.entries(r.clients)) {
+            const admitted =
+              host.evaluate({
+                src: parseIpv4(r.clientAddress(segment))!,
+                dst: parseIpv4(p.address)!,
+                protocol: "tcp",
+                port: p.published,
+                via: "published",
+              }).action === "accept";
+            seen[admitted ? "admitted" : "dropped"]++;
+            expect([segment, svc.name, p.published, probe(ns, p.address, p.published)]).toEqual([
+              segment,
               svc.name,
               p.published,
-              true,
+              admitted,
             ]);
+          }
         }
+    // The management path: SSH answers from the admin machine on management, not from trusted.
+    expect([node, probe(r.admin, h.address, 22)]).toEqual([node, true]);
+    expect([node, probe(r.clients["trusted"]!, h.address, 22)]).toEqual([node, false]);
   }
+  expect(seen.admitted).toBeGreaterThan(0);
+  expect(seen.dropped).toBeGreaterThan(0);
   // Routed segments: every flow to a service from a segment the rehearsal has a client on.
   const net = r.model("network");
   const flows = net.config.flows.filter((f) => f.from.startsWith("segment:") && f.to.startsWith("service:"));
@@ -494,7 +529,8 @@ test("ACME: a client on the trusted segment gets the certificate the CA issued, 
 });
 
 const prometheus = (expr: string): { metric: Record<string, string>; value: [number, string] }[] => {
-  const res = r.topology.exec(r.clients["servers"]!, [
+  // From the storage node itself: its host firewall admits Prometheus's port only from the tunnel.
+  const res = r.hosts.storage.exec([
     "curl",
     "-fsS",
     "--get",
@@ -520,10 +556,9 @@ async function eventually<T>(what: string, fn: () => T | undefined, timeoutMs = 
 }
 
 test("IDS: the alert job reads the gateway's API (double of opnsense/core 26.7) with the pinned CA, and a new alert reaches Prometheus", async () => {
-  const servers = r.clients["servers"]!;
   const netAddress = r.model("network").hosts.get("network-node")!.address;
-  const metrics = () =>
-    r.topology.exec(servers, ["curl", "-fsS", `http://${netAddress}:9100/metrics`]).stdout;
+  // From the storage node, as Prometheus scrapes it (the network node's host firewall admits only that).
+  const metrics = () => r.hosts.storage.exec(["curl", "-fsS", `http://${netAddress}:9100/metrics`]).stdout;
   // The deploy's first run (homelab-root start) read status, alerts and rulesets.
   expect(metrics()).toMatch(/^homelab_ids_poll_ok 1$/m);
   const now = new Date().toISOString().replace("Z", "000+0000");

@@ -9,6 +9,7 @@ import { interfaceBindingAnalysis } from "./sections/interfaces";
 import { intrusionDetectionAnalysis } from "./sections/intrusion-detection";
 import { monitoringAnalysis } from "./sections/monitoring";
 import { reachabilityAnalysis } from "./sections/reachability";
+import { hostBaselineAnalysis } from "./sections/host-baseline";
 
 export interface AnalysisContext {
   stack: "network" | "storage";
@@ -43,6 +44,7 @@ export const analyses: PlanAnalysis[] = [
   interfaceBindingAnalysis,
   accessNetworkAnalysis,
   intrusionDetectionAnalysis,
+  hostBaselineAnalysis,
   failureDomainsAnalysis,
   backupCostAnalysis,
   monitoringAnalysis,
