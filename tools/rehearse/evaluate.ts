@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       return v;
     },
     serializeDynamicProviders: true,
-    // Resources the rehearsal does not run (AWS, Proxmox) answer with their inputs, as in the plan; the
+    // Resources the rehearsal does not run (AWS, Proxmox, PBS) answer with their inputs, as in the plan; the
     // vault's writer key needs a value for the Borg credentials file (never used: no S3 here).
     mocks: (plan) => ({
       ...plan,
@@ -56,6 +56,23 @@ async function main(): Promise<void> {
         const r = await plan.newResource(args);
         if (args.type === "aws:iam/accessKey:AccessKey")
           return { id: "AKIAREHEARSAL", state: { ...r.state, secret: "rehearsal-not-an-aws-key" } };
+        // No PBS here either: its objects answer what the real provider computes (a token's secret, the
+        // proxy certificate's pin), so the jobs that use them on the storage node can be installed.
+        const pbs = args.inputs as { kind?: string; authId?: string };
+        const kind = pbs.authId !== undefined ? pbs.kind : undefined;
+        if (kind === "token") return { id: r.id, state: { ...r.state, tokenValue: "rehearsal-pbs-token" } };
+        if (kind === "certificate")
+          return {
+            id: r.id,
+            state: {
+              ...r.state,
+              certificate: {
+                fingerprint: String((args.inputs as { fingerprint?: string }).fingerprint ?? ""),
+                publicKeyPin: "sha256//cmVoZWFyc2FsLXBicy1jZXJ0aWZpY2F0ZS1waW4=",
+                notAfter: 4102444800,
+              },
+            },
+          };
         return r;
       },
     }),
