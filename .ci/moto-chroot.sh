@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real S3 API server for the offsite tests (tests/borg/offsite.test.ts): moto from Debian trixie, in a
+# A real S3 API server for the offsite tests (tests/borg/offsite.integration.test.ts): moto from Debian trixie, in a
 # debootstrap chroot so the bookworm system's packages stay as they are. Built once and cached: a
 # second run with the same package list only checks that the server imports and returns.
 #

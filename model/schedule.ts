@@ -10,7 +10,7 @@ import { z } from "zod";
  *   rejected with a message: time zones other than UTC (systemd accepts any zoneinfo name, which depends
  *   on the node's tzdata) and `@<unix time>` (a single instant is not a schedule). Leading or trailing
  *   blanks are rejected too (a unit file would trim them; a value with them is a typo).
- *   tests/model/schedule.test.ts compares this with the real `systemd-analyze calendar` on generated
+ *   tests/model/schedule.integration.test.ts compares this with the real `systemd-analyze calendar` on generated
  *   expressions.
  * - Proxmox VE's calendar events (the vzdump job schedule, sent to the PVE API). Follows
  *   proxmox/proxmox-rs proxmox-time/src/parse_time.rs (parse_calendar_event), week_days.rs and

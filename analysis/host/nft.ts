@@ -11,7 +11,7 @@
  * with a forward base chain at priority `filter - 1`, evaluated before iptables' FORWARD (priority 0,
  * where DOCKER-USER hangs): its drop is final, its accept only lets the packet on to Docker's own rules,
  * exactly what DOCKER-USER is for. Docker 28's nftables backend (moby's nftablesdoc) has no DOCKER-USER
- * at all; a separate table holds there too. tests/host/firewall-netns.test.ts proves both with packets.
+ * at all; a separate table holds there too. tests/host/firewall-netns.integration.test.ts proves both with packets.
  *
  * After Docker's DNAT (nat PREROUTING, `-m addrtype --dst-type LOCAL -j DOCKER`) a forwarded packet
  * carries the container's address and port; the published address and port survive only in the

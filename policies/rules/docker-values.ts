@@ -1,7 +1,7 @@
 /**
  * How the Docker engine reads capability names and `user` values, so the container policies compare
  * what the engine will do rather than how a value is spelt. Checked against the real engine in
- * tests/policies/docker-engine.test.ts. Upstream files read at moby/moby b985e2313a (docker-v29.7.2+),
+ * tests/policies/docker-engine.integration.test.ts. Upstream files read at moby/moby b985e2313a (docker-v29.7.2+),
  * whose behaviour here matches Debian's docker.io 20.10 that the engine test runs.
  */
 

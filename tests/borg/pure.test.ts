@@ -1,5 +1,5 @@
-/** Pure parts: schedules, renderer invariants, manifests, drill arguments. */
-import { spawnSync } from "node:child_process";
+/** Pure parts: schedules, renderer invariants, manifests, drill arguments (systemd agreeing on the
+ * schedules is tests/model/schedule.integration.test.ts). */
 import { renderBorg, type BorgRenderInput } from "../../analysis/backup/borg";
 import { datasetSlug } from "../../analysis/backup/borg-paths";
 import { schedulePeriodSeconds, ScheduleError } from "../../model/schedule-period";
@@ -32,14 +32,6 @@ describe("OnCalendar periods", () => {
       expect(() => schedulePeriodSeconds(expr)).toThrow(ScheduleError);
     },
   );
-
-  it("agrees with systemd-analyze on what is valid", () => {
-    for (const expr of ["Sun *-*-* 05:00:00", "*-*-1,15 07:00", "*-*-* 00/6:00", "Mon..Fri *-*-* 01:00"]) {
-      const r = spawnSync("systemd-analyze", ["calendar", expr], { encoding: "utf8" });
-      if (r.error) throw new Error("systemd-analyze missing (package systemd)");
-      expect(r.status).toBe(0);
-    }
-  });
 });
 
 const input: BorgRenderInput = {

@@ -55,7 +55,7 @@ const UPSTREAM_CITATIONS: readonly { file: string; path: string; why: string }[]
     path: "docs/docs/configuration/authentication.md",
     why: "blakeblackshear/frigate's documentation source",
   },
-  ...["analysis/host/nft.ts", "tests/host/firewall-netns.test.ts"].map((file) => ({
+  ...["analysis/host/nft.ts", "tests/host/firewall-netns.integration.test.ts"].map((file) => ({
     file,
     path: "integration/network/bridge/iptablesdoc/generated/new-daemon.md",
     why: "moby/moby's generated iptables documentation",

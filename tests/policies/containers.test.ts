@@ -135,7 +135,7 @@ describe("container-docker-socket judges where the socket is reachable, not how 
   // Each of these reaches /run/docker.sock on a Debian host: /var/run is a symlink to /run (base-files),
   // Docker cleans a bind source with Go's path.Clean before mounting it (moby
   // daemon/volume/mounts/linux_parser.go, parseMountSpec), and a read-only bind of a unix socket still
-  // connects (checked against the real engine in docker-engine.test.ts).
+  // connects (checked against the real engine in docker-engine.integration.test.ts).
   it.each<[string, string]>([
     ["/run/docker.sock", "/mnt"],
     ["/var/run", "/mnt/docker.sock"],

@@ -3,7 +3,7 @@
 // resource input that is a script (starts with "#!"), and each script inside a root-helper install bundle
 // (`<mode> <path> <base64>` lines): a file starting with "#!", or a `.sh` file without one (the root
 // helper runs setup scripts with `sh`). Secrets are markers, as in the plan. One stack per process: Pulumi's
-// runtime is process-global. Used by tests/shellcheck/shellcheck.test.ts.
+// runtime is process-global. Used by tests/shellcheck/shellcheck.integration.test.ts.
 import { parseArgs } from "node:util";
 import { assertStackName, readStackFile } from "../../model";
 import { resolveModel } from "../../tools/plan/build";
