@@ -136,6 +136,8 @@ export function renderPollScript(spec: IdsJobSpec): string {
     "",
     "write_metrics() {",
     '  jq -r --argjson ok "$1" --argjson now "$now" "$METRICS_JQ" "$2" > "$METRICS.$$"',
+    "  # umask 077 above: node-exporter (its own user) must still read the metrics.",
+    '  chmod 0644 "$METRICS.$$"',
     '  mv -f "$METRICS.$$" "$METRICS"',
     "}",
     "",

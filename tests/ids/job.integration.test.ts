@@ -169,6 +169,10 @@ describe("the IDS alert job, run for real against the double of opnsense/core 26
     expect(m.get("homelab_ids_alerts_missed_total")).toBe(1);
   });
 
+  it("the textfile is readable by node-exporter's user (0644), though the job runs with umask 077", () => {
+    expect(statSync(spec.paths.metricsFile).mode & 0o777).toBe(0o644);
+  });
+
   it("promtool accepts the textfile", async () => {
     requireTool("promtool", "prometheus");
     const r = await sh(`promtool check metrics < '${spec.paths.metricsFile}'`);

@@ -31,6 +31,7 @@ export function selfSigned(
   dir: string,
   name: string,
   ip: string,
+  alsoIps: string[] = [],
 ): { cert: string; key: string; pem: string } {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
@@ -47,7 +48,7 @@ export function selfSigned(
     "-subj",
     `/CN=${name} (homelab rehearsal)`,
     "-addext",
-    `subjectAltName=IP:${ip}`,
+    `subjectAltName=${[ip, ...alsoIps].map((a) => `IP:${a}`).join(",")}`,
     "-keyout",
     key,
     "-out",
@@ -88,7 +89,8 @@ export class World {
 
   /** The ACME CA on `address` (the router's address on the servers segment). Returns its root (PEM). */
   async startAcme(router: string, address: string): Promise<{ apiCa: string; root: () => string }> {
-    const api = selfSigned(this.work, "pebble-api", address);
+    // One certificate for both of pebble's listeners: the API on `address`, management on loopback.
+    const api = selfSigned(this.work, "pebble-api", address, ["127.0.0.1"]);
     const config = join(this.work, "pebble.json");
     writeFileSync(
       config,
