@@ -70,7 +70,17 @@ function runPlan(stack: string, config: string, networkConfig: string): Measurem
   const start = process.hrtime.bigint();
   const r = spawnSync(
     NODE,
-    [RUN, "tools/plan.ts", "--stack", stack, "--config", config, "--network-config", networkConfig, "--json"],
+    [
+      RUN,
+      "tools/plan.ts",
+      "--stack",
+      stack,
+      "--config",
+      config,
+      // The plan refuses --network-config for the network stack (it names the storage stack's input).
+      ...(stack === "storage" ? ["--network-config", networkConfig] : []),
+      "--json",
+    ],
     {
       cwd: ROOT,
       encoding: "utf8",
