@@ -29,6 +29,7 @@ import {
   type StackFile,
   type StorageModel,
 } from "../../model";
+import { shellQuote } from "../../analysis/text/shell";
 import { readStackFile } from "../../model";
 import { composeStack } from "../../model/services";
 import type { Op } from "./engine";
@@ -411,15 +412,7 @@ export class Rehearsal {
     const t0 = Date.now();
     for (const node of ["network", "storage"] as const)
       for (const svc of this.services(node)) {
-        const host = this.hosts[node];
-        const { id, kind } = buildImage(svc, (tar, changes, tag) =>
-          host
-            .run(
-              `docker import ${changes.map((c) => `-c '${c.replace(/'/g, "'\\''")}'`).join(" ")} - '${tag}'`,
-              { input: tar, timeoutMs: 180_000 },
-            )
-            .trim(),
-        );
+        const { id, kind } = buildImage(svc, this.importer(node));
         this.images[svc.name] = { id, kind, node };
       }
     for (const node of ["network", "storage"] as const)
@@ -497,15 +490,19 @@ export class Rehearsal {
         },
       ],
     }).services[0]!;
+    return buildImage(svc, this.importer(node)).id;
+  }
+
+  /** Feeds an image's rootfs tar to `docker import` on the node's host; returns the image ID. */
+  private importer(node: NodeName): (tar: Buffer, changes: string[], tag: string) => string {
     const host = this.hosts[node];
-    return buildImage(svc, (tar, changes, tag) =>
+    return (tar, changes, tag) =>
       host
-        .run(`docker import ${changes.map((c) => `-c '${c.replace(/'/g, "'\\''")}'`).join(" ")} - '${tag}'`, {
+        .run(`docker import ${changes.map((c) => `-c ${shellQuote(c)}`).join(" ")} - ${shellQuote(tag)}`, {
           input: tar,
           timeoutMs: 180_000,
         })
-        .trim(),
-    ).id;
+        .trim();
   }
 
   /** The resolved compose services of a node's stacks, as the current test stack file declares them. */
