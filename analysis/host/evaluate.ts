@@ -29,7 +29,7 @@ export interface HostVerdict {
   rule: string | null;
 }
 
-const cidrSet = (cidrs: string[]): IpSet =>
+export const cidrSet = (cidrs: readonly string[]): IpSet =>
   IpSet.of(
     cidrs.map((c) => {
       const r = parseCidr(c) as Ipv4Range;
@@ -37,7 +37,8 @@ const cidrSet = (cidrs: string[]): IpSet =>
     }),
   );
 
-interface Matcher {
+/** One host rule with its address sets built. */
+export interface HostMatcher {
   rule: HostRule;
   sources: IpSet;
   destinations: IpSet;
@@ -45,7 +46,8 @@ interface Matcher {
 }
 
 export class HostEvaluator {
-  private readonly matchers: Matcher[];
+  /** The rules in order, as sets. */
+  readonly matchers: readonly HostMatcher[];
   private readonly own: IpSet;
   private readonly privateNets: IpSet;
 
@@ -70,6 +72,15 @@ export class HostEvaluator {
   }
 
   evaluate(p: HostPacket): HostVerdict {
+    return this.evaluateAmong(this.matchers, p);
+  }
+
+  /**
+   * Decides a packet with only some of the rules, in their order. The analysis narrows the rules to
+   * those whose source and destination conditions hold for a whole class of packets; the caller
+   * vouches that no rule left out could match `p`.
+   */
+  evaluateAmong(matchers: readonly HostMatcher[], p: HostPacket): HostVerdict {
     if (p.via === "container" && this.own.has(p.dst) && p.protocol !== "icmp") {
       const hit = this.firewall.containerPorts.some((c) => c.protocol === p.protocol && c.port === p.port);
       if (hit) return { action: "accept", rule: "containers" };
@@ -77,7 +88,7 @@ export class HostEvaluator {
     // The published chain: only connections Docker translated to one of the node's addresses reach it.
     if (p.via === "published" && (!this.own.has(p.dst) || p.protocol === "icmp"))
       return { action: "drop", rule: null };
-    for (const m of this.matchers) {
+    for (const m of matchers) {
       // ICMP is never published (nft.ts writes no published form of an icmp rule).
       if (p.via === "published" && m.rule.protocol === "icmp") continue;
       if (!protocolMatches(m.rule.protocol, p.protocol)) continue;

@@ -8,10 +8,12 @@ import { contains, intToIp, parseCidr, parseIpv4, type Ipv4Range } from "../../m
 import type { InterfaceRef } from "../firewall/types";
 import { portsMatch, protocolMatches } from "../reachability/evaluate";
 import type { PacketProtocol } from "../reachability/packet";
-import { HostEvaluator, type HostPacket } from "./evaluate";
+import type { IpSet } from "../reachability/ip-set";
+import { cidrSet, HostEvaluator, type HostPacket } from "./evaluate";
 import type { HostFirewall } from "./firewall";
 import type { HostIntents, HostTopology } from "./intents";
 import type { ProgramPath } from "./nodes";
+import { partitionBySets } from "./source-classes";
 
 /** A representative source: every declared host, one other address per segment, the tunnel, the internet. */
 export interface HostProbe {
@@ -33,12 +35,14 @@ const rangeOf = (cidr: string): Ipv4Range => parseCidr(cidr) as Ipv4Range;
 
 export function hostProbes(t: HostTopology): HostProbe[] {
   const probes: HostProbe[] = [];
+  const hostsOn = new Map<string, HostTopology["hosts"]>();
+  for (const h of t.hosts) hostsOn.set(h.segment, [...(hostsOn.get(h.segment) ?? []), h]);
   for (const s of t.segments) {
     const r = rangeOf(s.cidr);
     // The gateway's own address on the segment is its first usable one (model/resolve-network.ts).
     const used = new Set([r.first + 1]);
     const iface: InterfaceRef = { kind: "segment", segment: s.name };
-    for (const h of t.hosts.filter((x) => x.segment === s.name)) {
+    for (const h of hostsOn.get(s.name) ?? []) {
       const ip = parseIpv4(h.address)!;
       if (used.has(ip)) continue;
       used.add(ip);
@@ -98,52 +102,34 @@ export function intentGateway(intents: HostIntents): Gateway {
     admits(probe.address, dst, protocol, port, probe.iface.kind === "wan" ? "internet" : "nets");
 }
 
-/** The intents (not the compiled rules) as a predicate on one connection. */
+/**
+ * The intents (not the compiled rules) as a predicate on one connection. Only the intents whose
+ * destinations hold the connection's can name it; they are picked out once per destination.
+ */
 function intentMatcher(intents: HostIntents) {
-  const privateNets = intents.privateNets.map(rangeOf);
+  const privateNets = cidrSet(intents.privateNets);
   const compiled = intents.intents.map((i) => ({
-    from: i.from.kind === "nets" ? i.from.cidrs.map(rangeOf) : null,
-    to: i.to.map(rangeOf),
+    from: i.from.kind === "nets" ? cidrSet(i.from.cidrs) : null,
+    to: cidrSet(i.to),
     protocol: i.traffic.protocol,
     ports: i.traffic.ports.length > 0 ? i.traffic.ports : null,
   }));
+  const byDestination = new Map<number, typeof compiled>();
   return (
     src: number,
     dst: number,
     protocol: PacketProtocol,
     port: number | null,
-    side: "nets" | "internet" | "both" = "both",
-  ): boolean =>
-    compiled.some((i) => {
+    side: "nets" | "internet",
+  ): boolean => {
+    let to = byDestination.get(dst);
+    if (!to) byDestination.set(dst, (to = compiled.filter((i) => i.to.has(dst))));
+    return to.some((i) => {
       if (i.from === null) {
-        if (side === "nets" || privateNets.some((r) => contains(r, src))) return false;
-      } else if (side === "internet" || !i.from.some((r) => contains(r, src))) return false;
-      return (
-        i.to.some((r) => contains(r, dst)) &&
-        protocolMatches(i.protocol, protocol) &&
-        portsMatch(i.ports, port)
-      );
+        if (side === "nets" || privateNets.has(src)) return false;
+      } else if (side === "internet" || !i.from.has(src)) return false;
+      return protocolMatches(i.protocol, protocol) && portsMatch(i.ports, port);
     });
-}
-
-/**
- * What the host should admit, straight from the intents and the management path (not from the compiled
- * rules): the reference the compiled rules are held to.
- */
-export function hostIntended(
-  fw: Pick<HostFirewall, "addresses" | "management">,
-  intents: HostIntents,
-): (src: number, dst: number, protocol: PacketProtocol, port: number | null) => boolean {
-  const own = new Set(fw.addresses.map((a) => parseIpv4(a)!));
-  const management = intents.managementSources.map(rangeOf);
-  const admits = intentMatcher(intents);
-  return (src, dst, protocol, port) => {
-    if (!own.has(dst)) return false;
-    if (management.some((r) => contains(r, src))) {
-      if (protocol === "icmp") return true;
-      if (fw.management.some((m) => m.protocol === protocol && m.port === port)) return true;
-    }
-    return admits(src, dst, protocol, port);
   };
 }
 
@@ -191,8 +177,6 @@ export interface HostReachability {
   evaluations: number;
 }
 
-const PROTOCOLS: ("tcp" | "udp")[] = ["tcp", "udp"];
-
 /** One port per stretch of ports no rule, intent or node port tells apart. */
 function portAtoms(fw: HostFirewall, intents: HostIntents): number[] {
   const bounds = new Set<number>([1]);
@@ -207,18 +191,6 @@ function portAtoms(fw: HostFirewall, intents: HostIntents): number[] {
   return [...bounds].sort((a, b) => a - b);
 }
 
-const summarise = (probes: HostProbe[], passing: Set<HostProbe>): string[] => {
-  const rows = new Map<string, HostProbe[]>();
-  for (const p of probes) rows.set(p.row, [...(rows.get(p.row) ?? []), p]);
-  const out: string[] = [];
-  for (const [row, list] of rows) {
-    const ok = list.filter((p) => passing.has(p));
-    if (ok.length === 0) continue;
-    out.push(ok.length === list.length ? row : `${row} (${ok.map((p) => p.label).join(", ")})`);
-  }
-  return out;
-};
-
 export interface HostAnalysisInput {
   firewall: HostFirewall;
   intents: HostIntents;
@@ -229,40 +201,171 @@ export interface HostAnalysisInput {
   networkNode?: HostFirewall;
 }
 
+/** Per protocol, the paths a connection can take to the node (ICMP is never published). */
+const VIAS = {
+  tcp: ["host", "published"],
+  udp: ["host", "published"],
+  icmp: ["host"],
+} as const satisfies Record<PacketProtocol, readonly HostPacket["via"][]>;
+const ALL_PROTOCOLS = ["tcp", "udp", "icmp"] as const;
+
+/** What one source class gets for one protocol and path, per port atom of its own rules and intents. */
+interface ClassVerdicts {
+  /** Atom starts, ascending, the first 1 (ICMP: one atom, `null`, for "no port"). */
+  starts: (number | null)[];
+  /** The rule that admits each atom (null: dropped). */
+  rules: (string | null)[];
+  /** Whether an intent or the management path names each atom. */
+  wanted: boolean[];
+}
+
+/** Starts of the stretches of ports no range in `ranges` tells apart. */
+function atomStarts(ranges: readonly { from: number; to: number }[]): number[] {
+  const bounds = new Set<number>([1]);
+  for (const r of ranges) {
+    bounds.add(r.from);
+    if (r.to < 65535) bounds.add(r.to + 1);
+  }
+  return [...bounds].sort((a, b) => a - b);
+}
+
+/** Last index i with sorted[i] <= x (sorted[0] <= x). */
+function floorIndex(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (sorted[mid]! <= x) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** One set per distinct content: rules and intents often name the same networks. */
+function distinctSets(sets: readonly IpSet[]): IpSet[] {
+  const seen = new Map<string, IpSet>();
+  for (const s of sets) seen.set(`${s.starts.join(",")}/${s.ends.join(",")}`, s);
+  return [...seen.values()];
+}
+
+/**
+ * Who reaches what on one node. Packets are decided per equivalence class, never one by one: for each of
+ * the node's addresses only the rules and intents whose destinations hold it can decide anything, and
+ * of those only the source sets tell sources apart. Sources that lie in exactly the same of these sets
+ * (and alike in the management ranges and the private nets) form one class; within a class, only the
+ * port ranges of the rules and intents that hold for it tell ports apart. One connection per class,
+ * protocol, path and port atom of that class decides every source and port it stands for. The
+ * per-packet form this replaced is the test oracle (tests/host/oracle/per-packet.ts).
+ */
 export function analyzeHost(input: HostAnalysisInput): HostReachability {
   const { firewall: fw, intents, topology, gateway } = input;
   const host = new HostEvaluator(fw);
-  const intended = hostIntended(fw, intents);
   const probes = hostProbes(topology);
+  const sources = probes.map((p) => p.address);
   const segments = topology.segments.map((s) => ({ name: s.name, range: rangeOf(s.cidr) }));
   const segmentOf = (ip: number) => segments.find((s) => contains(s.range, ip))?.name ?? null;
-  const local = (p: HostProbe, dst: number) => p.segment !== null && p.segment === segmentOf(dst);
+  const atoms = portAtoms(fw, intents);
+  const management = cidrSet(intents.managementSources);
+  const internet = cidrSet(intents.privateNets).complement();
+  const namedIntents = intents.intents.map((i) => ({
+    from: i.from.kind === "nets" ? cidrSet(i.from.cidrs) : internet,
+    to: cidrSet(i.to),
+    protocol: i.traffic.protocol,
+    ports: i.traffic.ports,
+  }));
   let evaluations = 0;
 
-  const unintended: HostDifference[] = [];
-  const denied: HostDifference[] = [];
-  const atoms = portAtoms(fw, intents);
-  for (const address of fw.addresses) {
+  /** Classes and their verdicts per address of the node, in the order of fw.addresses. */
+  const perAddress = fw.addresses.map((address) => {
     const dst = parseIpv4(address)!;
-    for (const probe of probes)
-      for (const protocol of [...PROTOCOLS, "icmp" as const]) {
-        const ports = protocol === "icmp" ? [null] : atoms;
-        for (const port of ports)
-          for (const via of protocol === "icmp" ? (["host"] as const) : (["host", "published"] as const)) {
+    const rulesTo = host.matchers.filter((m) => m.destinations.has(dst));
+    const intentsTo = namedIntents.filter((i) => i.to.has(dst));
+    const classes = partitionBySets(
+      sources,
+      distinctSets([management, ...rulesTo.map((m) => m.sources), ...intentsTo.map((i) => i.from)]),
+    );
+    const verdicts = classes.members.map((members) => {
+      const src = sources[members[0]!]!;
+      const rules = rulesTo.filter((m) => m.sources.has(src));
+      const named = intentsTo.filter((i) => i.from.has(src));
+      const managed = management.has(src);
+      const byKey = new Map<string, ClassVerdicts>();
+      for (const protocol of ALL_PROTOCOLS) {
+        const r = rules.filter((m) => protocolMatches(m.rule.protocol, protocol));
+        const n = named.filter((i) => protocolMatches(i.protocol, protocol));
+        const managementPorts = managed
+          ? fw.management.filter((m) => m.protocol === protocol).map((m) => m.port)
+          : [];
+        const starts: (number | null)[] =
+          protocol === "icmp"
+            ? [null]
+            : atomStarts([
+                ...r.flatMap((m) => m.rule.ports),
+                ...n.flatMap((i) => i.ports),
+                ...managementPorts.map((p) => ({ from: p, to: p })),
+              ]);
+        const wanted = starts.map(
+          (port) =>
+            (managed && (protocol === "icmp" || managementPorts.includes(port!))) ||
+            n.some((i) => portsMatch(i.ports.length > 0 ? i.ports : null, port)),
+        );
+        for (const via of VIAS[protocol]) {
+          const decided = starts.map((port) => {
             evaluations++;
-            const v = host.evaluate({ src: probe.address, dst, protocol, port, via });
-            const want = intended(probe.address, dst, protocol, port);
-            if ((v.action === "accept") === want) continue;
-            const d: HostDifference = {
-              source: `${probe.row}/${probe.label} (${intToIp(probe.address)})`,
-              destination: `${fw.host} ${address}${via === "published" ? " (published)" : ""}`,
-              traffic: protocol === "icmp" ? "icmp" : `${protocol} ${port}${atomEnd(atoms, port!)}`,
-              rule: v.rule,
-            };
-            (v.action === "accept" ? unintended : denied).push(d);
-          }
+            return host.evaluateAmong(r, { src, dst, protocol, port, via }).rule;
+          });
+          byKey.set(`${protocol}/${via}`, { starts, rules: decided, wanted });
+        }
       }
-  }
+      return byKey;
+    });
+    return { address, dst, classes, verdicts, segment: segmentOf(dst) };
+  });
+
+  // Where a class's verdict and the intents disagree: every source of the class, on every (global) port
+  // atom inside the class's atom, in the order a per-packet scan meets them.
+  const found: { key: number[]; unintended: boolean; d: HostDifference }[] = [];
+  perAddress.forEach(({ address, classes, verdicts }, ai) => {
+    verdicts.forEach((byKey, c) => {
+      ALL_PROTOCOLS.forEach((protocol, pi) =>
+        VIAS[protocol].forEach((via, vi) => {
+          const v = byKey.get(`${protocol}/${via}`)!;
+          v.starts.forEach((start, k) => {
+            const rule = v.rules[k]!;
+            if ((rule !== null) === v.wanted[k]) return;
+            const next = v.starts[k + 1];
+            const inside =
+              start === null
+                ? [{ gi: 0, port: null }]
+                : atoms
+                    .map((port, gi) => ({ gi, port: port as number | null }))
+                    .filter(({ port }) => port! >= start && (next == null || port! < next));
+            for (const member of classes.members[c]!) {
+              const probe = probes[member]!;
+              for (const { gi, port } of inside)
+                found.push({
+                  key: [ai, member, pi, gi, vi],
+                  unintended: rule !== null,
+                  d: {
+                    source: `${probe.row}/${probe.label} (${intToIp(probe.address)})`,
+                    destination: `${fw.host} ${address}${via === "published" ? " (published)" : ""}`,
+                    traffic: port === null ? "icmp" : `${protocol} ${port}${atomEnd(atoms, port)}`,
+                    rule,
+                  },
+                });
+            }
+          });
+        }),
+      );
+    });
+  });
+  const byScanOrder = (a: number[], b: number[]) => {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+    return 0;
+  };
+  found.sort((a, b) => byScanOrder(a.key, b.key));
+  const unintended = found.filter((f) => f.unintended).map((f) => f.d);
+  const denied = found.filter((f) => !f.unintended).map((f) => f.d);
 
   const lockout: string[] = [];
   for (const m of fw.management)
@@ -282,6 +385,17 @@ export function analyzeHost(input: HostAnalysisInput): HostReachability {
       }
     }
 
+  const rows = new Map<string, HostProbe[]>();
+  for (const p of probes) rows.set(p.row, [...(rows.get(p.row) ?? []), p]);
+  const summarise = (passing: Set<HostProbe>): string[] => {
+    const out: string[] = [];
+    for (const [row, list] of rows) {
+      const ok = list.filter((p) => passing.has(p));
+      if (ok.length === 0) continue;
+      out.push(ok.length === list.length ? row : `${row} (${ok.map((p) => p.label).join(", ")})`);
+    }
+    return out;
+  };
   const reach = (
     address: string,
     protocol: "tcp" | "udp",
@@ -289,14 +403,23 @@ export function analyzeHost(input: HostAnalysisInput): HostReachability {
     via: HostPacket["via"],
   ): { host: string[]; effective: string[] } => {
     const dst = parseIpv4(address)!;
-    const byHost = new Set<HostProbe>();
-    const effective = new Set<HostProbe>();
-    for (const p of probes) {
-      if (host.evaluate({ src: p.address, dst, protocol, port, via }).action !== "accept") continue;
-      byHost.add(p);
-      if (local(p, dst) || gateway(p, dst, protocol, port)) effective.add(p);
-    }
-    return { host: summarise(probes, byHost), effective: summarise(probes, effective) };
+    const at = perAddress.find((a) => a.dst === dst);
+    const admitted: HostProbe[] = [];
+    if (at)
+      at.verdicts.forEach((byKey, c) => {
+        const v = byKey.get(`${protocol}/${via}`)!;
+        if (v.rules[floorIndex(v.starts as number[], port)] === null) return;
+        for (const member of at.classes.members[c]!) admitted.push(probes[member]!);
+      });
+    // An address that is not the node's: only the published path can name one, and it drops it.
+    else
+      for (const p of probes)
+        if (host.evaluate({ src: p.address, dst, protocol, port, via }).action === "accept") admitted.push(p);
+    const segment = at ? at.segment : segmentOf(dst);
+    const effective = admitted.filter(
+      (p) => (p.segment !== null && p.segment === segment) || gateway(p, dst, protocol, port),
+    );
+    return { host: summarise(new Set(admitted)), effective: summarise(new Set(effective)) };
   };
   const ports: PortReach[] = [
     ...fw.published.map((p) => ({
@@ -331,9 +454,9 @@ export function analyzeHost(input: HostAnalysisInput): HostReachability {
     )
     .map((p) => `${p.what} publishes ${p.address} ${p.protocol} ${p.port}`);
 
+  const networkNode = input.networkNode ? new HostEvaluator(input.networkNode) : null;
   const paths: PathCheck[] = input.paths.map((p) => {
-    const target =
-      p.firewall === "self" ? host : input.networkNode ? new HostEvaluator(input.networkNode) : null;
+    const target = p.firewall === "self" ? host : networkNode;
     if (!target) return { ...p, admitted: true, rule: null };
     const v = target.evaluate({
       src: parseIpv4(p.from)!,
