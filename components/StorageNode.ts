@@ -54,7 +54,7 @@ export class StorageNode extends pulumi.ComponentResource {
       "proxmox",
       {
         config: c,
-        network: model.network,
+        network: { segments: model.network.segments },
         secrets,
         vault: { bucketArn: this.vault.bucketArn, kmsKeyArn: this.vault.kmsKeyArn },
       },
