@@ -8,6 +8,8 @@ import type { SecretResolver, SshConnection } from "./context";
 import { Datasets } from "./storage/Datasets";
 import { DockerHost } from "./storage/DockerHost";
 import { Monitoring } from "./storage/Monitoring";
+import { DASHBOARDS } from "./storage/dashboards";
+import { storageMonitoring } from "../analysis/monitoring/storage-node";
 import { ProxmoxHost } from "./storage/ProxmoxHost";
 import { MetricsExporter } from "./pbs/MetricsExporter";
 import { storageNodeBaseline } from "../analysis/host/baseline";
@@ -52,7 +54,7 @@ export class StorageNode extends pulumi.ComponentResource {
       "proxmox",
       {
         config: c,
-        network: model.network,
+        network: { segments: model.network.segments },
         secrets,
         vault: { bucketArn: this.vault.bucketArn, kmsKeyArn: this.vault.kmsKeyArn },
       },
@@ -82,7 +84,7 @@ export class StorageNode extends pulumi.ComponentResource {
     );
     const monitoring = new Monitoring(
       "monitoring",
-      { model, connection, secrets },
+      { monitoring: storageMonitoring(model, DASHBOARDS), connection, secrets },
       { parent: this, dependsOn: [this.docker] },
     );
     this.stacks = c.stacks.map((stack) => {

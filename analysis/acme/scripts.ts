@@ -5,9 +5,9 @@ import { ACME_UNIT, type AcmeSpec } from "./spec";
 
 /**
  * The files of the renewal job on the network node: renew.sh (what the systemd service runs, and what
- * an operator runs to force a renewal), the systemd service and timer, lego's environment file, and the
- * installer the deploy runs over SSH. Pure renderers; tests run the very same scripts against Debian's
- * pebble and lego and a real HAProxy.
+ * an operator runs to force a renewal), the systemd service and timer, and lego's environment file; the
+ * root helper installs them (components/network/Certificates.ts acmeJobFiles). Pure renderers; tests run
+ * the very same scripts against Debian's pebble and lego and a real HAProxy.
  *
  * Certificates reach HAProxy without a restart through its runtime API (haproxy/haproxy doc/management.txt
  * and src/ssl_ckch.c at v2.6.0 and v3.0.0, same behaviour in both):
@@ -244,98 +244,4 @@ export function renderUnits(spec: AcmeSpec): Units {
     "",
   ].join("\n");
   return { service, timer };
-}
-
-/** A heredoc that writes `content` to `path` atomically with `mode`; refuses content holding its marker. */
-function writeFile(path: string, content: string, mode: string, marker: string): string[] {
-  if (content.includes(marker)) throw new Error(`${path}: content must not contain the heredoc marker`);
-  return [
-    `tmp=$(mktemp ${q(`${path}.XXXXXX`)})`,
-    `cat > "$tmp" <<'${marker}'`,
-    content.endsWith("\n") ? content.slice(0, -1) : content,
-    marker,
-    `chmod ${mode} "$tmp"`,
-    `mv -f "$tmp" ${q(path)}`,
-  ];
-}
-
-export interface InstallOptions {
-  /** Skip apt-get and systemctl (tests install into temp directories). */
-  withoutSystem?: boolean;
-}
-
-/**
- * Runs on the network node as root over SSH (the deploy's remote command). Reads lego.env from stdin,
- * so the DNS credentials never appear in a command line or in this script. Prints only status lines.
- * On the first install (no certificate yet) it runs the renewal once and fails the deploy if the CA
- * issued nothing: HAProxy cannot start without its certificate.
- */
-export function renderInstallScript(spec: AcmeSpec, opts: InstallOptions = {}): string {
-  const p = spec.paths;
-  const units = renderUnits(spec);
-  const system = !opts.withoutSystem;
-  return [
-    ...scriptHeader("installs the ACME renewal job (lego.env arrives on stdin)."),
-    "set -eu",
-    "umask 077",
-    ...(system
-      ? [
-          "# Debian packages: lego (the ACME client), socat (HAProxy's runtime API), openssl.",
-          "missing=''",
-          'command -v lego >/dev/null 2>&1 || missing="$missing lego"',
-          'command -v socat >/dev/null 2>&1 || missing="$missing socat"',
-          'command -v openssl >/dev/null 2>&1 || missing="$missing openssl"',
-          'if [ -n "$missing" ]; then',
-          "  export DEBIAN_FRONTEND=noninteractive",
-          "  apt-get update -qq >/dev/null",
-          "  # shellcheck disable=SC2086 # one word per package",
-          "  apt-get install -y -qq --no-install-recommends $missing >/dev/null",
-          '  echo "installed:$missing"',
-          "fi",
-          `systemd-analyze calendar ${q(spec.schedule)} >/dev/null || { echo ${q(`invalid OnCalendar: ${spec.schedule}`)} >&2; exit 1; }`,
-        ]
-      : []),
-    `mkdir -p ${q(p.configDir)} ${q(p.stateDir)}`,
-    `chmod 0700 ${q(p.configDir)} ${q(p.stateDir)}`,
-    `mkdir -p ${q(p.runtimeDir)} "$(dirname ${q(p.certificate)})"`,
-    `chown ${spec.runtimeOwner.uid}:${spec.runtimeOwner.gid} ${q(p.runtimeDir)}`,
-    `chmod 0700 ${q(p.runtimeDir)}`,
-    `chgrp ${spec.certGroup} "$(dirname ${q(p.certificate)})"`,
-    `chmod 0750 "$(dirname ${q(p.certificate)})"`,
-    "# lego.env from stdin (secret): never echoed, never in argv.",
-    `tmp=$(mktemp ${q(`${p.configDir}/lego.env.XXXXXX`)})`,
-    'cat > "$tmp"',
-    'chmod 0600 "$tmp"',
-    `mv -f "$tmp" ${q(`${p.configDir}/lego.env`)}`,
-    ...writeFile(`${p.configDir}/renew.sh`, renderRenewScript(spec), "0700", "HOMELAB_ACME_RENEW_EOF"),
-    ...(system
-      ? [
-          ...writeFile(`${p.unitDir}/${ACME_UNIT}.service`, units.service, "0644", "HOMELAB_ACME_UNIT_EOF"),
-          ...writeFile(`${p.unitDir}/${ACME_UNIT}.timer`, units.timer, "0644", "HOMELAB_ACME_UNIT_EOF"),
-          "systemctl daemon-reload",
-          `systemctl enable --now ${ACME_UNIT}.timer >/dev/null 2>&1`,
-          `if [ ! -s ${q(p.certificate)} ]; then`,
-          "  echo 'no certificate yet: issuing the first one'",
-          `  systemctl start ${ACME_UNIT}.service || { echo ${q(`first issuance failed: journalctl -u ${ACME_UNIT}.service`)} >&2; exit 1; }`,
-          "fi",
-        ]
-      : []),
-    `echo "installed ${ACME_UNIT} (schedule ${spec.schedule.replace(/"/g, "")})"`,
-    "",
-  ].join("\n");
-}
-
-/** Stops the timer and removes the job and its credentials; the issued certificate stays for HAProxy. */
-export function renderUninstallScript(spec: AcmeSpec): string {
-  const p = spec.paths;
-  return [
-    ...scriptHeader("removes the ACME renewal job."),
-    "set -eu",
-    `systemctl disable --now ${ACME_UNIT}.timer >/dev/null 2>&1 || true`,
-    `rm -f ${q(`${p.unitDir}/${ACME_UNIT}.service`)} ${q(`${p.unitDir}/${ACME_UNIT}.timer`)}`,
-    "systemctl daemon-reload",
-    `rm -f ${q(`${p.configDir}/lego.env`)} ${q(`${p.configDir}/renew.sh`)}`,
-    `echo "removed ${ACME_UNIT}"`,
-    "",
-  ].join("\n");
 }

@@ -11,7 +11,7 @@ import {
   METRIC_RULESETS,
   METRIC_RUNNING,
 } from "./metrics";
-import { IDS_UNIT, type IdsJobSpec } from "./spec";
+import type { IdsJobSpec } from "./spec";
 
 /**
  * The alert job on the network node: a systemd timer runs poll.sh, which reads the gateway's API with
@@ -221,86 +221,4 @@ export function renderUnits(spec: IdsJobSpec): Units {
     "",
   ].join("\n");
   return { service, timer };
-}
-
-function writeFile(path: string, content: string, mode: string, marker: string): string[] {
-  if (content.includes(marker)) throw new Error(`${path}: content must not contain the heredoc marker`);
-  return [
-    `tmp=$(mktemp ${q(`${path}.XXXXXX`)})`,
-    `cat > "$tmp" <<'${marker}'`,
-    content.endsWith("\n") ? content.slice(0, -1) : content,
-    marker,
-    `chmod ${mode} "$tmp"`,
-    `mv -f "$tmp" ${q(path)}`,
-  ];
-}
-
-export interface InstallOptions {
-  /** Skip apt-get and systemctl (tests install into temp directories). */
-  withoutSystem?: boolean;
-}
-
-/** Installs the job; curl.conf (the API key) arrives on stdin, never in argv or in the script. */
-export function renderInstallScript(spec: IdsJobSpec, opts: InstallOptions = {}): string {
-  const p = spec.paths;
-  const units = renderUnits(spec);
-  const system = !opts.withoutSystem;
-  return [
-    ...header("installs the IDS alert job (curl.conf arrives on stdin)."),
-    "set -eu",
-    "umask 077",
-    ...(system
-      ? [
-          "# Debian packages: curl (the API), jq (its JSON).",
-          "missing=''",
-          'command -v curl >/dev/null 2>&1 || missing="$missing curl"',
-          'command -v jq >/dev/null 2>&1 || missing="$missing jq"',
-          'if [ -n "$missing" ]; then',
-          "  export DEBIAN_FRONTEND=noninteractive",
-          "  apt-get update -qq >/dev/null",
-          "  # shellcheck disable=SC2086 # one word per package",
-          "  apt-get install -y -qq --no-install-recommends $missing >/dev/null",
-          '  echo "installed:$missing"',
-          "fi",
-        ]
-      : []),
-    `mkdir -p ${q(p.configDir)} ${q(p.stateDir)} "$(dirname ${q(p.metricsFile)})"`,
-    `chmod 0700 ${q(p.configDir)} ${q(p.stateDir)}`,
-    "# curl.conf from stdin (secret): never echoed, never in argv.",
-    `tmp=$(mktemp ${q(`${p.configDir}/curl.conf.XXXXXX`)})`,
-    'cat > "$tmp"',
-    'chmod 0600 "$tmp"',
-    `mv -f "$tmp" ${q(`${p.configDir}/curl.conf`)}`,
-    ...(spec.caCertificate !== undefined
-      ? writeFile(caFileOf(spec), spec.caCertificate, "0644", "HOMELAB_IDS_CA_EOF")
-      : [`rm -f ${q(caFileOf(spec))}`]),
-    ...writeFile(`${p.configDir}/poll.sh`, renderPollScript(spec), "0700", "HOMELAB_IDS_POLL_EOF"),
-    ...(system
-      ? [
-          ...writeFile(`${p.unitDir}/${IDS_UNIT}.service`, units.service, "0644", "HOMELAB_IDS_UNIT_EOF"),
-          ...writeFile(`${p.unitDir}/${IDS_UNIT}.timer`, units.timer, "0644", "HOMELAB_IDS_UNIT_EOF"),
-          "systemctl daemon-reload",
-          `systemctl enable --now ${IDS_UNIT}.timer >/dev/null 2>&1`,
-          "# A first run now: a wrong key, a missing privilege or a blocked path shows in this deploy.",
-          `systemctl start ${IDS_UNIT}.service || { echo ${q(`the first run failed: journalctl -u ${IDS_UNIT}.service`)} >&2; exit 1; }`,
-        ]
-      : []),
-    `echo "installed ${IDS_UNIT} (schedule ${spec.schedule})"`,
-    "",
-  ].join("\n");
-}
-
-/** Stops the timer and removes the job, its key and its metrics (stale metrics would keep alerting). */
-export function renderUninstallScript(spec: IdsJobSpec): string {
-  const p = spec.paths;
-  return [
-    ...header("removes the IDS alert job."),
-    "set -eu",
-    `systemctl disable --now ${IDS_UNIT}.timer >/dev/null 2>&1 || true`,
-    `rm -f ${q(`${p.unitDir}/${IDS_UNIT}.service`)} ${q(`${p.unitDir}/${IDS_UNIT}.timer`)}`,
-    "systemctl daemon-reload",
-    `rm -f ${q(`${p.configDir}/curl.conf`)} ${q(`${p.configDir}/poll.sh`)} ${q(caFileOf(spec))} ${q(p.metricsFile)}`,
-    `echo "removed ${IDS_UNIT}"`,
-    "",
-  ].join("\n");
 }

@@ -39,7 +39,11 @@ export interface VmNetwork {
  * Finds the network-stack segment that contains a VM's address: prefix length, gateway and VLAN come
  * from the network stack's contract, so the VM can never be configured for a subnet that does not exist.
  */
-export function vmNetwork(address: string, contract: NetworkContract, path: PropertyKey[]): VmNetwork {
+export function vmNetwork(
+  address: string,
+  contract: Pick<NetworkContract, "segments">,
+  path: PropertyKey[],
+): VmNetwork {
   const ip = parseIpv4(address);
   const segment = contract.segments.find((s) => {
     const range = parseCidr(s.cidr);

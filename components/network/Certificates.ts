@@ -67,19 +67,14 @@ export class Certificates extends pulumi.ComponentResource {
     // The job's files with lego.env (the credentials) in one bundle on stdin, a secret input; the
     // command line is plain and reviewable, and carries no secret.
     const bundle = pulumi.secret(
-      pulumi.all(credentials.map(([, ref]) => secrets(ref))).apply((values) =>
-        jobBundle([
-          ...acmeJobFiles(spec),
-          {
-            path: `${spec.paths.configDir}/lego.env`,
-            mode: "0600",
-            content: renderEnvFile({
-              ...spec.env,
-              ...Object.fromEntries(credentials.map(([k], i) => [k, values[i]!])),
-            }),
-          },
-        ]),
-      ),
+      pulumi
+        .all(credentials.map(([, ref]) => secrets(ref)))
+        .apply((values) =>
+          jobBundle([
+            ...acmeJobFiles(spec),
+            legoEnvFile(spec, Object.fromEntries(credentials.map(([k], i) => [k, values[i]!]))),
+          ]),
+        ),
     );
     // System configuration (units, packages) through the root helper's `acme` job; the runtime API's
     // directory and the certificate's directory inside HAProxy's dataset are made by HAProxy's own uid. The first run issues the first
@@ -120,4 +115,13 @@ export function acmeJobFiles(spec: AcmeSpec): JobFile[] {
     { path: `${spec.paths.unitDir}/${ACME_UNIT}.service`, mode: "0644", content: units.service },
     { path: `${spec.paths.unitDir}/${ACME_UNIT}.timer`, mode: "0644", content: units.timer },
   ];
+}
+
+/** lego.env: the provider's settings and credentials (sourced by renew.sh), root-only. */
+export function legoEnvFile(spec: AcmeSpec, credentials: Record<string, string>): JobFile {
+  return {
+    path: `${spec.paths.configDir}/lego.env`,
+    mode: "0600",
+    content: renderEnvFile({ ...spec.env, ...credentials }),
+  };
 }

@@ -89,20 +89,7 @@ export class IntrusionDetection extends pulumi.ComponentResource {
     const bundle = pulumi.secret(
       pulumi
         .all([args.secrets(ids.alerts!.apiKey), args.secrets(ids.alerts!.apiSecret)])
-        .apply(([key, secret]) =>
-          jobBundle([
-            ...idsJobFiles(spec),
-            {
-              path: `${spec.paths.configDir}/curl.conf`,
-              mode: "0600",
-              content: renderCurlConfig(
-                key,
-                secret,
-                spec.caCertificate !== undefined ? caFileOf(spec) : undefined,
-              ),
-            },
-          ]),
-        ),
+        .apply(([key, secret]) => jobBundle([...idsJobFiles(spec), curlConfFile(spec, key, secret)])),
     );
     // Through the root helper's `ids-alerts` job. A first run now: a wrong key, a missing privilege or a
     // blocked path shows in this deploy.
@@ -139,4 +126,17 @@ export function idsJobFiles(spec: IdsJobSpec): JobFile[] {
     { path: `${spec.paths.unitDir}/${IDS_UNIT}.service`, mode: "0644", content: units.service },
     { path: `${spec.paths.unitDir}/${IDS_UNIT}.timer`, mode: "0644", content: units.timer },
   ];
+}
+
+/** curl.conf: the API key and secret (and the gateway's CA when configured) for poll.sh, root-only. */
+export function curlConfFile(spec: IdsJobSpec, apiKey: string, apiSecret: string): JobFile {
+  return {
+    path: `${spec.paths.configDir}/curl.conf`,
+    mode: "0600",
+    content: renderCurlConfig(
+      apiKey,
+      apiSecret,
+      spec.caCertificate !== undefined ? caFileOf(spec) : undefined,
+    ),
+  };
 }

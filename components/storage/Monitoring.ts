@@ -1,32 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
-import { monitoringFiles, withConfigDigests, type MonitoringFiles } from "../../analysis/monitoring/files";
-import type { HostMonitoringInput } from "../../analysis/monitoring/host";
-import { monitoringFacts } from "../../analysis/monitoring/prometheus";
-import type { ComposeStackConfig, StorageModel } from "../../model";
-import { DEFAULT_SCHEDULES } from "../../model/monitoring";
+import { withConfigDigests } from "../../analysis/monitoring/files";
+import type { StorageMonitoring } from "../../analysis/monitoring/storage-node";
+import type { ComposeStackConfig } from "../../model";
 import type { SecretResolver, SshConnection } from "../context";
-import { DASHBOARDS } from "./dashboards";
 import { HostMonitoring } from "./HostMonitoring";
 import { FACT_TYPES } from "../../model/facts";
 
 export interface MonitoringArgs {
-  model: StorageModel;
+  /** The facts, stack files and host monitoring (analysis/monitoring/storage-node storageMonitoring). */
+  monitoring: StorageMonitoring;
   connection: SshConnection;
   secrets: SecretResolver;
-}
-
-/** The storage node's host monitoring: node-exporter on its service address, ZFS/SMART/cert health jobs. */
-export function storageHostMonitoring(model: StorageModel): HostMonitoringInput {
-  const schedules = model.config.monitoring?.schedules ?? DEFAULT_SCHEDULES;
-  return {
-    host: model.config.storageNode.host,
-    listenAddress: model.nodeAddress,
-    pools: [model.config.storageNode.pool],
-    // The Proxmox API certificate (pve-cluster writes it to every node's /etc/pve/local).
-    certificates: ["/etc/pve/local/pve-ssl.pem"],
-    smart: true,
-    schedules,
-  };
 }
 
 /**
@@ -48,10 +32,10 @@ export class Monitoring extends pulumi.ComponentResource {
   readonly host: HostMonitoring;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(FACT_TYPES.monitoring, name, monitoringFacts(args.model), opts);
-    const { model, secrets } = args;
+    const { monitoring, secrets } = args;
+    super(FACT_TYPES.monitoring, name, monitoring.facts, opts);
     this.stackFiles = (stack) => {
-      const m: MonitoringFiles = monitoringFiles(model, stack.name, DASHBOARDS);
+      const m = monitoring.stackFiles[stack.name] ?? { files: {}, secretFiles: [] };
       const secretValues = Object.fromEntries(m.secretFiles.map((f) => [f.hostPath, secrets(f.secret)]));
       return {
         stack: withConfigDigests(stack, m.files),
@@ -63,7 +47,7 @@ export class Monitoring extends pulumi.ComponentResource {
     };
     this.host = new HostMonitoring(
       "storage-node-monitoring",
-      { host: storageHostMonitoring(model), connection: args.connection },
+      { host: monitoring.host, connection: args.connection },
       { parent: this },
     );
     this.registerOutputs({});

@@ -15,7 +15,7 @@ export interface ProxmoxHostArgs {
   /** The Proxmox node, the PBS VM and its jobs. */
   config: PbsSettings;
   /** The network stack's segments: the VM's address must lie in one. */
-  network: NetworkContract;
+  network: Pick<NetworkContract, "segments">;
   secrets: SecretResolver;
   /** The vault of the PBS offsite datastore (homelab:pbs.offsite). */
   vault?: BackupServerArgs["vault"];

@@ -1,26 +1,30 @@
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { legoGlobalArgs } from "../../analysis/acme/lego";
-import { shellQuote } from "../../analysis/text/shell";
-import {
-  renderEnvFile,
-  renderInstallScript,
-  renderRenewScript,
-  renderUninstallScript,
-  renderUnits,
-} from "../../analysis/acme/scripts";
+import { renderEnvFile, renderRenewScript, renderUnits } from "../../analysis/acme/scripts";
 import { acmeSpecFromModel, type AcmeSpec } from "../../analysis/acme/spec";
+import { acmeJobFiles, legoEnvFile } from "../../components/network/Certificates";
+import { jobBundle } from "../../components/hostJob";
 import { ingressSpecFromModel, renderHaproxyConfig } from "../../analysis/ingress";
 import { resolveNetwork } from "../../model";
 import { requireTool } from "../borg/helpers";
 import { allSecretsSet, networkFile, rawOf } from "../fixtures/reference";
 import { tempDir } from "../ingress/support";
+import { layOutBundle } from "../support/bundle";
 import { run } from "../support/proc";
 
 const model = () => resolveNetwork(rawOf(networkFile()), allSecretsSet);
 const reference = (): AcmeSpec => {
   const m = model();
   return acmeSpecFromModel(m, m.config.ingress.tls.acme!);
+};
+/** The reference job with its config, state and unit paths in `dir`. */
+const inDir = (dir: string): AcmeSpec => {
+  const s = reference();
+  return {
+    ...s,
+    paths: { ...s.paths, configDir: join(dir, "etc"), stateDir: join(dir, "state"), unitDir: dir },
+  };
 };
 
 describe("the renewal job of the reference network node", () => {
@@ -74,19 +78,18 @@ describe("the renewal job of the reference network node", () => {
   });
 });
 
-describe("rendered scripts and units (shellcheck, systemd-analyze)", () => {
-  it("shellcheck finds nothing in renew.sh, the installer and the uninstaller", () => {
+describe("the job's files as the root helper lays them out (shellcheck, systemd-analyze)", () => {
+  it("shellcheck finds nothing in the job's scripts (renew.sh)", () => {
     requireTool("shellcheck", "shellcheck");
     const dir = tempDir("acme-shellcheck-");
     try {
-      const s = reference();
-      const files = {
-        "renew.sh": renderRenewScript(s),
-        "install.sh": renderInstallScript(s),
-        "uninstall.sh": renderUninstallScript(s),
-      };
-      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-      const r = run("shellcheck", ["-s", "sh", ...Object.keys(files).map((f) => join(dir, f))]);
+      const s = inDir(dir);
+      layOutBundle(jobBundle(acmeJobFiles(s)));
+      const scripts = acmeJobFiles(s)
+        .filter((f) => f.mode === "0700" || f.mode === "0755")
+        .map((f) => f.path);
+      expect(scripts).toEqual([join(dir, "etc", "renew.sh")]);
+      const r = run("shellcheck", ["-s", "sh", ...scripts]);
       expect(r.stdout + r.stderr).toBe("");
       expect(r.code).toBe(0);
     } finally {
@@ -98,11 +101,10 @@ describe("rendered scripts and units (shellcheck, systemd-analyze)", () => {
     requireTool("systemd-analyze", "systemd");
     const dir = tempDir("acme-units-");
     try {
-      const s = { ...reference(), paths: { ...reference().paths, configDir: dir, unitDir: dir } };
-      writeFileSync(join(dir, "renew.sh"), renderRenewScript(s), { mode: 0o700 });
-      const units = renderUnits(s);
-      writeFileSync(join(dir, "homelab-acme.service"), units.service);
-      writeFileSync(join(dir, "homelab-acme.timer"), units.timer);
+      const s = inDir(dir);
+      layOutBundle(jobBundle(acmeJobFiles(s)));
+      // The service runs renew.sh from the job's files: verify finds it executable where the unit says.
+      expect(statSync(join(dir, "etc", "renew.sh")).mode & 0o777).toBe(0o700);
       const ok = run("systemd-analyze", [
         "verify",
         join(dir, "homelab-acme.service"),
@@ -120,59 +122,36 @@ describe("rendered scripts and units (shellcheck, systemd-analyze)", () => {
   });
 });
 
-describe("the installer (run for real into temp directories, without apt and systemctl)", () => {
+describe("lego.env and renew.sh, laid out as the root helper installs the job's bundle", () => {
   const TOKEN = `tok'en "with" $HOME and \`backticks\`\nand a second line`;
 
-  it("writes lego.env from stdin (0600, exact value when sourced) and renew.sh, and never prints the token", () => {
+  it("lego.env is 0600 and sources to the exact token; renew.sh is 0700; only lego.env holds the token", () => {
     const root = tempDir("acme-install-");
     try {
-      const base = reference();
-      const p = (x: string) => join(root, x);
-      const s: AcmeSpec = {
-        ...base,
-        paths: {
-          ...base.paths,
-          configDir: p("etc/homelab/acme"),
-          stateDir: p("var/lib/homelab/acme"),
-          certificate: p("fast/apps/haproxy/certs/acme.pem"),
-          runtimeDir: p("fast/apps/haproxy/run"),
-          socket: p("fast/apps/haproxy/run/admin.sock"),
-          unitDir: p("etc/systemd/system"),
-        },
-        certGroup: process.getgid!(),
-        runtimeOwner: { uid: process.getuid!(), gid: process.getgid!() },
-      };
-      mkdirSync(p("fast/apps/haproxy"), { recursive: true });
-      const env = renderEnvFile({ CF_DNS_API_TOKEN: TOKEN, CLOUDFLARE_TTL: "120" });
-      // As the deploy runs it (`sudo -n sh -c <script>`, here without sudo): the script is an argument,
-      // lego.env arrives on stdin.
-      const script = renderInstallScript(s, { withoutSystem: true });
-      const r = run("sh", ["-c", `sh -c ${shellQuote(script)}`], { input: env });
-      expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: "" });
-      expect(r.stdout).toBe("installed homelab-acme (schedule *-*-* 03,15:00:00)\n");
-      expect(r.stdout + r.stderr).not.toContain("tok'en");
+      // A provider setting beside the credential (the reference's Cloudflare provider has none).
+      const s: AcmeSpec = { ...inDir(root), env: { CLOUDFLARE_TTL: "120" } };
+      const files = [...acmeJobFiles(s), legoEnvFile(s, { CF_DNS_API_TOKEN: TOKEN })];
+      // The job's directories as homelab-root's job_dirs makes them (acme: config and state 0700).
+      layOutBundle(jobBundle(files), [
+        [0o700, s.paths.configDir],
+        [0o700, s.paths.stateDir],
+      ]);
 
       const envFile = join(s.paths.configDir, "lego.env");
       expect(statSync(envFile).mode & 0o777).toBe(0o600);
-      expect(statSync(s.paths.configDir).mode & 0o777).toBe(0o700);
-      expect(statSync(s.paths.stateDir).mode & 0o777).toBe(0o700);
-      expect(statSync(s.paths.runtimeDir).mode & 0o777).toBe(0o700);
       expect(statSync(join(s.paths.configDir, "renew.sh")).mode & 0o777).toBe(0o700);
       expect(readFileSync(join(s.paths.configDir, "renew.sh"), "utf8")).toBe(renderRenewScript(s));
-      const sourced = run("sh", ["-c", `set -a; . "${envFile}"; printf '%s' "$CF_DNS_API_TOKEN"`]);
-      expect(sourced.stdout).toBe(TOKEN);
-      // The installer's own text holds no secret: it is what a diff of the deploy shows.
-      expect(renderInstallScript(s)).not.toContain("tok'en");
+      // What renew.sh does with it (`set -a; . lego.env`): the token survives quoting byte for byte, and
+      // the provider's settings come along.
+      const value = (k: string) => run("sh", ["-c", `set -a; . "${envFile}"; printf '%s' "$${k}"`]).stdout;
+      expect(value("CF_DNS_API_TOKEN")).toBe(TOKEN);
+      expect(value("CLOUDFLARE_TTL")).toBe("120");
+      // The other files are plain text a diff of the deploy may show.
+      for (const f of acmeJobFiles(s))
+        expect([f.path, f.content.includes("tok'en")]).toEqual([f.path, false]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
-  });
-
-  it("refuses content that would end its heredoc early", () => {
-    const s = reference();
-    expect(() => renderInstallScript({ ...s, schedule: "x\nHOMELAB_ACME_UNIT_EOF\n" })).toThrow(
-      /must not contain the heredoc marker/,
-    );
   });
 
   it("refuses an environment variable name that is not one", () => {

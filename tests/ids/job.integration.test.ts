@@ -1,14 +1,10 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import {
-  renderCurlConfig,
-  renderInstallScript,
-  renderPollScript,
-  renderUninstallScript,
-  renderUnits,
-} from "../../analysis/ids/job";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { renderCurlConfig } from "../../analysis/ids/job";
 import { idsJobSpec, type IdsJobSpec } from "../../analysis/ids/spec";
+import { jobBundle } from "../../components/hostJob";
+import { curlConfFile, idsJobFiles } from "../../components/network/IntrusionDetection";
 import { parseTextfile } from "../../analysis/acme/metrics";
 import { resolveNetwork } from "../../model";
 import { requireTool } from "../borg/helpers";
@@ -16,11 +12,12 @@ import { allSecretsSet, networkFile, rawOf } from "../fixtures/reference";
 import { tempDir } from "../ingress/support";
 import { startDouble, type EveAlert, type OpnsenseDouble } from "../opnsense/double";
 import { bootstrapped, testProvider } from "../opnsense/helpers";
+import { layOutBundle } from "../support/bundle";
 import { run } from "../support/proc";
 
 /**
- * The IDS alert job for real: the installer (without apt and systemctl) into temp directories, then
- * poll.sh with Debian's curl and jq against the double of opnsense/core 26.7 (ids/service/status,
+ * The IDS alert job for real: its files (the component's idsJobFiles and curl.conf) laid out in temp
+ * directories as the root helper installs the job's bundle, then poll.sh with Debian's curl and jq against the double of opnsense/core 26.7 (ids/service/status,
  * query_alerts and list_rulesets as queryAlertLog.py and the controllers answer them), its metrics
  * checked by promtool. The double runs in this process, so every script runs asynchronously.
  */
@@ -104,13 +101,13 @@ describe("the IDS alert job, run for real against the double of opnsense/core 26
         unitDir: join(root, "units"),
       },
     };
-    const install = await sh(
-      renderInstallScript(spec, { withoutSystem: true }),
-      renderCurlConfig(d.apiKey, d.apiSecret),
-    );
-    expect(install.stderr).toBe("");
-    expect(install.stdout).not.toContain(d.apiSecret);
-    expect(install.code).toBe(0);
+    // The job's directories as homelab-root's job_dirs makes them (ids-alerts: config and state 0700,
+    // node-exporter's textfile directory 0755).
+    layOutBundle(jobBundle([...idsJobFiles(spec), curlConfFile(spec, d.apiKey, d.apiSecret)]), [
+      [0o700, spec.paths.configDir],
+      [0o700, spec.paths.stateDir],
+      [0o755, dirname(spec.paths.metricsFile)],
+    ]);
   }, 60_000);
   afterAll(async () => {
     await d.close();
@@ -121,8 +118,10 @@ describe("the IDS alert job, run for real against the double of opnsense/core 26
     const conf = join(spec.paths.configDir, "curl.conf");
     expect(statSync(conf).mode & 0o777).toBe(0o600);
     expect(readFileSync(conf, "utf8")).toBe(`user = "${d.apiKey}:${d.apiSecret}"\n`);
-    for (const text of [renderInstallScript(spec), renderPollScript(spec), renderUninstallScript(spec)])
-      expect(text).not.toContain(d.apiSecret);
+    // The other files are plain text a diff of the deploy may show.
+    for (const f of idsJobFiles(spec))
+      expect([f.path, f.content.includes(d.apiSecret)]).toEqual([f.path, false]);
+    expect(statSync(join(spec.paths.configDir, "poll.sh")).mode & 0o777).toBe(0o700);
   });
 
   it("first run: Suricata running, rulesets enabled and fresh, old alerts not counted", async () => {
@@ -214,21 +213,27 @@ describe("the alert job's scripts and units (shellcheck, systemd-analyze)", () =
     });
   });
 
-  it("shellcheck finds nothing in poll.sh, the installer and the uninstaller", () => {
+  /** The reference job with a gateway CA, its config and unit paths in `dir`, laid out as the helper does. */
+  const laidOut = (dir: string): IdsJobSpec => {
+    const s: IdsJobSpec = {
+      ...reference(),
+      caCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    };
+    const spec = { ...s, paths: { ...s.paths, configDir: join(dir, "etc"), unitDir: dir } };
+    layOutBundle(jobBundle([...idsJobFiles(spec), curlConfFile(spec, "key", "secret")]));
+    return spec;
+  };
+
+  it("shellcheck finds nothing in the job's scripts (poll.sh)", () => {
     requireTool("shellcheck", "shellcheck");
     const dir = tempDir("ids-shellcheck-");
     try {
-      const s = {
-        ...reference(),
-        caCertificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-      };
-      const files = {
-        "poll.sh": renderPollScript(s),
-        "install.sh": renderInstallScript(s),
-        "uninstall.sh": renderUninstallScript(s),
-      };
-      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-      const r = run("shellcheck", ["-s", "sh", ...Object.keys(files).map((f) => join(dir, f))]);
+      const s = laidOut(dir);
+      const scripts = idsJobFiles(s)
+        .filter((f) => f.mode === "0700" || f.mode === "0755")
+        .map((f) => f.path);
+      expect(scripts).toEqual([join(dir, "etc", "poll.sh")]);
+      const r = run("shellcheck", ["-s", "sh", ...scripts]);
       expect(r.stdout + r.stderr).toBe("");
       expect(r.code).toBe(0);
     } finally {
@@ -236,16 +241,11 @@ describe("the alert job's scripts and units (shellcheck, systemd-analyze)", () =
     }
   });
 
-  it("systemd-analyze verifies the service and timer", () => {
+  it("systemd-analyze verifies the service and timer; curl.conf names the CA the job installs", () => {
     requireTool("systemd-analyze", "systemd");
     const dir = tempDir("ids-units-");
     try {
-      const s = { ...reference(), paths: { ...reference().paths, configDir: dir, unitDir: dir } };
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, "poll.sh"), renderPollScript(s), { mode: 0o700 });
-      const units = renderUnits(s);
-      writeFileSync(join(dir, "homelab-ids-alerts.service"), units.service);
-      writeFileSync(join(dir, "homelab-ids-alerts.timer"), units.timer);
+      const s = laidOut(dir);
       const r = run("systemd-analyze", [
         "verify",
         join(dir, "homelab-ids-alerts.service"),
@@ -253,6 +253,10 @@ describe("the alert job's scripts and units (shellcheck, systemd-analyze)", () =
       ]);
       expect(r.stdout + r.stderr).toBe("");
       expect(r.code).toBe(0);
+      const ca = /^cacert = "(.*)"$/m.exec(readFileSync(join(s.paths.configDir, "curl.conf"), "utf8"))?.[1];
+      expect(ca).toBe(join(dir, "etc", "gateway-ca.pem"));
+      expect(readFileSync(ca!, "utf8")).toBe(s.caCertificate);
+      expect(statSync(ca!).mode & 0o777).toBe(0o644);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,7 +10,7 @@ export interface RunResult {
 export function run(
   cmd: string,
   args: string[],
-  opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  opts: { input?: string | Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): RunResult {
   const r = spawnSync(cmd, args, {
     input: opts.input,
@@ -24,7 +24,11 @@ export function run(
 }
 
 /** Like run, but a non-zero exit is an error naming the command. */
-export function must(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): string {
+export function must(
+  cmd: string,
+  args: string[],
+  opts: { input?: string | Buffer; timeoutMs?: number } = {},
+): string {
   const r = run(cmd, args, opts);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.code}): ${r.stderr.slice(-2000)}`);
   return r.stdout;

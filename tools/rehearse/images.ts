@@ -29,7 +29,6 @@
  * and answering the preset's healthcheck command (a stand-in script of the same name probing its port).
  * The compose file's `user:` decides the uid each runs as: the preset's real one.
  */
-import { spawnSync } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
@@ -38,15 +37,14 @@ import {
   mkdtempSync,
   realpathSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import type { ComposeService } from "../../model";
 import { must, sh } from "./hosts";
+import { busyboxRoot, importRootfs, type Importer } from "./rootfs";
 
-const BUSYBOX = "/bin/busybox";
 const APPLETS = [
   "sh",
   "wget",
@@ -90,10 +88,7 @@ function base(root: string, users: [string, number, number][]): void {
   for (const d of ["bin", "etc", "tmp", "usr/local/bin", "var/run", "standin/www"])
     mkdirSync(join(root, d), { recursive: true });
   chmodSync(join(root, "tmp"), 0o1777);
-  copyFileSync(BUSYBOX, join(root, "bin", "busybox"));
-  chmodSync(join(root, "bin", "busybox"), 0o755);
-  for (const a of APPLETS)
-    if (!existsSync(join(root, "bin", a))) symlinkSync("busybox", join(root, "bin", a));
+  busyboxRoot(root, APPLETS);
   const all: [string, number, number][] = [["root", 0, 0], ["nobody", 65534, 65534], ...users];
   writeFileSync(
     join(root, "etc", "passwd"),
@@ -416,25 +411,13 @@ export function recipeFor(svc: ComposeService): ImageRecipe {
  * Builds the service's image and imports it through `importer` (which feeds the tar to the host's
  * `docker import`); returns the image ID, which the renderer accepts as a pin (content-addressed).
  */
-export function buildImage(
-  svc: ComposeService,
-  importer: (tar: Buffer, changes: string[], tag: string) => string,
-): { id: string; kind: string } {
+export function buildImage(svc: ComposeService, importer: Importer): { id: string; kind: string } {
   const recipe = recipeFor(svc);
   const root = mkdtempSync(join(tmpdir(), "homelab-rehearsal-image-"));
   try {
     const { changes } = recipe.build(root, svc);
-    const tar = spawnSync("tar", ["-C", root, "--numeric-owner", "-c", "."], {
-      maxBuffer: 1024 * 1024 * 1024,
-    });
-    if (tar.status !== 0) throw new Error(`tar of the ${svc.name} image failed: ${String(tar.stderr)}`);
-    const id = importer(
-      tar.stdout,
-      changes,
-      `homelab-rehearsal/${svc.name}:${recipe.kind.startsWith("real") ? "real" : "stand-in"}`,
-    );
-    if (!/^sha256:[a-f0-9]{64}$/.test(id)) throw new Error(`image of ${svc.name} was not imported: ${id}`);
-    return { id, kind: recipe.kind };
+    const tag = `homelab-rehearsal/${svc.name}:${recipe.kind.startsWith("real") ? "real" : "stand-in"}`;
+    return { id: importRootfs(root, changes, tag, importer), kind: recipe.kind };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

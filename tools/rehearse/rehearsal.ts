@@ -29,12 +29,12 @@ import {
   type StackFile,
   type StorageModel,
 } from "../../model";
-import { shellQuote } from "../../analysis/text/shell";
 import { readStackFile } from "../../model";
 import { composeStack } from "../../model/services";
 import type { Op } from "./engine";
 import { Host, Topology, must, sh, type SegmentSpec } from "./hosts";
 import { buildImage } from "./images";
+import { dockerImportCommand, type Importer } from "./rootfs";
 import { readRunbook } from "./runbook";
 import { ACME_PORTS, GATEWAY_CONTROL_PORT, WEBHOOK_PORT, World, selfSigned } from "./world";
 
@@ -494,15 +494,10 @@ export class Rehearsal {
   }
 
   /** Feeds an image's rootfs tar to `docker import` on the node's host; returns the image ID. */
-  private importer(node: NodeName): (tar: Buffer, changes: string[], tag: string) => string {
+  private importer(node: NodeName): Importer {
     const host = this.hosts[node];
     return (tar, changes, tag) =>
-      host
-        .run(`docker import ${changes.map((c) => `-c ${shellQuote(c)}`).join(" ")} - ${shellQuote(tag)}`, {
-          input: tar,
-          timeoutMs: 180_000,
-        })
-        .trim();
+      host.run(dockerImportCommand(changes, tag), { input: tar, timeoutMs: 180_000 }).trim();
   }
 
   /** The resolved compose services of a node's stacks, as the current test stack file declares them. */
