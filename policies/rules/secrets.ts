@@ -34,18 +34,28 @@ const isSecretRef = (v: unknown): boolean =>
   Object.keys(v).length === 1 &&
   typeof (v as { secret?: unknown }).secret === "string";
 
-/** Visits every value; a `{ secret: key }` reference is the safe form and is not descended into. */
+/** Where a value sits: its parent's path and its own step (`.key` or `[i]`); spelled out only on demand. */
+interface PathStep {
+  parent: PathStep | null;
+  step: string;
+}
+const spell = (p: PathStep | null): string => (p === null ? "" : spell(p.parent) + p.step);
+
+/**
+ * Visits every value; a `{ secret: key }` reference is the safe form and is not descended into. The path
+ * is a function: plans of thousands of resources visit millions of values and report a handful.
+ */
 function walk(
   value: unknown,
-  path: string,
-  visit: (path: string, key: string, v: unknown) => void,
+  visit: (path: () => string, key: string, v: unknown) => void,
+  at: PathStep | null,
   key = "",
 ): void {
-  visit(path, key, value);
+  visit(() => spell(at), key, value);
   if (isSecretRef(value)) return;
-  if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`, visit, key));
+  if (Array.isArray(value)) value.forEach((v, i) => walk(v, visit, { parent: at, step: `[${i}]` }, key));
   else if (typeof value === "object" && value !== null)
-    for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`, visit, k);
+    for (const [k, v] of Object.entries(value)) walk(v, visit, { parent: at, step: `.${k}` }, k);
 }
 
 const violation = (message: string): Violation => ({
@@ -132,16 +142,20 @@ export function lintStackFile(file: StackFile, stack?: StackName): Violation[] {
 
   // Credential shapes, under any key and any namespace.
   for (const key of file.plainKeys)
-    walk(file.all[key], key, (path, _name, v) => {
-      if (typeof v === "string")
-        for (const [re, what] of SECRET_VALUES)
-          if (re.test(v))
-            out.push(
-              violation(
-                `${name}: ${path} contains ${what} in plain text; store it with \`pulumi config set --secret\``,
-              ),
-            );
-    });
+    walk(
+      file.all[key],
+      (path, _name, v) => {
+        if (typeof v === "string")
+          for (const [re, what] of SECRET_VALUES)
+            if (re.test(v))
+              out.push(
+                violation(
+                  `${name}: ${path()} contains ${what} in plain text; store it with \`pulumi config set --secret\``,
+                ),
+              );
+      },
+      { parent: null, step: key },
+    );
   return out;
 }
 
@@ -160,25 +174,29 @@ export interface RecordedInputs {
 export function checkResourceSecrets(resources: RecordedInputs[], markers: Map<string, string>): Violation[] {
   const out: Violation[] = [];
   for (const r of resources) {
-    walk(r.inputs, "", (path, name, v) => {
-      if (typeof v !== "string") return;
-      const p = path.replace(/^\./, "");
-      if (v !== "[secret]" && v !== "" && looksSecretName(name) && !/^\$\{|^\{\{/.test(v))
-        out.push({
-          policy: SECRETS_POLICY,
-          level: "mandatory",
-          resource: r.urn,
-          message: `input ${p} looks like a secret but is not a Pulumi secret; wrap it with pulumi.secret() or read it with config.requireSecret()`,
-        });
-      for (const [key, marker] of markers)
-        if (v.includes(marker))
+    walk(
+      r.inputs,
+      (path, name, v) => {
+        if (typeof v !== "string") return;
+        const p = () => path().replace(/^\./, "");
+        if (v !== "[secret]" && v !== "" && looksSecretName(name) && !/^\$\{|^\{\{/.test(v))
           out.push({
             policy: SECRETS_POLICY,
             level: "mandatory",
             resource: r.urn,
-            message: `the value of secret ${key} appears in plain text in input ${p}; build this input with pulumi.secret()/pulumi.interpolate from the secret Output`,
+            message: `input ${p()} looks like a secret but is not a Pulumi secret; wrap it with pulumi.secret() or read it with config.requireSecret()`,
           });
-    });
+        for (const [key, marker] of markers)
+          if (v.includes(marker))
+            out.push({
+              policy: SECRETS_POLICY,
+              level: "mandatory",
+              resource: r.urn,
+              message: `the value of secret ${key} appears in plain text in input ${p()}; build this input with pulumi.secret()/pulumi.interpolate from the secret Output`,
+            });
+      },
+      null,
+    );
   }
   return out;
 }
