@@ -1,5 +1,6 @@
 // `npm run plan -- --help`: the usage, options and exit codes are in tools/plan/usage.ts (USAGE).
 // Evaluates the real program offline with Pulumi's mocks.
+import "./plan/defer";
 import { existsSync, readFileSync } from "node:fs";
 import { enableCompileCache } from "node:module";
 import { readStackFile } from "../model";
