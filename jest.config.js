@@ -10,7 +10,15 @@
  * `npm run test:all` runs the three in that order; `.ci/run` calls it.
  */
 const transform = { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] };
-const base = { testEnvironment: "node", transform, rootDir: __dirname };
+// A project's `testTimeout` is ignored (jest reads it from the top level only): tests/support/timeout.ts
+// sets each project's limit from its globals.
+const base = {
+  testEnvironment: "node",
+  transform,
+  rootDir: __dirname,
+  setupFilesAfterEnv: ["<rootDir>/tests/support/timeout.ts"],
+};
+const timeout = (ms) => ({ globals: { HOMELAB_TEST_TIMEOUT: ms } });
 
 module.exports = {
   // Pulumi's runtime keeps module-level state (config, mocks): one program per worker file.
@@ -22,7 +30,7 @@ module.exports = {
       roots: ["<rootDir>/tests"],
       testMatch: ["**/*.test.ts"],
       testPathIgnorePatterns: ["/tests/rehearsal/", "\\.integration\\.test\\.ts$"],
-      testTimeout: 30000,
+      ...timeout(30_000),
     },
     {
       ...base,
@@ -30,14 +38,14 @@ module.exports = {
       roots: ["<rootDir>/tests"],
       testMatch: ["**/*.integration.test.ts"],
       testPathIgnorePatterns: ["/tests/rehearsal/"],
-      testTimeout: 60000,
+      ...timeout(60_000),
     },
     {
       ...base,
       displayName: "rehearsal",
       roots: ["<rootDir>/tests/rehearsal"],
       testMatch: ["**/*.test.ts"],
-      testTimeout: 1800000,
+      ...timeout(1_800_000),
     },
   ],
 };
