@@ -12,8 +12,14 @@
 const transform = { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] };
 // A project's `testTimeout` is ignored (jest reads it from the top level only): tests/support/timeout.ts
 // sets each project's limit from its globals.
+// tests/support/environment.ts: jest's node environment, with the TypeScript compiler and npm's arborist
+// (which @pulumi/pulumi loads) loaded once per worker instead of once per test file.
 const base = {
-  testEnvironment: "node",
+  testEnvironment: "<rootDir>/tests/support/environment.ts",
+  moduleNameMapper: {
+    "^typescript$": "<rootDir>/tests/support/shared/typescript.ts",
+    "^@npmcli/arborist$": "<rootDir>/tests/support/shared/arborist.ts",
+  },
   transform,
   rootDir: __dirname,
   setupFilesAfterEnv: ["<rootDir>/tests/support/timeout.ts"],
