@@ -27,7 +27,7 @@ describe("class-based reachability equals the per-packet oracle", () => {
       fc.property(fc.array(fc.oneof(mutation, dropAlias), { minLength: 1, maxLength: 6 }), (edits) => {
         expectSameReports(model, mutateFirewall(model, fw, edits));
       }),
-      runs(80),
+      runs(40),
     );
   });
 
@@ -37,7 +37,7 @@ describe("class-based reachability equals the per-packet oracle", () => {
         const model = build(s);
         expectSameReports(model, compileFirewall(model));
       }),
-      runs(60),
+      runs(30),
     );
   });
 
@@ -47,7 +47,7 @@ describe("class-based reachability equals the per-packet oracle", () => {
         const model = build(s);
         expectSameReports(model, mutateFirewall(model, compileFirewall(model), edits));
       }),
-      runs(210),
+      runs(70),
     );
   });
 });
