@@ -1,10 +1,12 @@
 /**
  * Three test tiers, as jest projects (type checking is `npm run typecheck`; jest only transpiles):
  * - unit: `npm test`. Everything under tests/ that needs nothing but `npm ci`: no daemon, no tool from
- *   the system (Pulumi's mocks, doubles, pure analysis, the plan CLI). The default while developing.
+ *   the system (Pulumi's mocks, doubles, pure analysis, the plan in-process). The default while
+ *   developing, well under a minute (docs/development.md, "A fast unit tier").
  * - integration: `npm run test:integration`, files named `*.integration.test.ts`. Real parts from Debian
- *   (dockerd, sshd, haproxy, borg, promtool, pebble + lego, moto, PostgreSQL, shellcheck, nft, …), which
- *   `.ci/run` installs.
+ *   (dockerd, sshd, haproxy, borg, promtool, pebble + lego, moto, PostgreSQL, shellcheck, nft, bash, …),
+ *   which `.ci/run` installs; the plan CLI or the program in a child process; runs too long for the unit
+ *   tier.
  * - rehearsal: `npm run test:rehearsal`, tests/rehearsal/. The reference homelab deployed on two local
  *   hosts, about ten minutes, one file at a time.
  * `npm run test:all` runs the three in that order; `.ci/run` calls it.
