@@ -477,6 +477,19 @@ const MAX_STEPS = 100_000;
  * Very dense schedules are measured over their first 100 000 runs.
  */
 export function longestGapSeconds(expr: string): number | undefined {
+  // Walking two years of runs takes tens of milliseconds for a daily schedule, and the schema, the
+  // alert rules and the cost estimate each ask for the same few schedules: the answer is kept per text.
+  if (gapCache.has(expr)) return gapCache.get(expr);
+  const gap = measureLongestGap(expr);
+  if (gapCache.size >= GAP_CACHE_LIMIT) gapCache.clear();
+  gapCache.set(expr, gap);
+  return gap;
+}
+
+const GAP_CACHE_LIMIT = 1000;
+const gapCache = new Map<string, number | undefined>();
+
+function measureLongestGap(expr: string): number | undefined {
   const p = parseCalendarEvent(expr);
   if (!p.ok) return undefined;
   let prev = nextEvent(p.event, WINDOW_START - 1);

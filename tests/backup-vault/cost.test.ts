@@ -14,6 +14,7 @@ import {
 import { change, costJson, costSection, renderCostMarkdown } from "../../analysis/backup/cost-report";
 import { vaultLifecycle, type VaultLifecycleInput } from "../../model/vault-lifecycle";
 import { ROOT } from "../fixtures/reference";
+import { runs } from "../support/property";
 
 const vault: VaultLifecycleInput & { name: string } = {
   name: "homelab-backups",
@@ -163,6 +164,7 @@ describe("vault steady state", () => {
           expect(small.totalUsdPerMonth).toBeGreaterThanOrEqual(small.deepArchiveFloorUsdPerMonth);
         },
       ),
+      runs(100),
     );
   });
 

@@ -7,6 +7,7 @@ import {
   type TransitionStorageClass,
 } from "../../model/s3-lifecycle";
 import { vaultLifecycle, vaultLifecycleIssues, type VaultLifecycleInput } from "../../model/vault-lifecycle";
+import { runs } from "../support/property";
 
 /** The vault defaults from the reference stack file. */
 const reference: VaultLifecycleInput = {
@@ -428,6 +429,7 @@ describe("lifecycle validator properties", () => {
           if (expiration !== undefined) expect(expiration).toBeGreaterThan(t.days);
         }
       }),
+      runs(100),
     );
   });
 
@@ -450,6 +452,7 @@ describe("lifecycle validator properties", () => {
           expect(errors.length === 0).toBe(expire === undefined || expire > after);
         },
       ),
+      runs(100),
     );
   });
 });

@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { compileFirewall, interfaceKey } from "../../analysis/firewall";
 import { analyzeReachability, findUnsafeIntents } from "../../analysis/reachability";
+import { runs } from "../support/property";
 import { build, shape } from "./random-homelab";
 
-const RUNS = { numRuns: 60 };
+const RUNS = runs(60);
 
 describe("firewall compiler and reachability (property-based)", () => {
   it("the compiled rules allow exactly the intended flows: the analyzer over the rules equals the intent set", () => {
@@ -13,7 +14,7 @@ describe("firewall compiler and reachability (property-based)", () => {
         const report = analyzeReachability(model, compileFirewall(model));
         expect(report.differences).toEqual([]);
       }),
-      { numRuns: 100 },
+      runs(100),
     );
   });
 

@@ -60,9 +60,12 @@ function dropUnreferencedSecrets(raw: Raw): void {
   for (const [k, v] of Object.entries(raw)) if (v === SECRET_PLACEHOLDER && !used.has(k)) delete raw[k];
 }
 
+// Parsed once (the YAML parse costs more than building and resolving a sample); each build mutates a deep copy.
+const REFERENCE = networkFile();
+
 /** Turns a random shape into a valid stack config on top of the reference's fixed parts. */
 export function build(s: Shape): NetworkModel {
-  const raw = rawOf(networkFile()) as Raw;
+  const raw = rawOf(REFERENCE) as Raw;
   // The access network and intrusion detection name the reference's segments; these shapes have their own.
   delete raw.access;
   delete raw.ids;

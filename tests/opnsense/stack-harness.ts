@@ -209,6 +209,10 @@ export async function deployNetworkStack(
   process.removeAllListeners("unhandledRejection");
   process.on("unhandledRejection", rejected);
   const { main } = await import("../../program");
+  // As in the plan (tools/plan/evaluate.ts): the SDK captures a stack trace for every promise it tracks,
+  // and under jest each frame is source-mapped, a fifth of a deployment's time. Only messages are kept.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     await pulumi.runtime.runInPulumiStack(async () => (await main()) as unknown as Record<string, unknown>);
   } catch (e) {
@@ -221,6 +225,7 @@ export async function deployNetworkStack(
     errors.push({ name: "<disconnect>", message: (e as Error).message });
   }
   await new Promise((r) => setTimeout(r, 200));
+  Error.stackTraceLimit = stackTraceLimit;
   process.off("unhandledRejection", rejected);
   for (const l of others) process.on("unhandledRejection", l);
   const peerKeys = Object.fromEntries(Object.entries(secrets).filter(([k]) => k.startsWith("wireguardPeer")));

@@ -3,6 +3,7 @@ import { DEFAULT_DENIED_HOST_PATHS } from "../../policies/rules/containers";
 import { FACT_TYPES, type ComposeStackFacts, type ServiceFacts } from "../../model/facts";
 import { containerPolicies } from "../../policies/rules/containers";
 import { runPolicies } from "../../policies/run";
+import { runs } from "../support/property";
 import { res } from "./graph";
 
 const DIGEST = "sha256:" + "a".repeat(64);
@@ -416,7 +417,7 @@ describe("no spelling of a path walks around the path rules (property)", () => {
       fc.asyncProperty(spelling("/run/docker.sock"), async (source) => {
         expect(await of("container-docker-socket", { volumes: [bind(source)] })).toHaveLength(1);
       }),
-      { numRuns: 150 },
+      runs(150),
     );
   });
 
@@ -428,7 +429,7 @@ describe("no spelling of a path walks around the path rules (property)", () => {
       fc.asyncProperty(denied, async (source) => {
         expect(await of("container-host-paths", { volumes: [bind(source, "/host")] })).toHaveLength(1);
       }),
-      { numRuns: 200 },
+      runs(200),
     );
   });
 
@@ -437,7 +438,7 @@ describe("no spelling of a path walks around the path rules (property)", () => {
       fc.asyncProperty(spelling("/srv/media/library", [""]), async (source) => {
         expect(await violations([good({ volumes: [bind(source)] })])).toEqual([]);
       }),
-      { numRuns: 100 },
+      runs(100),
     );
   });
 });

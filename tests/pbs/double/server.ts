@@ -154,8 +154,19 @@ function upid(node: string, type: string, id: string, authId: string): string {
   return `UPID:${node}:${hex8(4242)}:${hex8(123456)}:${hex8(++taskCounter)}:${hex8(now())}:${type}:${id}:${authId}:`;
 }
 
-/** Self-signed certificate with the SANs PBS puts on its own (src/config/mod.rs: localhost, 127.0.0.1, ::1, node name). */
+/**
+ * Self-signed certificate with the SANs PBS puts on its own (src/config/mod.rs: localhost, 127.0.0.1, ::1,
+ * node name). One per node name for the test file, as a server keeps its certificate across restarts:
+ * tests start a double per test, and an RSA key each time was a quarter second apiece.
+ */
+const certificates = new Map<string, { key: string; cert: string }>();
 function makeCertificate(node: string): { key: string; cert: string } {
+  let made = certificates.get(node);
+  if (!made) certificates.set(node, (made = generateCertificate(node)));
+  return made;
+}
+
+function generateCertificate(node: string): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), "pbs-double-"));
   try {
     execFileSync(
