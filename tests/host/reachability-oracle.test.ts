@@ -24,6 +24,7 @@ import { resolveNetwork, resolveStorage, toContract } from "../../model";
 import { scaleHomelab } from "../../tools/bench/generate";
 import { build, shape } from "../firewall/random-homelab";
 import { allSecretsSet, networkFile, rawOf, storageFile } from "../fixtures/reference";
+import { runs } from "../support/property";
 import { analyzeHostPerPacket } from "./oracle/per-packet";
 
 const referenceNetwork = () => resolveNetwork(rawOf(networkFile()), allSecretsSet);
@@ -164,7 +165,7 @@ describe("class-based host analysis equals the per-packet oracle", () => {
           differences += result.unintended.length + result.denied.length + result.lockout.length;
         },
       ),
-      { numRuns: 80, seed: 14 },
+      runs(60),
     );
     // The edits must exercise the reporting of differences, not only agree on clean firewalls.
     expect(differences).toBeGreaterThan(0);
@@ -181,7 +182,7 @@ describe("class-based host analysis equals the per-packet oracle", () => {
           expectSame(edited(facts, edits));
         },
       ),
-      { numRuns: 40, seed: 14 },
+      runs(30),
     );
   });
 
