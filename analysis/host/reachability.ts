@@ -9,6 +9,7 @@ import type { InterfaceRef } from "../firewall/types";
 import { portsMatch, protocolMatches } from "../reachability/evaluate";
 import type { PacketProtocol } from "../reachability/packet";
 import type { IpSet } from "../reachability/ip-set";
+import { floorIndex } from "../reachability/sorted-search";
 import { cidrSet, HostEvaluator, type HostPacket } from "./evaluate";
 import type { HostFirewall } from "./firewall";
 import type { HostIntents, HostTopology } from "./intents";
@@ -173,22 +174,20 @@ export interface HostReachability {
   /** Published ports no flow names and nothing on the node uses: open on the host for nobody. */
   unusedPublished: string[];
   paths: PathCheck[];
-  /** Connections decided (host rules and intents each); depends only on the config. */
+  /** Decisions: one per source class, protocol, path and port atom of the class; depends only on the config. */
   evaluations: number;
 }
 
 /** One port per stretch of ports no rule, intent or node port tells apart. */
 function portAtoms(fw: HostFirewall, intents: HostIntents): number[] {
-  const bounds = new Set<number>([1]);
-  const add = (from: number, to: number) => {
-    bounds.add(from);
-    if (to < 65535) bounds.add(to + 1);
-  };
-  for (const r of fw.rules) for (const p of r.ports) add(p.from, p.to);
-  for (const i of intents.intents) for (const p of i.traffic.ports) add(p.from, p.to);
-  for (const p of [...fw.published, ...fw.management, ...fw.nodePorts, ...fw.containerPorts])
-    add(p.port, p.port);
-  return [...bounds].sort((a, b) => a - b);
+  return atomStarts([
+    ...fw.rules.flatMap((r) => r.ports),
+    ...intents.intents.flatMap((i) => i.traffic.ports),
+    ...[...fw.published, ...fw.management, ...fw.nodePorts, ...fw.containerPorts].map((p) => ({
+      from: p.port,
+      to: p.port,
+    })),
+  ]);
 }
 
 export interface HostAnalysisInput {
@@ -227,18 +226,6 @@ function atomStarts(ranges: readonly { from: number; to: number }[]): number[] {
     if (r.to < 65535) bounds.add(r.to + 1);
   }
   return [...bounds].sort((a, b) => a - b);
-}
-
-/** Last index i with sorted[i] <= x (sorted[0] <= x). */
-function floorIndex(sorted: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (sorted[mid]! <= x) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }
 
 /** One set per distinct content: rules and intents often name the same networks. */

@@ -1,4 +1,5 @@
 import type { IpSet } from "../reachability/ip-set";
+import { lowerBound } from "../reachability/sorted-search";
 
 /** Addresses grouped by the sets they lie in. */
 export interface SourceClasses {
@@ -7,18 +8,6 @@ export interface SourceClasses {
   /** Indices of the addresses of each class, ascending; classes numbered by their first address. */
   members: number[][];
 }
-
-/** First index i with sorted[i] >= x (sorted.length when none). */
-const lowerBound = (sorted: readonly number[], x: number): number => {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-};
 
 /**
  * Partitions addresses into equivalence classes: two addresses are in one class when every set holds

@@ -4,6 +4,7 @@ import type { Intent } from "./intents";
 import { IpSet, type NumRange } from "./ip-set";
 import type { Packet, PacketProtocol } from "./packet";
 import type { SourceProbe } from "./probes";
+import { floorIndex } from "./sorted-search";
 import { trafficText, type TrafficSet } from "./traffic-set";
 
 /** What the rules and the intents do with one destination class of one source: all the report needs. */
@@ -38,18 +39,6 @@ const extend = (list: NumRange[], from: number, to: number): void => {
 };
 
 const full = (rs: NumRange[]) => rs.length === 1 && rs[0]!.from === 1 && rs[0]!.to === 65535;
-
-/** Last index i with sorted[i] <= x (sorted ascending, sorted[0] <= x). */
-const floorIndex = (sorted: readonly number[], x: number): number => {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (sorted[mid]! <= x) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-};
 
 /**
  * Everything one source probe can send, partitioned into equivalence classes.
