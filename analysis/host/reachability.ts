@@ -4,17 +4,15 @@
  * the gateway). Also where the host rules and the intents disagree, whether the management path holds,
  * and whether the connections this program sets up between the nodes get through.
  */
-import { contains, intToIp, parseCidr, parseIpv4, type Ipv4Range } from "../../model/net";
+import { contains, parseCidr, parseIpv4, type Ipv4Range } from "../../model/net";
 import type { InterfaceRef } from "../firewall/types";
 import { portsMatch, protocolMatches } from "../reachability/evaluate";
 import type { PacketProtocol } from "../reachability/packet";
-import type { IpSet } from "../reachability/ip-set";
-import { floorIndex } from "../reachability/sorted-search";
 import { cidrSet, HostEvaluator, type HostPacket } from "./evaluate";
 import type { HostFirewall } from "./firewall";
 import type { HostIntents, HostTopology } from "./intents";
 import type { ProgramPath } from "./nodes";
-import { partitionBySets } from "./source-classes";
+import { admittingRule, classDifferences, decideByClass } from "./class-verdicts";
 
 /** A representative source: every declared host, one other address per segment, the tunnel, the internet. */
 export interface HostProbe {
@@ -178,18 +176,6 @@ export interface HostReachability {
   evaluations: number;
 }
 
-/** One port per stretch of ports no rule, intent or node port tells apart. */
-function portAtoms(fw: HostFirewall, intents: HostIntents): number[] {
-  return atomStarts([
-    ...fw.rules.flatMap((r) => r.ports),
-    ...intents.intents.flatMap((i) => i.traffic.ports),
-    ...[...fw.published, ...fw.management, ...fw.nodePorts, ...fw.containerPorts].map((p) => ({
-      from: p.port,
-      to: p.port,
-    })),
-  ]);
-}
-
 export interface HostAnalysisInput {
   firewall: HostFirewall;
   intents: HostIntents;
@@ -200,49 +186,10 @@ export interface HostAnalysisInput {
   networkNode?: HostFirewall;
 }
 
-/** Per protocol, the paths a connection can take to the node (ICMP is never published). */
-const VIAS = {
-  tcp: ["host", "published"],
-  udp: ["host", "published"],
-  icmp: ["host"],
-} as const satisfies Record<PacketProtocol, readonly HostPacket["via"][]>;
-const ALL_PROTOCOLS = ["tcp", "udp", "icmp"] as const;
-
-/** What one source class gets for one protocol and path, per port atom of its own rules and intents. */
-interface ClassVerdicts {
-  /** Atom starts, ascending, the first 1 (ICMP: one atom, `null`, for "no port"). */
-  starts: (number | null)[];
-  /** The rule that admits each atom (null: dropped). */
-  rules: (string | null)[];
-  /** Whether an intent or the management path names each atom. */
-  wanted: boolean[];
-}
-
-/** Starts of the stretches of ports no range in `ranges` tells apart. */
-function atomStarts(ranges: readonly { from: number; to: number }[]): number[] {
-  const bounds = new Set<number>([1]);
-  for (const r of ranges) {
-    bounds.add(r.from);
-    if (r.to < 65535) bounds.add(r.to + 1);
-  }
-  return [...bounds].sort((a, b) => a - b);
-}
-
-/** One set per distinct content: rules and intents often name the same networks. */
-function distinctSets(sets: readonly IpSet[]): IpSet[] {
-  const seen = new Map<string, IpSet>();
-  for (const s of sets) seen.set(`${s.starts.join(",")}/${s.ends.join(",")}`, s);
-  return [...seen.values()];
-}
-
 /**
- * Who reaches what on one node. Packets are decided per equivalence class, never one by one: for each of
- * the node's addresses only the rules and intents whose destinations hold it can decide anything, and
- * of those only the source sets tell sources apart. Sources that lie in exactly the same of these sets
- * (and alike in the management ranges and the private nets) form one class; within a class, only the
- * port ranges of the rules and intents that hold for it tell ports apart. One connection per class,
- * protocol, path and port atom of that class decides every source and port it stands for. The
- * per-packet form this replaced is the test oracle (tests/host/oracle/per-packet.ts).
+ * Who reaches what on one node, decided per equivalence class of sources (class-verdicts.ts), never
+ * packet by packet. The per-packet form this replaced is the test oracle
+ * (tests/host/oracle/per-packet.ts).
  */
 export function analyzeHost(input: HostAnalysisInput): HostReachability {
   const { firewall: fw, intents, topology, gateway } = input;
@@ -251,108 +198,9 @@ export function analyzeHost(input: HostAnalysisInput): HostReachability {
   const sources = probes.map((p) => p.address);
   const segments = topology.segments.map((s) => ({ name: s.name, range: rangeOf(s.cidr) }));
   const segmentOf = (ip: number) => segments.find((s) => contains(s.range, ip))?.name ?? null;
-  const atoms = portAtoms(fw, intents);
-  const management = cidrSet(intents.managementSources);
-  const internet = cidrSet(intents.privateNets).complement();
-  const namedIntents = intents.intents.map((i) => ({
-    from: i.from.kind === "nets" ? cidrSet(i.from.cidrs) : internet,
-    to: cidrSet(i.to),
-    protocol: i.traffic.protocol,
-    ports: i.traffic.ports,
-  }));
-  let evaluations = 0;
-
-  /** Classes and their verdicts per address of the node, in the order of fw.addresses. */
-  const perAddress = fw.addresses.map((address) => {
-    const dst = parseIpv4(address)!;
-    const rulesTo = host.matchers.filter((m) => m.destinations.has(dst));
-    const intentsTo = namedIntents.filter((i) => i.to.has(dst));
-    const classes = partitionBySets(
-      sources,
-      distinctSets([management, ...rulesTo.map((m) => m.sources), ...intentsTo.map((i) => i.from)]),
-    );
-    const verdicts = classes.members.map((members) => {
-      const src = sources[members[0]!]!;
-      const rules = rulesTo.filter((m) => m.sources.has(src));
-      const named = intentsTo.filter((i) => i.from.has(src));
-      const managed = management.has(src);
-      const byKey = new Map<string, ClassVerdicts>();
-      for (const protocol of ALL_PROTOCOLS) {
-        const r = rules.filter((m) => protocolMatches(m.rule.protocol, protocol));
-        const n = named.filter((i) => protocolMatches(i.protocol, protocol));
-        const managementPorts = managed
-          ? fw.management.filter((m) => m.protocol === protocol).map((m) => m.port)
-          : [];
-        const starts: (number | null)[] =
-          protocol === "icmp"
-            ? [null]
-            : atomStarts([
-                ...r.flatMap((m) => m.rule.ports),
-                ...n.flatMap((i) => i.ports),
-                ...managementPorts.map((p) => ({ from: p, to: p })),
-              ]);
-        const wanted = starts.map(
-          (port) =>
-            (managed && (protocol === "icmp" || managementPorts.includes(port!))) ||
-            n.some((i) => portsMatch(i.ports.length > 0 ? i.ports : null, port)),
-        );
-        for (const via of VIAS[protocol]) {
-          const decided = starts.map((port) => {
-            evaluations++;
-            return host.evaluateAmong(r, { src, dst, protocol, port, via }).rule;
-          });
-          byKey.set(`${protocol}/${via}`, { starts, rules: decided, wanted });
-        }
-      }
-      return byKey;
-    });
-    return { address, dst, classes, verdicts, segment: segmentOf(dst) };
-  });
-
-  // Where a class's verdict and the intents disagree: every source of the class, on every (global) port
-  // atom inside the class's atom, in the order a per-packet scan meets them.
-  const found: { key: number[]; unintended: boolean; d: HostDifference }[] = [];
-  perAddress.forEach(({ address, classes, verdicts }, ai) => {
-    verdicts.forEach((byKey, c) => {
-      ALL_PROTOCOLS.forEach((protocol, pi) =>
-        VIAS[protocol].forEach((via, vi) => {
-          const v = byKey.get(`${protocol}/${via}`)!;
-          v.starts.forEach((start, k) => {
-            const rule = v.rules[k]!;
-            if ((rule !== null) === v.wanted[k]) return;
-            const next = v.starts[k + 1];
-            const inside =
-              start === null
-                ? [{ gi: 0, port: null }]
-                : atoms
-                    .map((port, gi) => ({ gi, port: port as number | null }))
-                    .filter(({ port }) => port! >= start && (next == null || port! < next));
-            for (const member of classes.members[c]!) {
-              const probe = probes[member]!;
-              for (const { gi, port } of inside)
-                found.push({
-                  key: [ai, member, pi, gi, vi],
-                  unintended: rule !== null,
-                  d: {
-                    source: `${probe.row}/${probe.label} (${intToIp(probe.address)})`,
-                    destination: `${fw.host} ${address}${via === "published" ? " (published)" : ""}`,
-                    traffic: port === null ? "icmp" : `${protocol} ${port}${atomEnd(atoms, port)}`,
-                    rule,
-                  },
-                });
-            }
-          });
-        }),
-      );
-    });
-  });
-  const byScanOrder = (a: number[], b: number[]) => {
-    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-    return 0;
-  };
-  found.sort((a, b) => byScanOrder(a.key, b.key));
-  const unintended = found.filter((f) => f.unintended).map((f) => f.d);
-  const denied = found.filter((f) => !f.unintended).map((f) => f.d);
+  const decided = decideByClass(host, fw, intents, sources);
+  const perAddress = decided.addresses;
+  const { unintended, denied } = classDifferences(perAddress, probes, fw, intents);
 
   const lockout: string[] = [];
   for (const m of fw.management)
@@ -393,16 +241,15 @@ export function analyzeHost(input: HostAnalysisInput): HostReachability {
     const at = perAddress.find((a) => a.dst === dst);
     const admitted: HostProbe[] = [];
     if (at)
-      at.verdicts.forEach((byKey, c) => {
-        const v = byKey.get(`${protocol}/${via}`)!;
-        if (v.rules[floorIndex(v.starts as number[], port)] === null) return;
-        for (const member of at.classes.members[c]!) admitted.push(probes[member]!);
+      at.classes.members.forEach((members, c) => {
+        if (admittingRule(at, c, protocol, via, port) !== null)
+          for (const member of members) admitted.push(probes[member]!);
       });
     // An address that is not the node's: only the published path can name one, and it drops it.
     else
       for (const p of probes)
         if (host.evaluate({ src: p.address, dst, protocol, port, via }).action === "accept") admitted.push(p);
-    const segment = at ? at.segment : segmentOf(dst);
+    const segment = segmentOf(dst);
     const effective = admitted.filter(
       (p) => (p.segment !== null && p.segment === segment) || gateway(p, dst, protocol, port),
     );
@@ -465,13 +312,6 @@ export function analyzeHost(input: HostAnalysisInput): HostReachability {
     lockout,
     unusedPublished,
     paths,
-    evaluations,
+    evaluations: decided.evaluations,
   };
-}
-
-/** "-<last>" when the atom starting at `port` spans more than one port. */
-function atomEnd(atoms: number[], port: number): string {
-  const i = atoms.indexOf(port);
-  const last = i + 1 < atoms.length ? atoms[i + 1]! - 1 : 65535;
-  return last > port ? `-${last}` : "";
 }
