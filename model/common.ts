@@ -1,9 +1,6 @@
 import { z } from "zod";
 import { parseCidr, parseIpv4 } from "./net";
 
-// Config is parsed once per run: zod's compiled (eval) parsers cost more to build than they save.
-z.config({ jitless: true });
-
 /** Names become resource names, DNS labels and firewall aliases: keep them to the safe common subset. */
 export const name = z
   .string()
