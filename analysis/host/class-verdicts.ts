@@ -12,7 +12,7 @@ import { portsMatch, protocolMatches } from "../reachability/evaluate";
 import type { IpSet } from "../reachability/ip-set";
 import type { PacketProtocol } from "../reachability/packet";
 import { floorIndex } from "../reachability/sorted-search";
-import { cidrSet, type HostEvaluator, type HostPacket } from "./evaluate";
+import { cidrSet, intentSets, type HostEvaluator, type HostPacket } from "./evaluate";
 import type { HostFirewall } from "./firewall";
 import type { HostIntents } from "./intents";
 import type { HostDifference, HostProbe } from "./reachability";
@@ -72,13 +72,7 @@ export function decideByClass(
   sources: readonly number[],
 ): { addresses: AddressClasses[]; evaluations: number } {
   const management = cidrSet(intents.managementSources);
-  const internet = cidrSet(intents.privateNets).complement();
-  const namedIntents = intents.intents.map((i) => ({
-    from: i.from.kind === "nets" ? cidrSet(i.from.cidrs) : internet,
-    to: cidrSet(i.to),
-    protocol: i.traffic.protocol,
-    ports: i.traffic.ports,
-  }));
+  const namedIntents = intentSets(intents);
   let evaluations = 0;
   const addresses = fw.addresses.map((address) => {
     const dst = parseIpv4(address)!;

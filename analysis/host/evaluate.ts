@@ -7,7 +7,9 @@ import { portsMatch, protocolMatches } from "../reachability/evaluate";
 import { IpSet } from "../reachability/ip-set";
 import type { PacketProtocol } from "../reachability/packet";
 import type { HostFirewall, HostRule } from "./firewall";
-import type { HostSources } from "./intents";
+import type { PortRange } from "../firewall/traffic";
+import type { RuleProtocol } from "../firewall/types";
+import type { HostIntents, HostSources } from "./intents";
 
 /**
  * One new connection arriving at the node. `via`: `host` for the node's own sockets (INPUT), `published`
@@ -36,6 +38,29 @@ export const cidrSet = (cidrs: readonly string[]): IpSet =>
       return { from: r.first, to: r.last };
     }),
   );
+
+/** One host intent with its address sets built. */
+export interface IntentSets {
+  /** From the internet (the port forward): every address outside the intents' private nets. */
+  internet: boolean;
+  from: IpSet;
+  to: IpSet;
+  protocol: RuleProtocol;
+  /** Empty: every port. */
+  ports: PortRange[];
+}
+
+/** The intents as sets, for the analyses that hold the host rules and the gateway to them. */
+export function intentSets(intents: HostIntents): IntentSets[] {
+  const outside = cidrSet(intents.privateNets).complement();
+  return intents.intents.map((i) => ({
+    internet: i.from.kind === "internet",
+    from: i.from.kind === "nets" ? cidrSet(i.from.cidrs) : outside,
+    to: cidrSet(i.to),
+    protocol: i.traffic.protocol,
+    ports: i.traffic.ports,
+  }));
+}
 
 /** One host rule with its address sets built. */
 export interface HostMatcher {

@@ -8,7 +8,7 @@ import { contains, parseCidr, parseIpv4, type Ipv4Range } from "../../model/net"
 import type { InterfaceRef } from "../firewall/types";
 import { portsMatch, protocolMatches } from "../reachability/evaluate";
 import type { PacketProtocol } from "../reachability/packet";
-import { cidrSet, HostEvaluator, type HostPacket } from "./evaluate";
+import { HostEvaluator, intentSets, type HostPacket } from "./evaluate";
 import type { HostFirewall } from "./firewall";
 import type { HostIntents, HostTopology } from "./intents";
 import type { ProgramPath } from "./nodes";
@@ -106,14 +106,8 @@ export function intentGateway(intents: HostIntents): Gateway {
  * destinations hold the connection's can name it; they are picked out once per destination.
  */
 function intentMatcher(intents: HostIntents) {
-  const privateNets = cidrSet(intents.privateNets);
-  const compiled = intents.intents.map((i) => ({
-    from: i.from.kind === "nets" ? cidrSet(i.from.cidrs) : null,
-    to: cidrSet(i.to),
-    protocol: i.traffic.protocol,
-    ports: i.traffic.ports.length > 0 ? i.traffic.ports : null,
-  }));
-  const byDestination = new Map<number, typeof compiled>();
+  const all = intentSets(intents);
+  const byDestination = new Map<number, typeof all>();
   return (
     src: number,
     dst: number,
@@ -122,13 +116,14 @@ function intentMatcher(intents: HostIntents) {
     side: "nets" | "internet",
   ): boolean => {
     let to = byDestination.get(dst);
-    if (!to) byDestination.set(dst, (to = compiled.filter((i) => i.to.has(dst))));
-    return to.some((i) => {
-      if (i.from === null) {
-        if (side === "nets" || privateNets.has(src)) return false;
-      } else if (side === "internet" || !i.from.has(src)) return false;
-      return protocolMatches(i.protocol, protocol) && portsMatch(i.ports, port);
-    });
+    if (!to) byDestination.set(dst, (to = all.filter((i) => i.to.has(dst))));
+    return to.some(
+      (i) =>
+        i.internet === (side === "internet") &&
+        i.from.has(src) &&
+        protocolMatches(i.protocol, protocol) &&
+        portsMatch(i.ports.length > 0 ? i.ports : null, port),
+    );
   };
 }
 
